@@ -1,0 +1,46 @@
+from cases.models.case import (
+    Attachment,
+    Case,
+    CaseLink,
+    CaseQuerySet,
+    Impact,
+    Level,
+    LinkKind,
+    Severity,
+    Source,
+    Status,
+)
+from cases.models.directory import (
+    Category,
+    Contact,
+    Customer,
+    Product,
+    RootCause,
+    Tag,
+    Team,
+    Tier,
+)
+from cases.models.timeline import CaseEvent, EventKind
+
+__all__ = [
+    "Attachment",
+    "Case",
+    "CaseEvent",
+    "CaseLink",
+    "CaseQuerySet",
+    "Category",
+    "Contact",
+    "Customer",
+    "EventKind",
+    "Impact",
+    "Level",
+    "LinkKind",
+    "Product",
+    "RootCause",
+    "Severity",
+    "Source",
+    "Status",
+    "Tag",
+    "Team",
+    "Tier",
+]

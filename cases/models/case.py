@@ -1,0 +1,195 @@
+"""The escalated case, its links and attachments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cases.models.directory import Category, Contact, Customer, Level, Product, RootCause, Tag, Team
+
+REFERENCE_PREFIX = "ESC-"
+
+
+class Severity(models.TextChoices):
+    S1 = "S1", "S1 Critical"
+    S2 = "S2", "S2 High"
+    S3 = "S3", "S3 Medium"
+    S4 = "S4", "S4 Low"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    IN_PROGRESS = "in_progress", "In progress"
+    WAITING = "waiting", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+
+
+class Impact(models.TextChoices):
+    SINGLE_USER = "single_user", "One user"
+    SEVERAL_USERS = "several_users", "Several users"
+    SITE = "site", "A site or department"
+    BUSINESS = "business", "The whole business"
+
+
+class Source(models.TextChoices):
+    FORM = "form", "Web form"
+    API = "api", "API"
+
+
+class LinkKind(models.TextChoices):
+    DUPLICATE_OF = "duplicate_of", "Duplicate of"
+    CAUSED_BY = "caused_by", "Caused by"
+    RELATED = "related", "Related to"
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    """An escalated customer problem.
+
+    The human reference (``ESC-000123``) is derived from the primary key, which the database
+    never hands out twice, so references are unique and never reused.
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    tried = models.TextField("what was tried", blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    severity = models.CharField(max_length=2, choices=Severity.choices)
+    impact = models.CharField(max_length=20, choices=Impact.choices, default=Impact.SINGLE_USER)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    level = models.CharField(max_length=4, choices=Level.choices, default=Level.L1)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="raised_cases"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
+
+    raised_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    resolution_summary = models.TextField(blank=True)
+    root_cause = models.ForeignKey(
+        RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    reopen_count = models.PositiveIntegerField(default=0)
+
+    # Maintained by the SLA engine: the earliest deadline of the case's running clocks, so the
+    # queue can sort by time-to-breach through an index instead of joining the clocks.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases"
+    )
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # The triage queue: open cases by nearest deadline (keyset on next_due_at, id).
+            models.Index(
+                fields=["next_due_at", "id"],
+                name="case_open_due_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["-id"], name="case_open_recent_idx", condition=Q(status__in=OPEN_STATUSES)
+            ),
+            models.Index(fields=["status", "severity"], name="case_status_severity_idx"),
+            models.Index(fields=["team", "status"], name="case_team_status_idx"),
+            models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
+            models.Index(fields=["raised_by", "status"], name="case_raiser_status_idx"),
+            models.Index(fields=["customer", "raised_at"], name="case_customer_raised_idx"),
+            models.Index(fields=["raised_at"], name="case_raised_idx"),
+            models.Index(fields=["resolved_at"], name="case_resolved_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"{REFERENCE_PREFIX}{self.pk:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @staticmethod
+    def pk_from_reference(reference: str) -> int | None:
+        """``ESC-000123`` (any case, with or without zeros) -> 123; None when not a reference."""
+        text = reference.strip().upper()
+        if text.startswith(REFERENCE_PREFIX):
+            text = text[len(REFERENCE_PREFIX) :]
+        return int(text) if text.isdigit() and 0 < len(text) <= 12 else None
+
+
+class CaseLink(models.Model):
+    source = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="caselink_unique"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="caselink_not_self"
+            ),
+        ]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is ours, never the uploader's: the original name is kept in a column.
+    return f"attachments/{instance.case_id}/{instance.token}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]

@@ -1,0 +1,66 @@
+"""What each role sees in the navigation bar, and where each role lands after login.
+
+Items whose URL is not (yet) defined are left out, so the bar only ever links to real pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.urls import NoReverseMatch, reverse
+
+from escalation.roles import Role, user_roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[Role]
+
+
+OPERATOR, MANAGER, EXECUTIVE = Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "reviews:dashboard", frozenset({MANAGER})),
+    NavItem("Triage queue", "cases:queue", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("My escalations", "cases:mine", frozenset({OPERATOR})),
+    NavItem("Raise escalation", "cases:raise", frozenset({OPERATOR, MANAGER})),
+    NavItem("Reviews", "reviews:list", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("Patterns", "reviews:patterns", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("Reports", "reports:index", frozenset({MANAGER, EXECUTIVE})),
+)
+
+# Where each role starts, first match wins.
+HOME_ORDER: tuple[tuple[Role, tuple[str, ...]], ...] = (
+    (MANAGER, ("reviews:dashboard", "cases:queue")),
+    (EXECUTIVE, ("reports:index", "cases:queue")),
+    (OPERATOR, ("cases:mine", "cases:raise")),
+)
+
+
+def _reverse(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def nav_for(user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, str]]:
+    roles = user_roles(user)
+    items = []
+    for item in NAV_ITEMS:
+        if item.roles & roles and (url := _reverse(item.url_name)):
+            items.append((item.label, url))
+    return items
+
+
+def home_url_for(user: AbstractBaseUser | AnonymousUser) -> str | None:
+    roles = user_roles(user)
+    for role, names in HOME_ORDER:
+        if role in roles:
+            for name in names:
+                if url := _reverse(name):
+                    return url
+    return None

@@ -1,0 +1,190 @@
+"""SLA configuration (calendars, policies) and the per-case clocks the engine keeps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cases.models import Severity, Tier
+
+
+class BusinessCalendar(models.Model):
+    """A time zone, weekly working hours and holidays. A calendar with ``always_open`` is 24x7."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    always_open = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    # None means midnight at the end of the day.
+    end = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name_plural = "working hours"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_per_day")
+        ]
+
+
+class SlaPolicy(models.Model):
+    """Targets for one customer tier and severity, in business minutes on ``calendar``."""
+
+    tier = models.CharField(max_length=10, choices=Tier.choices)
+    severity = models.CharField(max_length=2, choices=Severity.choices)
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    update_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Longest time without a customer-facing update."
+    )
+    warn_percent = models.PositiveSmallIntegerField(default=75)
+    reescalate_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="If still breached this much business time after an escalation, escalate again.",
+    )
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        ordering = ["tier", "severity"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "severity"], name="slapolicy_unique"),
+            models.CheckConstraint(
+                condition=Q(warn_percent__gte=1, warn_percent__lte=99),
+                name="slapolicy_warn_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} {self.severity}"
+
+
+class ClockKind(models.TextChoices):
+    RESPONSE = "response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+    UPDATE = "update", "Customer update"
+
+
+class CaseClock(models.Model):
+    """One SLA clock of one case.
+
+    Running: ``stopped_at`` is None. ``due_at``/``warn_at`` already include paused time.
+    Stopped: ``met`` tells whether it stopped on time; ``elapsed_seconds`` is the business time it
+    ran (pauses excluded) and ``late_seconds`` the business time past ``due_at`` (0 when met).
+    ``breached_at`` is set once the deadline passed while it ran (the breach moment = due_at),
+    whether or not it has stopped since. Reports aggregate these columns without recomputing.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=10, choices=ClockKind.choices)
+    policy = models.ForeignKey(
+        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField()
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    met = models.BooleanField(null=True, blank=True)
+    elapsed_seconds = models.PositiveIntegerField(null=True, blank=True)
+    late_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "kind"], name="caseclock_one_per_kind")
+        ]
+        indexes = [
+            # The sweep: running, unpaused clocks whose warning or deadline has come.
+            models.Index(
+                fields=["warn_at"],
+                name="clock_due_warning_idx",
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, warned_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="clock_due_breach_idx",
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, breached_at__isnull=True
+                ),
+            ),
+            models.Index(fields=["kind", "stopped_at"], name="clock_kind_stopped_idx"),
+            models.Index(fields=["kind", "breached_at"], name="clock_kind_breached_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} clock of case {self.case_id}"
+
+
+class NotificationKind(models.TextChoices):
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach"
+    ESCALATED = "escalated", "Escalated to you"
+    ASSIGNED = "assigned", "Assigned to you"
+    REVIEW_DUE = "review_due", "Review due"
+    ACTION_DUE = "action_due", "Corrective action due"
+    REPORT = "report", "Weekly report"
+    OTHER = "other", "Other"
+
+
+class Notification(models.Model):
+    """An in-app notification; the same message also goes out by email."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                name="notification_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+        ]

@@ -1,0 +1,13 @@
+from tests.access import ANONYMOUS, EVERYONE_LOGGED_IN, PERSONAS, Rule
+
+RULES = {
+    "home": Rule(allowed=EVERYONE_LOGGED_IN),
+    "healthz": Rule(allowed=frozenset(PERSONAS)),
+    "login": Rule(allowed=frozenset({ANONYMOUS}) | EVERYONE_LOGGED_IN),
+    # Logout is POST-only: a GET is answered 405 for everyone logged in.
+    "logout": Rule(allowed=EVERYONE_LOGGED_IN, ok_statuses=frozenset({405})),
+    "password_change": Rule(allowed=EVERYONE_LOGGED_IN),
+    "password_change_done": Rule(allowed=EVERYONE_LOGGED_IN),
+    "api-schema": Rule(allowed=EVERYONE_LOGGED_IN, api=True),
+    "api-docs": Rule(allowed=EVERYONE_LOGGED_IN, api=True),
+}
