@@ -96,6 +96,8 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The latest customer-facing update: the SLA update clock counts from here.
+    last_customer_update_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
     resolution_summary = models.TextField(blank=True)
