@@ -1,6 +1,7 @@
 """The expected-access table's vocabulary.
 
-Each app lists its URL names in ``tests/<app>/access.py`` as ``RULES = {"ns:name": Rule(...)}``.
+Each app lists its URL names in ``tests/<app>/access.py`` (or ``access_<part>.py``) as
+``RULES = {"ns:name": Rule(...)}``.
 ``tests/test_access.py`` walks every URL pattern of the project and fails on any name without a
 rule, so a new view cannot ship without saying who may open it.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -35,13 +36,15 @@ def iter_url_names(resolvers: list[URLPattern | URLResolver], prefix: str = "") 
 
 def all_rules() -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
-    for module in pkgutil.iter_modules(tests.__path__):
-        if module.ispkg:
-            try:
-                access = importlib.import_module(f"tests.{module.name}.access")
-            except ModuleNotFoundError:
-                continue
-            rules.update(access.RULES)
+    # Each app's test package lists its rules in access.py or access_<part>.py modules.
+    for package in pkgutil.iter_modules(tests.__path__):
+        if not package.ispkg:
+            continue
+        package_path = [str(Path(tests.__path__[0]) / package.name)]
+        for module in pkgutil.iter_modules(package_path):
+            if module.name == "access" or module.name.startswith("access_"):
+                access = importlib.import_module(f"tests.{package.name}.{module.name}")
+                rules.update(access.RULES)
     return rules
 
 
