@@ -24,12 +24,13 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    # A variable that is set but empty counts as unset (compose files often pass "").
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -53,7 +54,7 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", True)
