@@ -64,7 +64,7 @@ class ReadOnlyEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "actor", "kind", "from_value", "to_value", "reason"]
+    fields = ("created_at", "actor", "kind", "from_value", "to_value", "reason")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from django.core.management.base import OutputWrapper
 
 
-def seed_cases(*, total: int, stdout: TextIO) -> int:
+def seed_cases(*, total: int, stdout: OutputWrapper) -> int:
     raise NotImplementedError("demo case generation is being built")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, EventKind
@@ -13,7 +13,7 @@ from cases.models import Case, CaseEvent, EventKind
 def event_record(
     *,
     case: Case,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     kind: EventKind,
     from_value: str = "",
     to_value: str = "",

@@ -20,7 +20,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
         cached = frozenset(role for role in Role if role.value in names)
-        user._escalation_roles = cached  # type: ignore[union-attr]
+        user._escalation_roles = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 

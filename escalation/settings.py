@@ -138,7 +138,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "escalation.sqlite3",
+            "NAME": str(VAR_DIR / "escalation.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web process read while the worker writes.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

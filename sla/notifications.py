@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from sla.models import Notification, NotificationKind
 
 def notification_send(
     *,
-    recipients: Iterable[AbstractBaseUser | None],
+    recipients: Iterable[User | None],
     kind: NotificationKind,
     subject: str,
     body: str = "",
