@@ -261,6 +261,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
 WEEKLY_REPORT_HOUR = env_int("WEEKLY_REPORT_HOUR", 6)
+# A post-resolution review falls due this many days after the case is resolved.
+REVIEW_DUE_DAYS = env_int("REVIEW_DUE_DAYS", 5)
+# A customer's satisfaction link stops working this many days after it was emailed.
+SATISFACTION_LINK_DAYS = env_int("SATISFACTION_LINK_DAYS", 14, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each entry expires just before its next run, so a backlog never piles up duplicates.
     "sla-sweep": {
