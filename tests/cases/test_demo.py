@@ -1,0 +1,244 @@
+"""The demo case generator: idempotent, realistic in shape, and consistent with the SLA clocks."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db.models import Count
+
+from cases.demo import seed_cases
+from cases.models import Case, CaseEvent, EventKind, Severity, Status, Tier
+from cases.models.case import OPEN_STATUSES
+from escalation.demo import seed_reference_data
+from sla.models import CaseClock, ClockKind
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+FINISHED = (Status.RESOLVED, Status.CLOSED)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    # The demo users get real passwords; the default hasher would take seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def reference() -> None:
+    seed_reference_data()
+
+
+@pytest.fixture
+def frozen():  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def seed(total: int, **options: object) -> int:
+    return seed_cases(total=total, stdout=io.StringIO(), now=NOW, **options)  # type: ignore[arg-type]
+
+
+def test_it_creates_only_the_missing_cases(reference: None, frozen: object) -> None:
+    assert seed(40) == 40
+    assert seed(40) == 0
+    assert seed(25) == 0
+    assert seed(60) == 20
+    assert Case.objects.count() == 60
+
+
+def test_every_case_gets_a_response_and_a_resolution_clock(reference: None, frozen: object) -> None:
+    seed(80)
+
+    kinds = Counter(CaseClock.objects.values_list("kind", flat=True))
+    assert kinds == {ClockKind.RESPONSE: 80, ClockKind.RESOLUTION: 80}
+
+
+def test_about_the_open_share_stays_open_and_mostly_the_newest(
+    reference: None, frozen: object
+) -> None:
+    seed(400, open_share=0.1)
+
+    open_ids = list(Case.objects.open().values_list("pk", flat=True))
+    assert 30 <= len(open_ids) <= 50
+    newest_fifty = set(Case.objects.order_by("-raised_at").values_list("pk", flat=True)[:50])
+    assert len(newest_fifty & set(open_ids)) >= 0.7 * len(open_ids)
+    statuses = set(Case.objects.open().values_list("status", flat=True))
+    assert statuses >= {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING}
+
+
+def test_no_case_stays_open_when_the_share_is_zero(reference: None, frozen: object) -> None:
+    seed(50, open_share=0)
+
+    assert not Case.objects.open().exists()
+
+
+def test_cases_spread_over_the_span_mostly_on_working_days(reference: None, frozen: object) -> None:
+    seed(600, span_days=365)
+
+    raised = list(Case.objects.values_list("raised_at", flat=True))
+    assert min(raised) >= NOW - timedelta(days=366)
+    assert max(raised) <= NOW
+    weekend = sum(1 for at in raised if at.weekday() >= 5)
+    assert weekend < 0.15 * len(raised)
+    first_half = sum(1 for at in raised if at < NOW - timedelta(days=182))
+    assert first_half < len(raised) - first_half, "the volume grows over time"
+
+
+def test_severities_follow_the_weights(reference: None, frozen: object) -> None:
+    seed(1000)
+
+    counts = Counter(Case.objects.values_list("severity", flat=True))
+    assert counts[Severity.S1] < counts[Severity.S2] < counts[Severity.S4] < counts[Severity.S3]
+    assert 10 <= counts[Severity.S1] <= 60
+
+
+def test_finished_cases_carry_a_leaf_root_cause_and_a_summary(
+    reference: None, frozen: object
+) -> None:
+    seed(200)
+
+    finished = Case.objects.filter(status__in=FINISHED).select_related("root_cause")
+    assert finished.count() > 150
+    for case in finished:
+        assert case.root_cause is not None and case.root_cause.parent_id is not None
+        assert case.resolution_summary
+        assert case.first_response_at is not None
+        assert case.raised_at <= case.first_response_at <= case.resolved_at <= NOW
+        assert (case.closed_at is not None) == (case.status == Status.CLOSED)
+    assert not Case.objects.open().exclude(resolved_at=None).exists()
+    assert not Case.objects.open().exclude(root_cause=None).exists()
+
+
+def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen: object) -> None:
+    seed(300)
+
+    cases = Case.objects.prefetch_related("clocks")
+    for case in cases:
+        clocks = {clock.kind: clock for clock in case.clocks.all()}
+        response, resolution = clocks[ClockKind.RESPONSE], clocks[ClockKind.RESOLUTION]
+        assert response.stopped_at == case.first_response_at
+        assert resolution.stopped_at == case.resolved_at
+        if case.status == Status.WAITING:
+            assert resolution.paused_at is not None
+        else:
+            assert resolution.paused_at is None
+        for clock in clocks.values():
+            assert clock.started_at == case.raised_at
+            assert clock.due_at == clock.started_at + timedelta(
+                seconds=clock.target_seconds + clock.paused_seconds
+            )
+            assert clock.warn_at <= clock.due_at
+            if clock.stopped_at is not None:
+                assert clock.met == (clock.stopped_at <= clock.due_at)
+                late = max(0, int((clock.stopped_at - clock.due_at).total_seconds()))
+                assert clock.late_seconds == late
+                ran = (clock.stopped_at - clock.started_at).total_seconds()
+                assert clock.elapsed_seconds == ran - clock.paused_seconds
+            else:
+                assert clock.met is None and clock.elapsed_seconds is None
+            if clock.breached_at is not None:
+                assert clock.breached_at == clock.due_at
+                assert (clock.stopped_at or clock.paused_at or NOW) > clock.due_at
+        running = [
+            c.due_at for c in clocks.values() if c.stopped_at is None and c.paused_at is None
+        ]
+        assert case.next_due_at == (min(running) if running else None)
+        if case.status in FINISHED:
+            assert case.next_due_at is None
+
+
+def test_breaches_before_the_engine_caught_up_are_the_demo_trouble_only(
+    reference: None, frozen: object
+) -> None:
+    seed(300)
+
+    overdue = CaseClock.objects.filter(
+        stopped_at=None, paused_at=None, breached_at=None, due_at__lte=NOW
+    ).select_related("case__customer")
+    assert overdue.exists(), "the SLA engine finds a deadline to act on at its first sweep"
+    strategic_s1 = [
+        clock.case
+        for clock in overdue
+        if clock.case.customer.tier == Tier.STRATEGIC and clock.case.severity == Severity.S1
+    ]
+    assert strategic_s1 and all(case.status in OPEN_STATUSES for case in strategic_s1)
+    assert all(clock.case.raised_at > NOW - timedelta(days=1) for clock in overdue)
+    warning_soon = CaseClock.objects.filter(
+        stopped_at=None, warned_at=None, warn_at__lte=NOW, due_at__gt=NOW
+    )
+    assert warning_soon.exists()
+
+
+def test_every_case_has_a_timeline_in_order(reference: None, frozen: object) -> None:
+    seed(120)
+
+    per_case = dict(Case.objects.annotate(n=Count("events")).values_list("pk", "n"))
+    assert min(per_case.values()) >= 1
+    assert sum(per_case.values()) >= 3 * len(per_case)
+    for case in Case.objects.prefetch_related("events"):
+        events = list(case.events.all())
+        assert events[0].kind == EventKind.RAISED and events[0].created_at == case.raised_at
+        assert [e.created_at for e in events] == sorted(e.created_at for e in events)
+        assert case.updated_at == events[-1].created_at
+        kinds = {e.kind for e in events}
+        if case.status in FINISHED:
+            assert {EventKind.ACKNOWLEDGED, EventKind.RESOLVED} <= kinds
+        if case.status == Status.CLOSED:
+            assert EventKind.CLOSED in kinds
+
+
+def test_escalated_cases_sit_with_the_team_they_went_to(reference: None, frozen: object) -> None:
+    seed(300)
+
+    escalations = CaseEvent.objects.filter(kind=EventKind.ESCALATED).select_related("case__team")
+    assert escalations.exists()
+    for event in escalations:
+        assert event.case.team.name == event.to_value
+        assert event.case.level == event.case.team.level
+
+
+def test_the_same_seed_gives_the_same_cases(reference: None, frozen: object) -> None:
+    def snapshot() -> list[tuple[object, ...]]:
+        return list(
+            Case.objects.order_by("raised_at", "pk").values_list(
+                "title", "severity", "status", "customer_id", "raised_at", "resolved_at"
+            )
+        )
+
+    seed(60, seed=3)
+    first = snapshot()
+    Case.objects.all().delete()
+    seed(60, seed=3)
+    assert snapshot() == first
+    Case.objects.all().delete()
+    seed(60, seed=4)
+    assert snapshot() != first
+
+
+def test_it_refuses_to_run_without_reference_data(frozen: object) -> None:
+    with pytest.raises(ValueError, match="reference data"):
+        seed(10)
+    assert not Case.objects.exists()
+
+
+def test_it_refuses_nonsense_options(reference: None) -> None:
+    with pytest.raises(ValueError):
+        seed(10, open_share=1.5)
+    with pytest.raises(ValueError):
+        seed(10, span_days=0)
+
+
+def test_the_seed_demo_command_reports_what_it_created(frozen: object) -> None:
+    out = io.StringIO()
+    call_command("seed_demo", cases=30, stdout=out)
+    call_command("seed_demo", cases=30, stdout=out)
+
+    assert "Demo cases: 30 created" in out.getvalue()
+    assert "Demo cases: 0 created" in out.getvalue()
+    assert Case.objects.count() == 30
