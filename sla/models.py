@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -15,6 +17,10 @@ class BusinessCalendar(models.Model):
     name = models.CharField(max_length=100, unique=True)
     time_zone = models.CharField(max_length=64, default="Europe/Amsterdam")
     always_open = models.BooleanField(default=False)
+    # A fresh token whenever the hours or holidays change (sla.calendars.calendar_changed), so
+    # every process rebuilds its cached copy: the cache key is (id, revision), read with the
+    # policy. Random rather than a counter, so a reused id never meets a stale cache entry.
+    revision = models.UUIDField(default=uuid.uuid4, editable=False)
 
     def __str__(self) -> str:
         return self.name
@@ -123,6 +129,18 @@ class CaseClock(models.Model):
     met = models.BooleanField(null=True, blank=True)
     elapsed_seconds = models.PositiveIntegerField(null=True, blank=True)
     late_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The update clock restarts at every customer-facing update: each restart is a new cycle.
+    # The other clocks stay in cycle 1 (a reopened case resumes its resolution clock).
+    cycle = models.PositiveIntegerField(default=1)
+    # While paused: the business time that was left when the pause began (negative if late).
+    remaining_seconds_at_pause = models.IntegerField(null=True, blank=True)
+    # The sweep sets this when it hands the clock to a worker; the worker clears it. A clock
+    # handed out long ago and still due is handed out again (see sla.sweep).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Breach escalations taken so far (1 = the breach itself, 2.. = re-escalations), and when
+    # the next re-escalation falls due while the clock stays breached.
+    escalation_count = models.PositiveSmallIntegerField(default=0)
+    reescalate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -142,6 +160,13 @@ class CaseClock(models.Model):
                 name="clock_due_breach_idx",
                 condition=Q(
                     stopped_at__isnull=True, paused_at__isnull=True, breached_at__isnull=True
+                ),
+            ),
+            models.Index(
+                fields=["reescalate_at"],
+                name="clock_due_reescalation_idx",
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, reescalate_at__isnull=False
                 ),
             ),
             models.Index(fields=["kind", "stopped_at"], name="clock_kind_stopped_idx"),
@@ -188,3 +213,77 @@ class Notification(models.Model):
             ),
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
         ]
+
+
+class EscalationRecord(models.Model):
+    """One step the SLA engine took on one clock: its warning, its breach, each re-escalation.
+
+    The unique constraint is what makes each step take effect once, however many workers,
+    sweeps or redelivered tasks try it.
+    """
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    clock_kind = models.CharField(max_length=10, choices=ClockKind.choices)
+    cycle = models.PositiveIntegerField(default=1)
+    # "warning", "breach", then "reescalation-1", "reescalation-2", ...
+    step = models.CharField(max_length=30)
+    rule = models.CharField(max_length=40)
+    created_at = models.DateTimeField()
+    from_team = models.ForeignKey(
+        "cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "clock_kind", "cycle", "step"], name="escalationrecord_once"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="escalationrecord_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.step} of the {self.clock_kind} clock of case {self.case_id}"
+
+
+class OnDuty(models.Model):
+    """Who is the escalation manager on duty, and when. The latest-starting shift that covers
+    an instant wins; with none, the lead of the management team is on duty."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_shifts"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "manager on duty"
+        verbose_name_plural = "managers on duty"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="onduty_ends_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=["ends_at", "starts_at"], name="onduty_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,56 @@
-"""SLA engine services. (Being built: see the SLA issue.)"""
+"""SLA engine services: keeping each case's clocks in line with the case, and notifications.
+
+The sweep that finds due clocks is in ``sla.sweep``; the steps it takes (warnings, breaches,
+re-escalations) in ``sla.escalation``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from cases.models import Case
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q, Subquery
+
+from cases.models import Case, Customer, Status
+from sla import clock as bh
+from sla.calendars import calendar_default, calendar_for
+from sla.models import CaseClock, ClockKind, Notification, SlaPolicy
+
+DEFAULT_WARN_PERCENT = 75
+FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
+# The fields case_clocks_sync may change; compared before and after to save only real changes.
+SYNC_FIELDS = (
+    "policy_id",
+    "target_seconds",
+    "started_at",
+    "due_at",
+    "warn_at",
+    "paused_at",
+    "paused_seconds",
+    "warned_at",
+    "breached_at",
+    "stopped_at",
+    "met",
+    "elapsed_seconds",
+    "late_seconds",
+    "cycle",
+    "remaining_seconds_at_pause",
+    "dispatched_at",
+    "reescalate_at",
+)
+
+
+@dataclass(frozen=True)
+class ClockPlan:
+    """What the case says one clock should be doing."""
+
+    start: datetime
+    stop: datetime | None
+    paused: bool
+    target_seconds: int | None  # None: no policy applies now, keep the clock's own target
 
 
 def case_clocks_sync(*, case: Case, now: datetime) -> None:
@@ -15,4 +61,273 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
     (response, resolution, update) from the case's severity, status, customer tier,
     first_response_at, last_customer_update_at and resolved_at, and saves ``case.next_due_at``.
     It is idempotent.
+
+    1. Find the policy for the customer's tier and the case's severity (one query) and the
+       case's clocks (one query).
+    2. For each clock the case calls for (see ``clock_plans``): create it, or align the stored
+       one (new update cycle, reopen, pause, resume, re-target, stop; see ``clock_align``).
+    3. Save only the clocks that changed (one insert, one update at most), then
+       ``case.next_due_at``: the earliest deadline of the running, unpaused clocks.
     """
+    policy = policy_for_case(case)
+    clocks = {
+        c.kind: c
+        for c in CaseClock.objects.filter(case_id=case.pk).select_related("policy__calendar")
+    }
+    created: list[CaseClock] = []
+    changed: list[CaseClock] = []
+    for kind, plan in clock_plans(case=case, policy=policy, now=now).items():
+        existing = clocks.get(kind)
+        if existing is None:
+            if plan.target_seconds is None or policy is None:
+                continue
+            existing = CaseClock(
+                case_id=case.pk,
+                kind=kind,
+                policy=policy,
+                target_seconds=plan.target_seconds,
+                started_at=plan.start,
+                due_at=plan.start,
+                warn_at=plan.start,
+            )
+            clock_align(clock=existing, plan=plan, policy=policy, now=now)
+            clocks[kind] = existing
+            created.append(existing)
+            continue
+        if plan.target_seconds is None and policy is not None and existing.stopped_at:
+            # The policy has no target of this kind any more, and this clock has ended.
+            continue
+        before = [getattr(existing, name) for name in SYNC_FIELDS]
+        clock_align(clock=existing, plan=plan, policy=policy, now=now)
+        if [getattr(existing, name) for name in SYNC_FIELDS] != before:
+            changed.append(existing)
+    if created:
+        CaseClock.objects.bulk_create(created)
+    if changed:
+        CaseClock.objects.bulk_update(changed, [f.removesuffix("_id") for f in SYNC_FIELDS])
+    next_due = min(
+        (c.due_at for c in clocks.values() if c.stopped_at is None and c.paused_at is None),
+        default=None,
+    )
+    if next_due != case.next_due_at:
+        Case.objects.filter(pk=case.pk).update(next_due_at=next_due)
+        case.next_due_at = next_due
+
+
+def policy_for_case(case: Case) -> SlaPolicy | None:
+    """The policy for the case's customer tier and severity, with its calendar (one query)."""
+    tier = Customer.objects.filter(pk=case.customer_id).values("tier")[:1]
+    return (
+        SlaPolicy.objects.select_related("calendar")
+        .filter(severity=case.severity, tier=Subquery(tier))
+        .first()
+    )
+
+
+def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[str, ClockPlan]:
+    """The clocks a case calls for.
+
+    - First response: from raising until the first response (or resolution without one).
+    - Resolution: from raising until resolution; paused while waiting on the customer.
+    - Customer update (when the policy sets an interval): from the latest customer-facing
+      update, or the first response, until the next one; paused while waiting on the customer.
+    """
+    finished_at = (case.resolved_at or now) if case.status in FINISHED else None
+    waiting = case.status == Status.WAITING
+    plans = {
+        ClockKind.RESPONSE: ClockPlan(
+            start=case.raised_at,
+            stop=case.first_response_at or finished_at,
+            paused=False,
+            target_seconds=policy.response_minutes * 60 if policy else None,
+        ),
+        ClockKind.RESOLUTION: ClockPlan(
+            start=case.raised_at,
+            stop=finished_at,
+            paused=waiting,
+            target_seconds=policy.resolution_minutes * 60 if policy else None,
+        ),
+    }
+    anchor = case.last_customer_update_at or case.first_response_at
+    if anchor is not None:
+        if policy is not None and policy.update_minutes is None:
+            # The policy no longer asks for updates: end the update clock where it stands.
+            update_stop: datetime | None = finished_at or now
+            update_target = None
+        else:
+            update_stop = finished_at
+            update_target = policy.update_minutes * 60 if policy and policy.update_minutes else None
+        plans[ClockKind.UPDATE] = ClockPlan(
+            start=anchor, stop=update_stop, paused=waiting, target_seconds=update_target
+        )
+    return plans
+
+
+def clock_align(
+    *, clock: CaseClock, plan: ClockPlan, policy: SlaPolicy | None, now: datetime
+) -> None:
+    """Align one clock (in memory) with its plan.
+
+    1. Re-target: take the current policy's target (when a policy applies).
+    2. Update clock: a later anchor (a new customer update) starts a new cycle from scratch.
+    3. Reopen: a stopped clock whose case is open again resumes; the time it stood still is
+       paused time.
+    4. Pause or resume a running clock; a resume adds the business time paused, and moves a
+       pending re-escalation by as much.
+    5. Recompute the deadlines: ``due_at`` is where the business time since the start, less
+       the paused time, reaches the target; ``warn_at`` where it reaches warn_percent of it.
+    6. Deadlines now in the future re-arm a warning or breach taken under an earlier target.
+    7. Stop: record the elapsed business time, met or late by how much, and the breach.
+    """
+    calendar = _calendar(clock=clock, policy=policy)
+    retargeted = False
+    if plan.target_seconds is not None and policy is not None:
+        retargeted = clock.target_seconds != plan.target_seconds and clock.pk is not None
+        clock.policy = policy
+        clock.target_seconds = plan.target_seconds
+    if clock.kind == ClockKind.UPDATE and plan.start > clock.started_at:
+        _new_cycle(clock, start=plan.start)
+    if clock.stopped_at is not None and plan.stop is None:
+        clock.paused_seconds += _seconds(bh.business_time_between(calendar, clock.stopped_at, now))
+        clock.stopped_at = clock.met = clock.elapsed_seconds = clock.late_seconds = None
+    if clock.stopped_at is None:
+        pause = plan.paused and plan.stop is None
+        if not pause and clock.paused_at is not None:
+            resumed = max(clock.paused_at, min(plan.stop or now, now))
+            paused = _seconds(bh.business_time_between(calendar, clock.paused_at, resumed))
+            clock.paused_seconds += paused
+            clock.paused_at = None
+            clock.remaining_seconds_at_pause = None
+            if clock.reescalate_at is not None:
+                clock.reescalate_at = bh.add_business_time(
+                    calendar, clock.reescalate_at, timedelta(seconds=paused)
+                )
+        _deadlines(clock, calendar=calendar, warn_percent=_warn_percent(clock, policy))
+        if pause and clock.paused_at is None:
+            clock.paused_at = now
+            used = _seconds(bh.business_time_between(calendar, clock.started_at, now))
+            clock.remaining_seconds_at_pause = clock.target_seconds + clock.paused_seconds - used
+        if clock.warned_at is not None and clock.warn_at > now:
+            clock.warned_at = None
+        if clock.breached_at is not None:
+            if clock.due_at > now:
+                clock.breached_at = clock.reescalate_at = None
+            elif retargeted:
+                clock.breached_at = clock.due_at
+    if plan.stop is not None and clock.stopped_at is None:
+        _stop(clock, at=max(plan.stop, clock.started_at), calendar=calendar)
+
+
+def _calendar(*, clock: CaseClock, policy: SlaPolicy | None) -> bh.Calendar:
+    if policy is not None:
+        return calendar_for(policy.calendar)
+    if clock.policy is not None:
+        return calendar_for(clock.policy.calendar)
+    return calendar_default()
+
+
+def _warn_percent(clock: CaseClock, policy: SlaPolicy | None) -> int:
+    chosen = policy or clock.policy
+    return chosen.warn_percent if chosen is not None else DEFAULT_WARN_PERCENT
+
+
+def _new_cycle(clock: CaseClock, *, start: datetime) -> None:
+    clock.cycle += 1
+    clock.started_at = start
+    clock.paused_at = clock.remaining_seconds_at_pause = None
+    clock.paused_seconds = 0
+    clock.warned_at = clock.breached_at = clock.reescalate_at = clock.dispatched_at = None
+    clock.stopped_at = clock.met = clock.elapsed_seconds = clock.late_seconds = None
+    clock.escalation_count = 0
+
+
+def _deadlines(clock: CaseClock, *, calendar: bh.Calendar, warn_percent: int) -> None:
+    warn_seconds = clock.target_seconds * warn_percent // 100
+    clock.due_at = bh.add_business_time(
+        calendar, clock.started_at, timedelta(seconds=clock.target_seconds + clock.paused_seconds)
+    )
+    clock.warn_at = bh.add_business_time(
+        calendar, clock.started_at, timedelta(seconds=warn_seconds + clock.paused_seconds)
+    )
+
+
+def _stop(clock: CaseClock, *, at: datetime, calendar: bh.Calendar) -> None:
+    ran = _seconds(bh.business_time_between(calendar, clock.started_at, at))
+    clock.elapsed_seconds = max(0, ran - clock.paused_seconds)
+    clock.met = at <= clock.due_at
+    clock.late_seconds = (
+        0 if clock.met else _seconds(bh.business_time_between(calendar, clock.due_at, at))
+    )
+    if not clock.met and clock.breached_at is None:
+        clock.breached_at = clock.due_at
+    clock.stopped_at = at
+    clock.paused_at = clock.remaining_seconds_at_pause = None
+    clock.reescalate_at = clock.dispatched_at = None
+
+
+def _seconds(value: timedelta) -> int:
+    return int(value.total_seconds())
+
+
+# --- Re-syncing after configuration changes ---------------------------------------------------
+
+
+def case_clocks_resync(*, case_id: int, now: datetime) -> bool:
+    """Re-align one case's clocks after its policy, tier or calendar changed (no case service
+    ran). False when the case is gone."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None:
+            return False
+        case_clocks_sync(case=case, now=now)
+    return True
+
+
+def open_case_ids_for(
+    *,
+    policies: Iterable[tuple[str, str]] = (),
+    customer_ids: Iterable[int] = (),
+    calendar_ids: Iterable[int] = (),
+) -> Iterable[int]:
+    """Ids of the open cases whose clocks depend on the given (tier, severity) policies,
+    customers or calendars, streamed in id order."""
+    condition = Q(pk__in=[])
+    for tier, severity in policies:
+        condition |= Q(customer__tier=tier, severity=severity)
+    customer_ids = list(customer_ids)
+    if customer_ids:
+        condition |= Q(customer_id__in=customer_ids)
+    calendar_ids = list(calendar_ids)
+    if calendar_ids:
+        condition |= Q(clocks__policy__calendar_id__in=calendar_ids)
+    return (
+        Case.objects.open()
+        .filter(condition)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+        .iterator(chunk_size=2000)
+    )
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def notification_mark_read(
+    *, user: AbstractBaseUser, notification_id: int, now: datetime
+) -> Notification:
+    """Mark one of the user's own notifications read. Anyone else's is 'not found'."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(
+            pk=notification_id, recipient=user
+        )
+        if notification.read_at is None:
+            notification.read_at = now
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: AbstractBaseUser, now: datetime) -> int:
+    """Mark every unread notification of the user read; the number marked."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=now)

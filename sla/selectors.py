@@ -1,0 +1,199 @@
+"""Reads of the SLA engine: clock states for the queue and case page, who takes an escalated
+case, and a user's notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from cases.models import Case, Level, Team
+from cases.models.case import OPEN_STATUSES
+from escalation.roles import Role
+from sla.models import CaseClock, ClockKind, Notification, OnDuty
+
+
+class ClockStateName:
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+    PAUSED = "paused"
+
+
+# Colour of each state; the words of the label carry the meaning on their own as well.
+STATE_CSS = {
+    ClockStateName.ON_TRACK: "text-bg-success",
+    ClockStateName.AT_RISK: "text-bg-warning",
+    ClockStateName.BREACHED: "text-bg-danger",
+    ClockStateName.MET: "text-bg-light border",
+    ClockStateName.PAUSED: "text-bg-secondary",
+}
+KIND_ORDER = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.UPDATE: 2}
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """One clock as people see it. ``remaining`` is negative once the deadline has passed;
+    while paused it is the business time that was left when the pause began."""
+
+    kind: str
+    kind_label: str
+    state: str
+    due_at: datetime
+    remaining: timedelta
+    label: str
+
+    @property
+    def css(self) -> str:
+        return STATE_CSS[self.state]
+
+
+def clock_states_for(*, cases: Iterable[Case | int], now: datetime) -> dict[int, list[ClockState]]:
+    """The state of every clock of ``cases`` (one query), by case id, in the order first
+    response, resolution, customer update. Cases without clocks get an empty list."""
+    ids = [c if isinstance(c, int) else c.pk for c in cases]
+    states: dict[int, list[ClockState]] = {pk: [] for pk in ids}
+    clocks = CaseClock.objects.filter(case_id__in=ids).only(
+        "case_id",
+        "kind",
+        "due_at",
+        "warn_at",
+        "paused_at",
+        "stopped_at",
+        "met",
+        "late_seconds",
+        "remaining_seconds_at_pause",
+    )
+    for clock in sorted(clocks, key=lambda c: (c.case_id, KIND_ORDER.get(c.kind, 9))):
+        states[clock.case_id].append(clock_state(clock, now=now))
+    return states
+
+
+def clock_state(clock: CaseClock, *, now: datetime) -> ClockState:
+    """The state and words of one clock at ``now``."""
+    left = clock.due_at - now
+    if clock.stopped_at is not None:
+        if clock.met:
+            state, label = ClockStateName.MET, "Met"
+            left = clock.due_at - clock.stopped_at
+        else:
+            late = timedelta(seconds=clock.late_seconds or 0)
+            state, label = ClockStateName.BREACHED, f"Missed by {duration_words(late)}"
+            left = -late
+    elif clock.paused_at is not None:
+        left = timedelta(seconds=clock.remaining_seconds_at_pause or 0)
+        state = ClockStateName.PAUSED
+        label = (
+            f"Paused: {duration_words(left)} left"
+            if left > timedelta(0)
+            else f"Paused: {duration_words(-left)} over"
+        )
+    elif left <= timedelta(0):
+        state, label = ClockStateName.BREACHED, f"Breached {duration_words(-left)} ago"
+    elif clock.warn_at <= now:
+        state, label = ClockStateName.AT_RISK, f"At risk: {duration_words(left)} left"
+    else:
+        state, label = ClockStateName.ON_TRACK, f"On track: {duration_words(left)} left"
+    return ClockState(
+        kind=clock.kind,
+        kind_label=ClockKind(clock.kind).label,
+        state=state,
+        due_at=clock.due_at,
+        remaining=left,
+        label=label,
+    )
+
+
+def duration_words(delta: timedelta) -> str:
+    """'under 1 min', '25 min', '2 h 5 min', '3 d 4 h' (the sign is the caller's business)."""
+    minutes = abs(int(delta.total_seconds())) // 60
+    if minutes == 0:
+        return "under 1 min"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+# --- Who takes an escalated case ---------------------------------------------------------------
+
+
+def _has_role(*roles: Role) -> Exists:
+    through = get_user_model().groups.through
+    return Exists(
+        through.objects.filter(
+            user_id=OuterRef("pk"),
+            group_id__in=Group.objects.filter(name__in=[r.value for r in roles]).values("pk"),
+        )
+    )
+
+
+def team_member_with_fewest_open_cases(
+    *, team: Team, exclude_user_id: int | None = None
+) -> AbstractBaseUser | None:
+    """The active member of ``team`` who may hold cases (operator or manager) and owns the
+    fewest open cases; ties go to the longest-standing account. One aggregated query."""
+    members = (
+        get_user_model()
+        .objects.filter(teams=team, is_active=True)
+        .filter(_has_role(Role.OPERATOR, Role.MANAGER))
+        .annotate(open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES)))
+        .order_by("open_cases", "pk")
+    )
+    if exclude_user_id is not None:
+        members = members.exclude(pk=exclude_user_id)
+    return members.first()
+
+
+def manager_on_duty(*, now: datetime) -> AbstractBaseUser | None:
+    """The escalation manager on duty at ``now``: the latest-starting shift covering it (of an
+    active manager), else the lead of the first active management team."""
+    shift = (
+        OnDuty.objects.filter(starts_at__lte=now, ends_at__gt=now, user__is_active=True)
+        .filter(Exists(_manager_users().filter(pk=OuterRef("user_id"))))
+        .select_related("user")
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+    if shift is not None:
+        return shift.user
+    team = (
+        Team.objects.filter(level=Level.MANAGEMENT, is_active=True, lead__is_active=True)
+        .filter(Exists(_manager_users().filter(pk=OuterRef("lead_id"))))
+        .select_related("lead")
+        .order_by("name", "pk")
+        .first()
+    )
+    return team.lead if team is not None else None
+
+
+def _manager_users() -> QuerySet:
+    return get_user_model().objects.filter(_has_role(Role.MANAGER))
+
+
+def management_team_for(*, user: AbstractBaseUser) -> Team | None:
+    """The active management team the manager leads or belongs to, else the first one."""
+    teams = Team.objects.filter(level=Level.MANAGEMENT, is_active=True)
+    own = teams.filter(Q(lead=user) | Q(members=user)).order_by("name", "pk").first()
+    return own or teams.order_by("name", "pk").first()
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+def notifications_for(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+    """The user's own notifications, newest first, with their case."""
+    return Notification.objects.filter(recipient_id=user.pk).select_related("case")
+
+
+def notification_unread_count(*, user: AbstractBaseUser) -> int:
+    """One count on the partial index of unread notifications."""
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()

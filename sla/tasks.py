@@ -1,0 +1,79 @@
+"""Celery tasks of the SLA engine: thin wrappers that take ids and call a service.
+
+No task carries a countdown or ETA: the beat-scheduled sweep finds what is due, so a lost or
+late task costs at most one sweep period (see ``sla.sweep``). Retries back off up to
+``RETRY_BACKOFF_MAX``, well under half the broker's visibility timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from sla import sweep
+from sla.escalation import clock_escalate_due
+from sla.services import case_clocks_resync
+
+logger = logging.getLogger(__name__)
+
+RETRY_BACKOFF_MAX = 300
+RESYNC_BATCH = 200
+_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="sla.tasks.sla_sweep", **_RETRY)
+def sla_sweep() -> None:
+    """Beat runs this every SLA_SWEEP_SECONDS."""
+    result = sweep.sla_sweep(now=timezone.now(), dispatch=clocks_escalate_dispatch)
+    if result.dispatched or result.skipped:
+        logger.info(
+            "sla sweep: %d due clocks handed out in %d pages%s",
+            result.dispatched,
+            result.pages,
+            " (another sweep held the lock)" if result.skipped else "",
+        )
+
+
+def clocks_escalate_dispatch(clock_ids: list[int]) -> None:
+    clocks_escalate.delay(clock_ids)
+
+
+@shared_task(name="sla.tasks.clocks_escalate", **_RETRY)
+def clocks_escalate(clock_ids: list[int]) -> None:
+    """Take the due steps of each clock; a clock that is gone or no longer due is skipped."""
+    for clock_id in clock_ids:
+        clock_escalate_due(clock_id=clock_id, now=timezone.now())
+
+
+@shared_task(name="sla.tasks.clocks_resync", **_RETRY)
+def clocks_resync(case_ids: list[int]) -> None:
+    """Re-align the clocks of cases whose policy, tier or calendar changed."""
+    for case_id in case_ids:
+        case_clocks_resync(case_id=case_id, now=timezone.now())
+
+
+def clocks_resync_dispatch(case_ids: Iterable[int]) -> int:
+    """Queue re-syncs for ``case_ids`` in batches; the number of cases queued."""
+    batch: list[int] = []
+    total = 0
+    for case_id in case_ids:
+        batch.append(case_id)
+        if len(batch) == RESYNC_BATCH:
+            clocks_resync.delay(batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        clocks_resync.delay(batch)
+        total += len(batch)
+    return total
