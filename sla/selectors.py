@@ -34,6 +34,11 @@ STATE_CSS = {
     ClockStateName.PAUSED: "text-bg-secondary",
 }
 KIND_ORDER = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.UPDATE: 2}
+SHORT_KIND = {
+    ClockKind.RESPONSE: "Response",
+    ClockKind.RESOLUTION: "Resolution",
+    ClockKind.UPDATE: "Update",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class ClockState:
     @property
     def css(self) -> str:
         return STATE_CSS[self.state]
+
+    @property
+    def short_kind(self) -> str:
+        return SHORT_KIND.get(self.kind, self.kind_label)
 
 
 def clock_states_for(*, cases: Iterable[Case | int], now: datetime) -> dict[int, list[ClockState]]:

@@ -310,6 +310,27 @@ def open_case_ids_for(
     )
 
 
+def clocks_resync_later(
+    *,
+    policies: Iterable[tuple[str, str]] = (),
+    customer_ids: Iterable[int] = (),
+    calendar_ids: Iterable[int] = (),
+) -> None:
+    """After the current transaction commits, re-align in the background the clocks of the
+    open cases governed by these (tier, severity) policies, customers or calendars.
+
+    Call it after changing a policy, a calendar's hours or holidays, or a customer's tier.
+    """
+    from sla.tasks import clocks_resync_for
+
+    kwargs = {
+        "policies": [list(key) for key in policies],
+        "customer_ids": list(customer_ids),
+        "calendar_ids": list(calendar_ids),
+    }
+    transaction.on_commit(lambda: clocks_resync_for.delay(**kwargs))
+
+
 # --- Notifications ----------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from sla import sweep
 from sla.escalation import clock_escalate_due
-from sla.services import case_clocks_resync
+from sla.services import case_clocks_resync, open_case_ids_for
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,20 @@ def clocks_resync(case_ids: list[int]) -> None:
     """Re-align the clocks of cases whose policy, tier or calendar changed."""
     for case_id in case_ids:
         case_clocks_resync(case_id=case_id, now=timezone.now())
+
+
+@shared_task(name="sla.tasks.clocks_resync_for", **_RETRY)
+def clocks_resync_for(
+    policies: list[list[str]], customer_ids: list[int], calendar_ids: list[int]
+) -> None:
+    """Fan out re-syncs for the open cases governed by these policies, customers, calendars."""
+    clocks_resync_dispatch(
+        open_case_ids_for(
+            policies=[(tier, severity) for tier, severity in policies],
+            customer_ids=customer_ids,
+            calendar_ids=calendar_ids,
+        )
+    )
 
 
 def clocks_resync_dispatch(case_ids: Iterable[int]) -> int:

@@ -1,0 +1,34 @@
+"""The notification bell in the navigation bar."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+
+from escalation.roles import Role, has_role
+from sla.selectors import notification_unread_count
+
+
+class NotificationBell:
+    """The unread count, counted only if a template shows it (one indexed count query)."""
+
+    def __init__(self, user: AbstractBaseUser) -> None:
+        self.user = user
+
+    @cached_property
+    def unread(self) -> int:
+        return notification_unread_count(user=self.user)
+
+    @property
+    def badge(self) -> str:
+        return "99+" if self.unread > 99 else str(self.unread)
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not has_role(user, Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE):
+        return {"notification_bell": None}
+    return {"notification_bell": NotificationBell(user)}

@@ -1,0 +1,70 @@
+"""The notifications page: a user's own notifications, newest first; mark read, mark all read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from escalation.access import role_required
+from escalation.roles import Role
+from sla.models import Notification
+from sla.selectors import notification_unread_count, notifications_for
+from sla.services import notification_mark_read, notifications_mark_all_read
+
+STAFF = (Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
+PAGE_SIZE = 30
+
+
+@role_required(*STAFF)
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_for(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "sla/notifications.html",
+        {"page": page, "unread": notification_unread_count(user=request.user)},
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of your notifications read; with ``open`` go on to its case. Another person's
+    notification is 'not found'."""
+    try:
+        notification = notification_mark_read(
+            user=request.user, notification_id=pk, now=timezone.now()
+        )
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None
+    if request.POST.get("open") and notification.case_id:
+        return redirect("cases:detail", reference=notification.case.reference)  # type: ignore[union-attr]
+    if getattr(request, "htmx", False):
+        return render(request, "sla/_notification.html", {"notification": notification})
+    return redirect(_back(request))
+
+
+@role_required(*STAFF)
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    marked = notifications_mark_all_read(user=request.user, now=timezone.now())
+    messages.success(
+        request,
+        f"Marked {marked} notification{'' if marked == 1 else 's'} read."
+        if marked
+        else "Nothing was unread.",
+    )
+    return redirect(_back(request))
+
+
+def _back(request: HttpRequest) -> str:
+    url = reverse("sla:notifications")
+    page = request.POST.get("page", "")
+    return f"{url}?page={page}" if page.isdigit() else url

@@ -1,0 +1,22 @@
+"""Who may open each page of the SLA app (see tests/access.py).
+
+The notifications page is every staff role's own list; marking read is POST-only (a GET from a
+staff persona is answered 405). That nobody reads or marks another person's notifications is
+tested in tests/sla/test_views.py.
+"""
+
+from __future__ import annotations
+
+from tests.access import STAFF_ROLES, Rule
+
+POST_ONLY = frozenset({405})
+
+RULES = {
+    "sla:notifications": Rule(allowed=STAFF_ROLES),
+    "sla:notification_read": Rule(
+        allowed=STAFF_ROLES, kwargs=lambda world: {"pk": 1}, ok_statuses=POST_ONLY
+    ),
+    "sla:notifications_read_all": Rule(allowed=STAFF_ROLES, ok_statuses=POST_ONLY),
+    "sla_api:policies": Rule(allowed=STAFF_ROLES, api=True),
+    "sla_api:calendars": Rule(allowed=STAFF_ROLES, api=True),
+}
