@@ -1,0 +1,231 @@
+"""The report's charts, described once: Chart.js draws them on the page, and the PDF (WeasyPrint
+runs no JavaScript) gets the same charts as static SVG bars computed here. Each chart carries a
+sentence saying what it shows, for readers who cannot see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reports.presentation import format_duration, hours
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, GREY = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#6c757d",
+)
+
+
+@dataclass
+class Series:
+    label: str
+    values: list[float | None]
+    color: str
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    kind: str  # bar or line (Chart.js); the PDF draws bars for both
+    labels: list[str]
+    series: list[Series]
+    unit: str = ""  # "", "%", "h"
+    summary: str = ""
+    table: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_chartjs(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "unit": self.unit,
+            "labels": self.labels,
+            "series": [{"label": s.label, "data": s.values, "color": s.color} for s in self.series],
+        }
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit == "h":
+        return format_duration(value * 3600)
+    return f"{value:,.0f}"
+
+
+def _summary(chart: Chart) -> str:
+    parts = []
+    for s in chart.series:
+        now = s.values[-1]
+        before = s.values[-2] if len(s.values) > 1 else None
+        known = [v for v in s.values if v is not None]
+        text = f"{s.label}: {_fmt(now, chart.unit)} in {chart.labels[-1]}"
+        if len(chart.labels) > 1:
+            text += f" ({_fmt(before, chart.unit)} the week before)"
+        if len(known) > 1:
+            text += f"; between {_fmt(min(known), chart.unit)} and {_fmt(max(known), chart.unit)}"
+            text += f" over these {len(chart.labels)} weeks"
+        parts.append(text)
+    return ". ".join(parts) + "."
+
+
+def _table(chart: Chart) -> list[dict[str, Any]]:
+    return [
+        {"label": label, "values": [_fmt(s.values[i], chart.unit) for s in chart.series]}
+        for i, label in enumerate(chart.labels)
+    ]
+
+
+def report_charts(payload: dict[str, Any]) -> list[Chart]:
+    trend = payload["trend"]
+    weeks = ["W" + row["week"].split("-W")[1] for row in trend]
+
+    def col(key: str, convert: Any = None) -> list[float | None]:
+        return [convert(row.get(key)) if convert else row.get(key) for row in trend]
+
+    charts = [
+        Chart(
+            "raised_resolved",
+            "Escalations raised and resolved",
+            "bar",
+            weeks,
+            [Series("Raised", col("raised"), BLUE), Series("Resolved", col("resolved"), GREEN)],
+        ),
+        Chart(
+            "backlog",
+            "Open at the end of each week",
+            "line",
+            weeks,
+            [Series("Open", col("backlog"), ORANGE)],
+        ),
+        Chart(
+            "compliance",
+            "SLA compliance",
+            "line",
+            weeks,
+            [
+                Series("First response", col("response_compliance"), BLUE),
+                Series("Resolution", col("resolution_compliance"), VERMILION),
+            ],
+            unit="%",
+        ),
+        Chart(
+            "resolve_time",
+            "Time to resolve (business hours)",
+            "line",
+            weeks,
+            [
+                Series("Median", col("resolve_p50", hours), GREEN),
+                Series("90th percentile", col("resolve_p90", hours), PURPLE),
+            ],
+            unit="h",
+        ),
+        Chart(
+            "breaches",
+            "SLA breaches and reopened cases",
+            "bar",
+            weeks,
+            [
+                Series("Breaches", col("breaches"), VERMILION),
+                Series("Reopened", col("reopened"), GREY),
+            ],
+        ),
+        Chart(
+            "backlog_age",
+            "Age of the open backlog",
+            "bar",
+            [row["bucket"] for row in payload["backlog_age"]],
+            [Series("Open cases", [row["cases"] for row in payload["backlog_age"]], ORANGE)],
+        ),
+    ]
+    for chart in charts:
+        if chart.key == "backlog_age":
+            total = sum(v or 0 for v in chart.series[0].values)
+            chart.summary = f"{total} open cases: " + ", ".join(
+                f"{v} aged {label}"
+                for label, v in zip(chart.labels, chart.series[0].values, strict=True)
+            )
+        else:
+            chart.summary = _summary(chart)
+        chart.table = _table(chart)
+    return charts
+
+
+# --- Static SVG for the PDF ------------------------------------------------------------------
+
+SVG_WIDTH, SVG_HEIGHT = 520, 190
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 8, 10, 36
+
+
+def _nice_max(value: float, unit: str) -> float:
+    if unit == "%":
+        return 100.0
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= value:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def svg_geometry(chart: Chart) -> dict[str, Any]:
+    """Bars, ticks and labels in SVG coordinates, drawn by templates/reports/_svg_chart.html."""
+    plot_w = SVG_WIDTH - PLOT_LEFT - PLOT_RIGHT
+    plot_h = SVG_HEIGHT - PLOT_TOP - PLOT_BOTTOM
+    values = [v for s in chart.series for v in s.values if v is not None]
+    top = _nice_max(max(values, default=0), chart.unit)
+    groups = len(chart.labels)
+    slot = plot_w / max(groups, 1)
+    bar_w = slot * 0.8 / max(len(chart.series), 1)
+    bars = []
+    for si, s in enumerate(chart.series):
+        for gi, value in enumerate(s.values):
+            if value is None:
+                continue
+            h = plot_h * value / top
+            x = PLOT_LEFT + gi * slot + slot * 0.1 + si * bar_w
+            bars.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(PLOT_TOP + plot_h - h, 1),
+                    "w": round(bar_w, 1),
+                    "h": round(h, 1),
+                    "color": s.color,
+                    "title": f"{s.label} {chart.labels[gi]}: {_fmt(value, chart.unit)}",
+                }
+            )
+    ticks = [
+        {"y": round(PLOT_TOP + plot_h - plot_h * f, 1), "label": _fmt(top * f, chart.unit)}
+        for f in (0, 0.5, 1)
+    ]
+    labels = [
+        {"x": round(PLOT_LEFT + gi * slot + slot / 2, 1), "text": label}
+        for gi, label in enumerate(chart.labels)
+    ]
+    return {
+        "width": SVG_WIDTH,
+        "height": SVG_HEIGHT,
+        "left": PLOT_LEFT,
+        "right": SVG_WIDTH - PLOT_RIGHT,
+        "baseline": PLOT_TOP + plot_h,
+        "label_y": PLOT_TOP + plot_h + 14,
+        "bars": bars,
+        "ticks": ticks,
+        "labels": labels,
+        "legend_y": SVG_HEIGHT - 12,
+        "legend": [
+            {
+                "label": s.label,
+                "color": s.color,
+                "x": PLOT_LEFT + i * 120,
+                "text_x": PLOT_LEFT + i * 120 + 11,
+            }
+            for i, s in enumerate(chart.series)
+        ],
+    }

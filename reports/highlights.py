@@ -1,0 +1,95 @@
+"""What moved most since the week before: pure functions over the breakdown rows.
+
+Changes of different kinds are ranked on one scale, *cases*: a count changes by its difference
+(3 more breaches = 3); a compliance rate by the deadlines the change amounts to at this week's
+volume (a rate up 10 points over 40 deadlines = 4 more deadlines met). Whether a change is an
+improvement depends on the measure (fewer breaches is better, higher compliance is better).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    higher_is_better: bool
+    met: str | None = None
+    missed: str | None = None
+
+    @property
+    def is_rate(self) -> bool:
+        return self.met is not None
+
+
+HIGHLIGHT_MEASURES: tuple[Measure, ...] = (
+    Measure("breaches", "SLA breaches", higher_is_better=False),
+    Measure("backlog", "Open at the end of the week", higher_is_better=False),
+    Measure(
+        "response_compliance",
+        "First-response SLA compliance",
+        higher_is_better=True,
+        met="response_met",
+        missed="response_missed",
+    ),
+    Measure(
+        "resolution_compliance",
+        "Resolution SLA compliance",
+        higher_is_better=True,
+        met="resolution_met",
+        missed="resolution_missed",
+    ),
+)
+
+
+def change_effect(measure: Measure, now: Mapping[str, Any], before: Mapping[str, Any]) -> float:
+    """The change of ``measure`` in cases; positive = better. 0 when it cannot be compared."""
+    after_value, before_value = now.get(measure.key), before.get(measure.key)
+    if after_value is None or before_value is None:
+        return 0.0
+    if measure.is_rate:
+        decided = now[measure.met] + now[measure.missed]  # type: ignore[index]
+        raw = (after_value - before_value) / 100 * decided
+    else:
+        raw = after_value - before_value
+    return float(raw if measure.higher_is_better else -raw)
+
+
+def highlights(
+    breakdowns: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    titles: Mapping[str, str],
+    limit: int = 5,
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``limit`` largest improvements and regressions over all breakdown groups."""
+    items = []
+    for dimension, rows in breakdowns.items():
+        for row in rows:
+            for measure in HIGHLIGHT_MEASURES:
+                effect = round(change_effect(measure, row, row["previous"]), 1)
+                if effect == 0:
+                    continue
+                items.append(
+                    {
+                        "dimension": titles[dimension],
+                        "group": row["label"],
+                        "measure": measure.label,
+                        "key": measure.key,
+                        "rate": measure.is_rate,
+                        "before": row["previous"][measure.key],
+                        "after": row[measure.key],
+                        "effect": effect,
+                    }
+                )
+
+    def order(item: dict[str, Any]) -> tuple[Any, ...]:
+        return (-abs(item["effect"]), item["dimension"], item["group"], item["measure"])
+
+    return {
+        "improvements": sorted((i for i in items if i["effect"] > 0), key=order)[:limit],
+        "regressions": sorted((i for i in items if i["effect"] < 0), key=order)[:limit],
+    }

@@ -1,0 +1,99 @@
+"""Assemble one week's report: every figure the page, CSV files and PDF show, as plain JSON.
+
+The same function serves the live current week and the snapshot of a finished one, so a frozen
+page shows exactly what the live page showed when its week ended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from reports import selectors
+from reports.highlights import highlights
+from reports.selectors import DIMENSIONS, ReportFilters, period_metrics, with_rates
+from reports.weeks import IsoWeek, Period, periods_ending
+
+PAYLOAD_VERSION = 1
+TREND_WEEKS = 12
+
+
+def _empty_series(count: int) -> list[dict[str, Any]]:
+    blank = {**dict.fromkeys(selectors.COUNT_KEYS, 0), "resolve_p50": None, "resolve_p90": None}
+    return [with_rates(blank) for _ in range(count)]
+
+
+def _trend(
+    *, periods: list[Period], filters: ReportFilters, satisfaction: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The headline figures of each period, oldest first. Finished weeks that have a snapshot
+    show their frozen figures, so the trend agrees with their own pages."""
+    live = period_metrics(periods=periods, filters=filters).get(None) or _empty_series(len(periods))
+    frozen = selectors.snapshot_headlines(weeks=[p.week for p in periods[:-1]], filters=filters)
+    trend = []
+    for period, figures, csat in zip(periods, live, satisfaction, strict=True):
+        stored = frozen.get(period.week)
+        row = stored if stored is not None else {**figures, **csat}
+        trend.append({**row, "week": str(period.week), "frozen": stored is not None})
+    return trend
+
+
+def _breakdowns(
+    *, current: Period, previous: Period, filters: ReportFilters
+) -> dict[str, list[dict[str, Any]]]:
+    """Per dimension, a row per group with this week's figures and, under ``previous``, last
+    week's (frozen ones when last week has a snapshot)."""
+    frozen = selectors.snapshot_breakdowns(week=previous.week, filters=filters) or {}
+    result = {}
+    for dimension in DIMENSIONS:
+        data = period_metrics(periods=[previous, current], filters=filters, dimension=dimension)
+        frozen_rows = {row["key"]: row for row in frozen.get(dimension.key, [])}
+        keys = set(data) | set(frozen_rows)
+        labels = selectors.dimension_labels(dimension, list(keys))
+        blank = _empty_series(2)
+        rows = []
+        for key in keys:
+            before, now = data.get(key, blank)
+            if frozen:
+                stored = frozen_rows.get(key)
+                before = _figures_of(stored) if stored else blank[0]
+            if not any(now[k] or before[k] for k in selectors.COUNT_KEYS):
+                continue
+            rows.append({"key": key, "label": labels.get(key, str(key)), **now, "previous": before})
+        rows.sort(key=lambda r: (-r["raised"], -r["backlog"], r["label"]))
+        result[dimension.key] = rows
+    return result
+
+
+def _figures_of(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("key", "label", "previous")}
+
+
+def report_compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> dict[str, Any]:
+    """Compute the report of ``week`` as of ``now`` (ValueError for a week not yet started)."""
+    periods = periods_ending(week, count=TREND_WEEKS, now=now)
+    current, previous = periods[-1], periods[-2]
+    satisfaction = selectors.satisfaction_series(periods=periods, filters=filters)
+    trend = _trend(periods=periods, filters=filters, satisfaction=satisfaction["series"])
+    breakdowns = _breakdowns(current=current, previous=previous, filters=filters)
+    titles = {d.key: d.title for d in DIMENSIONS}
+    return {
+        "version": PAYLOAD_VERSION,
+        "week": str(week),
+        "start": current.start.isoformat(),
+        "end": current.end.isoformat(),
+        "live": current.live,
+        "computed_at": now.isoformat(),
+        "filters": {"team": filters.team_id, "tier": filters.tier},
+        "satisfaction_collected": satisfaction["collected"],
+        "headline": {k: v for k, v in trend[-1].items() if k not in ("week", "frozen")},
+        "previous": {k: v for k, v in trend[-2].items() if k not in ("week", "frozen")},
+        "trend": trend,
+        "breakdowns": breakdowns,
+        "highlights": highlights(breakdowns, titles=titles),
+        "top_customers": selectors.top_customers(period=current, filters=filters),
+        "root_causes": selectors.root_causes(period=current, filters=filters),
+        "backlog_age": selectors.backlog_age(moment=current.end, filters=filters),
+        "strategic_breaches": selectors.strategic_breaches(period=current, filters=filters),
+        "longest_open": selectors.longest_open(moment=current.end, filters=filters),
+    }

@@ -1,0 +1,41 @@
+"""The whole report as a PDF, rendered by WeasyPrint from a print template.
+
+WeasyPrint runs no JavaScript, so the charts are the same data drawn as static SVG bars.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from reports.charts import report_charts, svg_geometry
+from reports.presentation import headline_cards, tables_for
+from reports.weeks import IsoWeek
+
+
+def report_pdf(payload: dict[str, Any], *, filter_text: str) -> bytes:
+    # Imported here: WeasyPrint loads its native libraries (Pango) on import, which only the
+    # PDF needs.
+    from weasyprint import HTML
+
+    charts = report_charts(payload)
+    html = render_to_string(
+        "reports/weekly_pdf.html",
+        {
+            "week": IsoWeek.parse(payload["week"]),
+            "payload": payload,
+            "cards": headline_cards(payload),
+            "tables": tables_for(payload),
+            "charts": [(chart, svg_geometry(chart)) for chart in charts],
+            "filter_text": filter_text,
+            "printed_at": timezone.now(),
+        },
+    )
+    # Everything the template needs is inline (styles, SVG): no URL is fetched while rendering.
+    return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+
+
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    raise ValueError(f"the report PDF loads no external resources ({url})")

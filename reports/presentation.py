@@ -1,0 +1,413 @@
+"""How a report payload reads: headline cards and the tables, shared by the page, CSV and PDF,
+so the three always show the same figures under the same names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone
+
+from cases.models import Status, Tier
+from reports.selectors import AGE_BUCKETS
+
+NOT_COLLECTED = "not yet collected"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text, count, pct, hours, days, datetime, case, severity, tier, status
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    note: str = ""
+    # Rows shown on the page and in the PDF; the CSV always has them all.
+    display_limit: int | None = None
+    empty: str = "Nothing this week."
+
+    @property
+    def display_rows(self) -> list[dict[str, Any]]:
+        return self.rows[: self.display_limit] if self.display_limit else self.rows
+
+    @property
+    def hidden_count(self) -> int:
+        return len(self.rows) - len(self.display_rows)
+
+
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def format_value(kind: str, value: Any) -> str:
+    """The text a cell shows on the page and in the PDF."""
+    if value is None or value == "":
+        return "—"
+    if kind == "count":
+        return intcomma(value)
+    if kind == "pct":
+        return f"{value:.1f}%"
+    if kind == "hours":
+        return format_duration(value * 3600)
+    if kind == "days":
+        return f"{value:.1f} d"
+    if kind == "score":
+        return f"{value:.2f} / 5"
+    if kind == "datetime":
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return f"{timezone.localtime(moment):%a %-d %b %H:%M}"
+    if kind == "severity":
+        return str(value)
+    if kind == "tier":
+        return str(Tier(value).label) if value in Tier.values else str(value)
+    if kind == "status":
+        return str(Status(value).label) if value in Status.values else str(value)
+    if kind == "list":
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def csv_value(kind: str, value: Any) -> Any:
+    """The value a CSV cell holds: numbers stay numbers, times are local ISO 8601."""
+    if value is None:
+        return ""
+    if kind == "datetime":
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return timezone.localtime(moment).isoformat()
+    if kind == "list":
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def format_duration(seconds: float | None) -> str:
+    """Business time as hours: "45 min", "5.2 h", "130 h"."""
+    if seconds is None:
+        return "—"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    value = seconds / 3600
+    return f"{value:.1f} h" if value < 100 else f"{round(value)} h"
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    kind: str
+    higher_is_better: bool
+    live_label: str = ""
+
+
+HEADLINES: tuple[Headline, ...] = (
+    Headline("raised", "Escalations raised", "count", higher_is_better=False),
+    Headline("resolved", "Resolved", "count", higher_is_better=True),
+    Headline(
+        "backlog",
+        "Open at the end of the week",
+        "count",
+        higher_is_better=False,
+        live_label="Open now",
+    ),
+    Headline("response_compliance", "First-response SLA met", "pct", higher_is_better=True),
+    Headline("resolution_compliance", "Resolution SLA met", "pct", higher_is_better=True),
+    Headline("resolve_p50", "Median time to resolve", "duration", higher_is_better=False),
+    Headline("resolve_p90", "90th percentile time to resolve", "duration", higher_is_better=False),
+    Headline("breaches", "SLA breaches", "count", higher_is_better=False),
+    Headline("reopened", "Reopened cases", "count", higher_is_better=False),
+    Headline("csat_average", "Customer satisfaction", "score", higher_is_better=True),
+)
+
+
+def _display(kind: str, value: Any) -> str:
+    return format_duration(value) if kind == "duration" else format_value(kind, value)
+
+
+def _change_text(kind: str, delta: float) -> str:
+    size = abs(delta)
+    if kind == "pct":
+        return f"{size:.1f} points"
+    if kind == "duration":
+        return format_duration(size)
+    if kind == "score":
+        return f"{size:.2f}"
+    return intcomma(round(size))
+
+
+@dataclass
+class Card:
+    key: str
+    label: str
+    value: str
+    previous: str
+    change: str
+    tone: str  # better, worse, same, none
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def headline_cards(payload: dict[str, Any]) -> list[Card]:
+    """One card per headline figure: this week, last week and the change in words (never colour
+    alone: "up 12 from 110, worse")."""
+    now, before = payload["headline"], payload["previous"]
+    cards = []
+    for h in HEADLINES:
+        label = h.live_label if payload["live"] and h.live_label else h.label
+        if h.key == "csat_average" and not payload.get("satisfaction_collected"):
+            cards.append(Card(h.key, label, NOT_COLLECTED, "—", "", "none"))
+            continue
+        value, previous = now.get(h.key), before.get(h.key)
+        if value is None or previous is None:
+            change, tone = ("no comparison" if value is not None else ""), "none"
+        else:
+            delta = value - previous
+            if abs(delta) < 1e-9:
+                change, tone = "same as the week before", "same"
+            else:
+                better = (delta > 0) == h.higher_is_better
+                direction = "up" if delta > 0 else "down"
+                tone = "better" if better else "worse"
+                change = (
+                    f"{direction} {_change_text(h.kind, delta)} from "
+                    f"{_display(h.kind, previous)}, {tone}"
+                )
+        cards.append(
+            Card(
+                h.key,
+                label,
+                _display(h.kind, value),
+                _display(h.kind, previous),
+                change,
+                tone,
+                detail=_detail(h.key, now),
+            )
+        )
+    return cards
+
+
+def _detail(key: str, figures: dict[str, Any]) -> str:
+    if key == "response_compliance":
+        met, missed = figures["response_met"], figures["response_missed"]
+        return f"{met} of {met + missed} deadlines" if met + missed else "no deadlines this week"
+    if key == "resolution_compliance":
+        met, missed = figures["resolution_met"], figures["resolution_missed"]
+        return f"{met} of {met + missed} deadlines" if met + missed else "no deadlines this week"
+    if key == "csat_average" and figures.get("csat_responses"):
+        return f"{figures['csat_responses']} answers"
+    return ""
+
+
+BREAKDOWN_COLUMNS = [
+    Column("raised", "Raised", "count"),
+    Column("resolved", "Resolved", "count"),
+    Column("backlog", "Open at end", "count"),
+    Column("breaches", "Breaches", "count"),
+    Column("response_compliance", "First-response SLA", "pct"),
+    Column("resolution_compliance", "Resolution SLA", "pct"),
+    Column("resolve_p50_h", "Median time to resolve", "hours"),
+    Column("reopened", "Reopened", "count"),
+]
+
+CASE_COLUMNS = [
+    Column("reference", "Case", "case"),
+    Column("title", "Title"),
+    Column("customer", "Customer"),
+    Column("team", "Team"),
+    Column("severity", "Severity", "severity"),
+]
+
+
+def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
+    """Every table of the report, by key (the key names the CSV file too)."""
+    tables: dict[str, Table] = {}
+    cards = headline_cards(payload)
+    tables["headline"] = Table(
+        "headline",
+        "Headline figures",
+        [
+            Column("measure", "Measure"),
+            Column("this_week", "This week"),
+            Column("last_week", "Week before"),
+            Column("change", "Change"),
+        ],
+        [
+            {"measure": c.label, "this_week": c.value, "last_week": c.previous, "change": c.change}
+            for c in cards
+        ],
+    )
+    tables["trend"] = Table(
+        "trend",
+        "The last 12 weeks",
+        [
+            Column("week", "Week"),
+            Column("raised", "Raised", "count"),
+            Column("resolved", "Resolved", "count"),
+            Column("backlog", "Open at end", "count"),
+            Column("response_compliance", "First-response SLA", "pct"),
+            Column("resolution_compliance", "Resolution SLA", "pct"),
+            Column("resolve_p50_h", "Median time to resolve", "hours"),
+            Column("resolve_p90_h", "90th percentile", "hours"),
+            Column("breaches", "Breaches", "count"),
+            Column("reopened", "Reopened", "count"),
+        ],
+        [
+            {
+                **row,
+                "resolve_p50_h": hours(row.get("resolve_p50")),
+                "resolve_p90_h": hours(row.get("resolve_p90")),
+            }
+            for row in payload["trend"]
+        ],
+    )
+    titles = {
+        "team": "By team",
+        "severity": "By severity",
+        "tier": "By customer tier",
+        "product": "By product",
+        "category": "By category",
+    }
+    for key, title in titles.items():
+        label = Column("label", title.removeprefix("By ").capitalize())
+        tables[f"by_{key}"] = Table(
+            f"by_{key}",
+            title,
+            [label, *BREAKDOWN_COLUMNS],
+            [
+                {**row, "resolve_p50_h": hours(row.get("resolve_p50"))}
+                for row in payload["breakdowns"].get(key, [])
+            ],
+            display_limit=15,
+        )
+    tables["top_customers"] = Table(
+        "top_customers",
+        "Customers with the most escalations",
+        [
+            Column("customer", "Customer"),
+            Column("tier", "Tier", "tier"),
+            Column("raised", "Raised", "count"),
+            Column("high_severity", "S1 or S2", "count"),
+            Column("still_open", "Still open", "count"),
+            Column("breached", "With a breach", "count"),
+        ],
+        payload["top_customers"],
+    )
+    causes = payload["root_causes"]
+    tables["root_causes"] = Table(
+        "root_causes",
+        "Most frequent root causes",
+        [
+            Column("group", "Group"),
+            Column("cause", "Root cause"),
+            Column("cases", "Cases", "count"),
+            Column("share", "Share", "pct"),
+        ],
+        causes["rows"],
+        note=(
+            f"Of {causes['resolved']} cases resolved this week, "
+            f"{causes['with_cause']} have a root cause."
+        ),
+        empty="No case with a root cause was resolved this week.",
+    )
+    tables["backlog_age"] = Table(
+        "backlog_age",
+        "Age of the open backlog",
+        [Column("bucket", "Age"), Column("cases", "Open cases", "count")],
+        payload["backlog_age"],
+    )
+    change_columns = [
+        Column("where", "Where"),
+        Column("measure", "Measure"),
+        Column("before_text", "Week before"),
+        Column("after_text", "This week"),
+        Column("effect", "Change in cases"),
+    ]
+    for key, title in (
+        ("improvements", "Largest improvements"),
+        ("regressions", "Largest regressions"),
+    ):
+        tables[key] = Table(
+            key,
+            title,
+            change_columns,
+            [
+                {
+                    **item,
+                    "where": f"{item['dimension']}: {item['group']}",
+                    "before_text": format_value("pct" if item["rate"] else "count", item["before"]),
+                    "after_text": format_value("pct" if item["rate"] else "count", item["after"]),
+                }
+                for item in payload["highlights"][key]
+            ],
+            empty="No change against the week before.",
+        )
+    breaches = payload["strategic_breaches"]
+    tables["strategic_breaches"] = Table(
+        "strategic_breaches",
+        "Strategic customers' cases with a breach",
+        [
+            *CASE_COLUMNS,
+            Column("breached", "Deadlines missed", "list"),
+            Column("breached_at", "First breach", "datetime"),
+            Column("status", "Status now", "status"),
+        ],
+        breaches["rows"],
+        note=(
+            f"Showing {len(breaches['rows'])} of {breaches['total']}."
+            if breaches["total"] > len(breaches["rows"])
+            else ""
+        ),
+        empty="No strategic customer's case breached this week.",
+    )
+    tables["longest_open"] = Table(
+        "longest_open",
+        "Open longest",
+        [
+            *CASE_COLUMNS,
+            Column("raised_at", "Raised", "datetime"),
+            Column("age_days", "Age", "days"),
+            Column("status", "Status now", "status"),
+        ],
+        payload["longest_open"],
+        empty="No open cases.",
+    )
+    return tables
+
+
+def age_bucket_labels() -> list[str]:
+    return [label for label, _, _ in AGE_BUCKETS]
+
+
+def week_summary(headline: dict[str, Any] | None, counts: dict[str, int] | None) -> str:
+    """The one line the list of weeks shows for a week."""
+    if headline is not None:
+        parts = [
+            f"{intcomma(headline['raised'])} raised",
+            f"{intcomma(headline['resolved'])} resolved",
+            f"{intcomma(headline['backlog'])} open at the end",
+            f"first response {format_value('pct', headline.get('response_compliance'))}",
+            f"resolution {format_value('pct', headline.get('resolution_compliance'))}",
+            f"{intcomma(headline['breaches'])} breaches",
+        ]
+    elif counts is not None:
+        parts = [
+            f"{intcomma(counts['raised'])} raised",
+            f"{intcomma(counts['resolved'])} resolved",
+            f"{intcomma(counts['breaches'])} breaches",
+        ]
+    else:
+        return ""
+    return " · ".join(parts)
+
+
+def filter_text(*, team_name: str | None, tier: str | None) -> str:
+    """ "All teams, all customers" / "Team Service desk, strategic customers"."""
+    who = f"Team {team_name}" if team_name else "All teams"
+    whose = f"{Tier(tier).label.lower()} customers" if tier in Tier.values else "all customers"
+    return f"{who}, {whose}"

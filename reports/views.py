@@ -1,0 +1,154 @@
+"""Report pages, CSV files and the PDF: thin views over reports.services and reports.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from escalation.access import role_required
+from escalation.roles import Role
+from reports.charts import report_charts
+from reports.exports import table_csv
+from reports.forms import ReportFilterForm, WeekListForm
+from reports.pdf import report_pdf
+from reports.presentation import Table, filter_text, headline_cards, tables_for, week_summary
+from reports.selectors import ReportFilters, week_list
+from reports.services import WeekReport, week_report
+from reports.weeks import IsoWeek
+
+READERS = (Role.MANAGER, Role.EXECUTIVE)
+WEEKS_PER_PAGE = 26
+
+
+def _query(filters: ReportFilters) -> str:
+    params = filters.as_params()
+    return f"?{urlencode(params)}" if params else ""
+
+
+def _case_url(reference: str) -> str | None:
+    # The case page belongs to the cases app; without it the reference is shown unlinked.
+    try:
+        return reverse("cases:detail", kwargs={"reference": reference})
+    except NoReverseMatch:
+        return None
+
+
+def _report_or_404(week: IsoWeek, filters: ReportFilters) -> WeekReport:
+    now = timezone.now()
+    if now < week.start():
+        raise Http404("That week has not started yet.")
+    return week_report(week=week, filters=filters, now=now)
+
+
+@require_GET
+@role_required(*READERS)
+def index(request: HttpRequest) -> HttpResponse:
+    form = WeekListForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form, "listing": None}, status=400)
+    filters = form.filters()
+    listing = week_list(
+        filters=filters,
+        now=timezone.now(),
+        page=form.cleaned_data.get("page") or 1,
+        per_page=WEEKS_PER_PAGE,
+    )
+    if not listing.rows:
+        raise Http404("There is no such page of weeks.")
+    rows = [
+        {"week": r.week, "state": r.state, "summary": week_summary(r.headline, r.counts)}
+        for r in listing.rows
+    ]
+    context = {
+        "form": form,
+        "listing": listing,
+        "rows": rows,
+        "query": _query(filters),
+        "filter_params": filters.as_params(),
+    }
+    return render(request, "reports/index.html", context)
+
+
+@require_GET
+@role_required(*READERS)
+def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "week": week, "payload": None}
+        return render(request, "reports/weekly.html", context, status=400)
+    filters = form.filters()
+    report = _report_or_404(week, filters)
+    payload = report.payload
+    tables = tables_for(payload)
+    for table in tables.values():
+        _link_cases(table)
+    charts = report_charts(payload)
+    next_week = week.next()
+    context: dict[str, Any] = {
+        "form": form,
+        "week": week,
+        "payload": payload,
+        "report": report,
+        "cards": headline_cards(payload),
+        "tables": tables,
+        "charts": charts,
+        "charts_data": [c.as_chartjs() for c in charts],
+        "query": _query(filters),
+        "filter_text": _filter_text(form),
+        "time_zone": settings.TIME_ZONE,
+        "previous_week": week.previous(),
+        "next_week": next_week if next_week.start() <= timezone.now() else None,
+    }
+    return render(request, "reports/weekly.html", context)
+
+
+def _filter_text(form: ReportFilterForm) -> str:
+    team = form.cleaned_data.get("team")
+    return filter_text(team_name=team.name if team else None, tier=form.cleaned_data.get("tier"))
+
+
+def _link_cases(table: Table) -> None:
+    if any(c.kind == "case" for c in table.columns):
+        for row in table.rows:
+            row["url"] = _case_url(row["reference"])
+
+
+@require_GET
+@role_required(*READERS)
+def weekly_csv(request: HttpRequest, week: IsoWeek, table: str) -> HttpResponse:
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    tables = tables_for(_report_or_404(week, filters).payload)
+    if table not in tables:
+        raise Http404("The report has no such table.")
+    suffix = "".join(f"-{k}-{v}" for k, v in filters.as_params().items())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="escalations-{week}-{table}{suffix}.csv"'
+    )
+    table_csv(tables[table], response)
+    return response
+
+
+@require_GET
+@role_required(*READERS)
+def weekly_pdf(request: HttpRequest, week: IsoWeek) -> HttpResponse:
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    payload = _report_or_404(week, filters).payload
+    pdf = report_pdf(payload, filter_text=_filter_text(form))
+    suffix = "".join(f"-{k}-{v}" for k, v in filters.as_params().items())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="escalations-{week}{suffix}.pdf"'
+    return response

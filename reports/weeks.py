@@ -1,0 +1,115 @@
+"""ISO weeks in the organisation's time zone: the unit every report is cut by.
+
+A week runs from Monday 00:00 to the next Monday 00:00 *local* time, so a week that contains a
+daylight-saving change lasts 167 or 169 hours. All boundaries are aware datetimes; the database
+compares them in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+_WEEK_RE = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
+
+
+def report_zone() -> tzinfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    def __post_init__(self) -> None:
+        # Raises ValueError for a week that does not exist (W00, W54, W53 of a 52-week year).
+        date.fromisocalendar(self.year, self.week, 1)
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        """``"2026-W47"`` -> IsoWeek(2026, 47); ValueError when malformed or nonexistent."""
+        match = _WEEK_RE.match(text)
+        if match is None:
+            raise ValueError(f"not an ISO week like 2026-W07: {text!r}")
+        return cls(int(match["year"]), int(match["week"]))
+
+    @classmethod
+    def containing(cls, moment: datetime, zone: tzinfo | None = None) -> IsoWeek:
+        local = moment.astimezone(zone or report_zone())
+        year, week, _ = local.isocalendar()
+        return cls(year, week)
+
+    @classmethod
+    def of_date(cls, day: date) -> IsoWeek:
+        year, week, _ = day.isocalendar()
+        return cls(year, week)
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    def start(self, zone: tzinfo | None = None) -> datetime:
+        # Midnight is never skipped or repeated by a DST change in the zones we serve (Europe
+        # changes at 02:00/03:00); zoneinfo would pick the earlier offset if it were.
+        return datetime.combine(self.monday, time(0), tzinfo=zone or report_zone())
+
+    def end(self, zone: tzinfo | None = None) -> datetime:
+        return self.shifted(1).start(zone)
+
+    def shifted(self, weeks: int) -> IsoWeek:
+        return IsoWeek.of_date(self.monday + timedelta(weeks=weeks))
+
+    def previous(self) -> IsoWeek:
+        return self.shifted(-1)
+
+    def next(self) -> IsoWeek:
+        return self.shifted(1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def label(self) -> str:
+        """``"Week 47, 16–22 Nov 2026"``."""
+        first, last = self.monday, self.sunday
+        if first.year != last.year:
+            span = f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+        elif first.month != last.month:
+            span = f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+        else:
+            span = f"{first.day}–{last.day} {last:%b %Y}"
+        return f"Week {self.week}, {span}"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The part of a week a report covers: the whole week once it is over, else up to ``end``
+    (the moment of computation), flagged ``live``."""
+
+    week: IsoWeek
+    start: datetime
+    end: datetime
+    live: bool
+
+
+def period_for(week: IsoWeek, *, now: datetime) -> Period:
+    start, end = week.start(), week.end()
+    if now < start:
+        raise ValueError(f"{week} has not started yet")
+    if now < end:
+        return Period(week=week, start=start, end=now, live=True)
+    return Period(week=week, start=start, end=end, live=False)
+
+
+def periods_ending(week: IsoWeek, *, count: int, now: datetime) -> list[Period]:
+    """``count`` consecutive periods, oldest first, the last one being ``week``."""
+    return [period_for(week.shifted(offset), now=now) for offset in range(1 - count, 1)]
