@@ -1,0 +1,167 @@
+"""Exactly once under concurrency, on PostgreSQL: sweeps racing in threads, tasks delivered
+twice, a second beat's sweep. Real transactions and row locks, so these tests commit."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, EventKind
+from cases.services import case_assign, case_raise
+from sla.escalation import clock_escalate_due
+from sla.models import CaseClock, EscalationRecord, Notification
+from sla.sweep import SWEEP_LOCK_KEY, sla_sweep
+from tests.conftest import require_service
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CASES = 24
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only() -> None:
+    require_service(connection.vendor == "postgresql", "PostgreSQL (row locks, advisory locks)")
+
+
+@pytest.fixture
+def breached_cases(ladder, alice, bob, customer, policy) -> list[Case]:  # type: ignore[no-untyped-def]
+    """Cases raised two hours ago and owned by alice: their first response is overdue."""
+    with time_machine.travel(timezone.now() - timedelta(hours=2), tick=False):
+        cases = []
+        for n in range(CASES):
+            case = case_raise(
+                raised_by=alice, customer=customer, title=f"T{n}", description="D", severity="S3"
+            )
+            cases.append(case_assign(case=case, by=bob, owner=alice, reason="Yours"))
+    return cases
+
+
+def in_threads(*work: Callable[[], object]) -> list[BaseException]:
+    """Run each callable in its own thread (own database connection), all released at once."""
+    start = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            fn()
+        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def take_inline(clock_ids: list[int]) -> None:
+    for clock_id in clock_ids:
+        clock_escalate_due(clock_id=clock_id, now=timezone.now())
+
+
+def assert_each_case_escalated_once(cases: list[Case]) -> None:
+    ids = {c.pk for c in cases}
+    records = Counter(
+        EscalationRecord.objects.filter(case_id__in=ids).values_list("case_id", "step")
+    )
+    assert set(records.values()) == {1}
+    assert {case_id for case_id, _ in records} == ids
+    for kind in (EventKind.SLA_BREACH, EventKind.ESCALATED):
+        per_case = Counter(
+            CaseEvent.objects.filter(case_id__in=ids, kind=kind)
+            .exclude(data={})
+            .values_list("case_id", flat=True)
+        )
+        assert per_case == Counter({pk: 1 for pk in ids}), kind
+    # alice (old owner), lena and lars (leads), the new owner: one notification each.
+    per_case = Counter(
+        Notification.objects.filter(
+            case_id__in=ids, kind__in=["sla_breach", "escalated"]
+        ).values_list("case_id", "recipient_id")
+    )
+    assert set(per_case.values()) == {1}
+    assert Counter(case_id for case_id, _ in per_case) == Counter({pk: 4 for pk in ids})
+    assert Case.objects.filter(pk__in=ids, team__name="Second line").count() == len(ids)
+
+
+def test_two_sweeps_in_parallel_escalate_each_case_once(breached_cases) -> None:
+    now = timezone.now()
+    errors = in_threads(
+        lambda: sla_sweep(now=now, dispatch=take_inline, page_size=5, batch_size=3),
+        lambda: sla_sweep(now=now, dispatch=take_inline, page_size=5, batch_size=3),
+    )
+    assert errors == []
+    assert_each_case_escalated_once(breached_cases)
+
+
+def test_tasks_delivered_twice_and_racing_workers_escalate_each_case_once(
+    breached_cases,
+) -> None:
+    clock_ids = list(
+        CaseClock.objects.filter(kind="response", case__in=breached_cases).values_list(
+            "pk", flat=True
+        )
+    )
+    # Three workers get the same ids (redelivery), in different orders.
+    errors = in_threads(
+        lambda: take_inline(clock_ids),
+        lambda: take_inline(list(reversed(clock_ids))),
+        lambda: take_inline(clock_ids[::2] + clock_ids[1::2]),
+    )
+    assert errors == []
+    assert_each_case_escalated_once(breached_cases)
+
+
+def test_a_sweep_finding_another_one_running_does_nothing(breached_cases) -> None:
+    holding = threading.Event()
+    release = threading.Event()
+    handed: list[int] = []
+
+    def hold_the_lock() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])
+            holding.set()
+            release.wait(timeout=30)
+
+    def second_sweep() -> None:
+        holding.wait(timeout=30)
+        try:
+            result = sla_sweep(now=timezone.now(), dispatch=handed.extend)
+            assert result.skipped and result.dispatched == 0
+        finally:
+            release.set()
+
+    assert in_threads(hold_the_lock, second_sweep) == []
+    assert handed == []
+    assert not EscalationRecord.objects.exists()
+
+
+def test_a_worker_that_dies_mid_step_leaves_no_trace_and_the_retry_completes_it(
+    breached_cases, monkeypatch
+) -> None:
+    from sla import escalation
+
+    clock = CaseClock.objects.get(kind="response", case=breached_cases[0])
+
+    def die(**kwargs: object) -> None:
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(escalation, "_notify", die)
+    with pytest.raises(SystemExit):
+        clock_escalate_due(clock_id=clock.pk, now=timezone.now())
+    assert not EscalationRecord.objects.exists()
+    assert Case.objects.get(pk=breached_cases[0].pk).team.name == "Service desk"
+    monkeypatch.undo()
+    assert clock_escalate_due(clock_id=clock.pk, now=timezone.now()) == ["breach"]
+    assert_each_case_escalated_once(breached_cases[:1])
