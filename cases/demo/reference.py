@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
-from cases.models import Category, Contact, Customer, Product, RootCause, Team, Tier
+from cases.models import Category, Contact, Customer, Level, Product, RootCause, Team, Tier
 from escalation.roles import Role
 from sla.models import SlaPolicy
 
@@ -17,30 +17,81 @@ TIER_WEIGHTS = {Tier.STRATEGIC: 3.0, Tier.PREMIUM: 1.5, Tier.STANDARD: 1.0}
 
 @dataclass(frozen=True)
 class Policy:
+    """An SLA policy's targets in seconds (calendar time stands in for business time)."""
+
     id: int
-    response: int  # seconds
+    response: int
     resolution: int
+    update: int | None
     warn_percent: int
+    reescalate: int | None
 
 
 class Reference:
-    """The reference data the cases point at, read once."""
+    """The reference data the cases point at, read once. Raises ValueError naming what is
+    missing when the demo reference data has not been loaded."""
 
     def __init__(self) -> None:
         self.customers = list(Customer.objects.filter(is_active=True).order_by("pk"))
         self.products = list(Product.objects.filter(is_active=True).order_by("pk"))
         self.categories = list(Category.objects.filter(is_active=True).order_by("pk"))
         self.causes = list(
-            RootCause.objects.filter(parent__isnull=False, is_active=True).order_by("pk")
+            RootCause.objects.filter(parent__isnull=False, is_active=True)
+            .select_related("parent")
+            .order_by("pk")
         )
         self.teams = {t.pk: t for t in Team.objects.filter(is_active=True).order_by("pk")}
-        policies = SlaPolicy.objects.all()
         self.policies = {
             (p.tier, p.severity): Policy(
-                p.pk, p.response_minutes * 60, p.resolution_minutes * 60, p.warn_percent
+                id=p.pk,
+                response=p.response_minutes * 60,
+                resolution=p.resolution_minutes * 60,
+                update=p.update_minutes * 60 if p.update_minutes else None,
+                warn_percent=p.warn_percent,
+                reescalate=p.reescalate_minutes * 60 if p.reescalate_minutes else None,
             )
-            for p in policies
+            for p in SlaPolicy.objects.all()
         }
+        User = get_user_model()
+        holders = set(
+            User.objects.filter(
+                is_active=True, groups__name__in=[Role.OPERATOR.value, Role.MANAGER.value]
+            ).values_list("pk", flat=True)
+        )
+        self.managers = sorted(
+            User.objects.filter(is_active=True, groups__name=Role.MANAGER.value).values_list(
+                "pk", flat=True
+            )
+        )
+        self.raisers = sorted(holders)
+        self._check()
+        self.labels = {
+            u.pk: u.get_full_name() or u.get_username() for u in User.objects.filter(pk__in=holders)
+        }
+        contacts: dict[int, list[int]] = {}
+        for contact in Contact.objects.order_by("pk"):
+            contacts.setdefault(contact.customer_id, []).append(contact.pk)
+        self.contacts = contacts
+        # Who may hold a team's cases: its active operator and manager members (as the SLA
+        # engine picks them). A team without any leaves escalated cases unassigned.
+        members: dict[int, list[int]] = {}
+        for team_id, user_id in Team.members.through.objects.order_by("pk").values_list(
+            "team_id", "user_id"
+        ):
+            if user_id in holders:
+                members.setdefault(team_id, []).append(user_id)
+        self.members = members
+        self.first_line = [t for t in self.teams.values() if t.level == Level.L1] or list(
+            self.teams.values()
+        )
+        management = [t for t in self.teams.values() if t.level == Level.MANAGEMENT]
+        self.management = management[0] if management else None
+        # The manager on duty when no shift is planned: the management team's lead.
+        lead = self.management.lead_id if self.management else None
+        self.on_duty = lead if lead in self.managers else None
+        self.customer_cum = cumulative([TIER_WEIGHTS.get(c.tier, 1.0) for c in self.customers])
+
+    def _check(self) -> None:
         missing = [
             name
             for name, rows in (
@@ -49,6 +100,8 @@ class Reference:
                 ("categories", self.categories),
                 ("root causes", self.causes),
                 ("teams", self.teams),
+                ("operators or managers", self.raisers),
+                ("managers", self.managers),
             )
             if not rows
         ]
@@ -62,42 +115,11 @@ class Reference:
             raise ValueError(
                 "Load the reference data first (seed_demo); missing: " + ", ".join(missing)
             )
-        contacts: dict[int, list[int]] = {}
-        for contact in Contact.objects.order_by("pk"):
-            contacts.setdefault(contact.customer_id, []).append(contact.pk)
-        self.contacts = contacts
-        members: dict[int, list[int]] = {}
-        for team_id, user_id in Team.members.through.objects.order_by("pk").values_list(
-            "team_id", "user_id"
-        ):
-            members.setdefault(team_id, []).append(user_id)
-        # Who can own a case of a team: its members, else its lead.
-        self.owners = {
-            pk: members.get(pk) or ([t.lead_id] if t.lead_id else [])
-            for pk, t in self.teams.items()
-        }
-        first_line = [t for t in self.teams.values() if t.level == "L1"] or list(
-            self.teams.values()
-        )
-        self.first_line = first_line
-        User = get_user_model()
-        self.managers = list(
-            User.objects.filter(groups__name=Role.MANAGER.value)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        raisers = list(
-            User.objects.filter(groups__name__in=[Role.OPERATOR.value, Role.MANAGER.value])
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        self.raisers = raisers or list(User.objects.order_by("pk").values_list("pk", flat=True)[:1])
-        if not self.raisers:
-            raise ValueError("Load the reference data first (seed_demo): no users")
-        self.managers = self.managers or self.raisers
-        tiers = [TIER_WEIGHTS.get(c.tier, 1.0) for c in self.customers]
-        self.customer_cum = cumulative(tiers)
+
+    def label(self, owner: int | None, team: Team | None, level: str) -> str:
+        """How the case services write an assignment on the timeline."""
+        who = self.labels.get(owner, "unassigned") if owner else "unassigned"
+        return f"{who} ({team.name}, {level})" if team else f"{who} ({level})"
 
 
 def cumulative(weights: Sequence[float]) -> list[float]:

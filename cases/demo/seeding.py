@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.demo.reference import Reference
-from cases.demo.story import Draft, Generator, raised_times
+from cases.demo.story import Draft, Generator
+from cases.demo.times import raised_times
 from cases.demo.writers import BulkWriter, CopyWriter, can_copy
 from cases.models import Case, CaseEvent, Customer, Status, Tier
-from sla.models import CaseClock
+from sla.models import CaseClock, EscalationRecord
 
 BATCH = 10_000
 TROUBLE = (
@@ -138,14 +139,15 @@ def _flush(writer: BulkWriter, drafts: list[Draft]) -> int:
                 # Demo data: losing the last batch in a crash is fine, waiting on fsync is not.
                 cursor.execute("SET LOCAL synchronous_commit = off")
         ids = writer.cases([d.case for d in drafts])
-        events, clocks = [], []
+        events, clocks, records = [], [], []
         for pk, draft in zip(ids, drafts, strict=True):
-            for row in draft.events:
-                row["case_id"] = pk
-            for row in draft.clocks:
-                row["case_id"] = pk
+            for rows in (draft.events, draft.clocks, draft.records):
+                for row in rows:
+                    row["case_id"] = pk
             events += draft.events
             clocks += draft.clocks
+            records += draft.records
         writer.rows(CaseEvent, events)
         writer.rows(CaseClock, clocks)
+        writer.rows(EscalationRecord, records)
     return len(drafts)

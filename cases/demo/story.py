@@ -1,24 +1,20 @@
 """One demo case's story: who raised it when, how it moved, how its SLA clocks ran.
 
-Times are whole epoch seconds; the writers turn them into timestamps.
+Times are whole epoch seconds; the writers turn them into timestamps. Calendar time stands in
+for business time (the demo's deadlines are approximate, their bookkeeping is exact).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from cases.demo.engine import Holder, Replay, event_row
 from cases.demo.reference import SEVERITY_WEIGHTS, Policy, Reference, cumulative
-from cases.models import Category, Customer, EventKind, Impact, Source, Status, Team
+from cases.models import Category, Customer, EventKind, Impact, Source, Status
 from sla.models import ClockKind
 
-# Local hour of day -> relative share of cases raised in it.
-HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 5, 12, 14, 14, 13, 10, 12, 13, 12, 11, 8, 5, 3, 2, 2, 1, 1)
-WEEKDAY_WEIGHTS = (1.0, 1.0, 0.95, 0.95, 0.85, 0.25, 0.2)
 IMPACTS = {
     "S1": (Impact.BUSINESS, Impact.SITE),
     "S2": (Impact.SITE, Impact.SEVERAL_USERS),
@@ -29,6 +25,7 @@ IMPACTS = {
 RESPONSE_MET = {"S1": 0.92, "S2": 0.9, "S3": 0.86, "S4": 0.88}
 RESOLUTION_MET = {"S1": 0.8, "S2": 0.82, "S3": 0.87, "S4": 0.92}
 MANUAL_ASSIGN = {"S1": 0.5, "S2": 0.35, "S3": 0.15, "S4": 0.08}
+CUSTOMER_UPDATE = {"S1": 0.9, "S2": 0.9, "S3": 0.4, "S4": 0.4}
 SYMPTOMS = {
     "Outage": ("unavailable for all users", "down after the maintenance window", "returns 503"),
     "Performance": ("pages take over 30 seconds", "nightly jobs overrun", "latency spikes at peak"),
@@ -49,15 +46,33 @@ SUMMARIES = (
     "Rolled back the change behind the {cause}; service verified by the customer.",
     "Worked around the {cause}; permanent fix tracked as a corrective action.",
 )
+# (low, high) multiples of a target for a deadline met / missed.
+_SPREAD = {True: (0.05, 0.95), False: (1.05, 3.0)}
 
 
 @dataclass
 class Draft:
-    """One case being generated: its columns, timeline events and clocks (times in epoch s)."""
+    """One case being generated: its columns, timeline events, clocks and escalation records.
+    The case's id is filled into the others when it is known."""
 
     case: dict[str, Any]
     events: list[dict[str, Any]]
     clocks: list[dict[str, Any]]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Story:
+    """The moments a case moved through."""
+
+    status: str
+    ack: int | None = None
+    wait_start: int | None = None
+    paused: int = 0  # seconds waiting on the customer, finished pauses only
+    waiting_now: bool = False
+    update_at: int | None = None  # the customer-facing update, if one was sent
+    resolved: int | None = None
+    closed: int | None = None
 
 
 class Generator:
@@ -67,19 +82,9 @@ class Generator:
         self.ref = ref
         self.rng = rng
         self.now = now
+        self.replay = Replay(ref, rng)
         self.severities = list(SEVERITY_WEIGHTS)
         self.severity_cum = cumulative(list(SEVERITY_WEIGHTS.values()))
-
-    # -- the parts of a case ---------------------------------------------------------------
-
-    def _owner(self, team: Team) -> int | None:
-        owners = self.ref.owners.get(team.pk) or []
-        return self.rng.choice(owners) if owners else None
-
-    def _escalation_target(self, team: Team, category: Category | None) -> Team | None:
-        target_id = (category.specialist_team_id if category else None) or team.escalates_to_id
-        target = self.ref.teams.get(target_id) if target_id else None
-        return target if target is not None and target.pk != team.pk else None
 
     def draft(
         self,
@@ -93,13 +98,14 @@ class Generator:
         response_after: int | None = None,
         engine_caught_up: bool = True,
     ) -> Draft:
-        """One case raised at `raised`: open or finished, with its events and clocks.
+        """One case raised at `raised`, open or finished, with its events and clocks.
 
         1. Pick who and what (customer, severity, product...), then the moments it moved
            through: acknowledged, perhaps waiting on the customer, resolved, closed.
-        2. Run its clocks over those moments as the engine would have.
-        3. Tell the timeline: breaches escalate it to the next team, or a manager moves it.
-        4. Finish it with a root cause and summary when it is resolved.
+        2. Run its clocks over those moments.
+        3. Replay the SLA engine over them (unless `engine_caught_up` is False: then deadlines
+           passed just now wait for the engine's next sweep), or let a manager move it.
+        4. Write the rest of the timeline; finish with a root cause and summary if resolved.
         """
         rng, ref = self.rng, self.ref
         if customer is None:
@@ -111,61 +117,87 @@ class Generator:
         policy = ref.policies[(customer.tier, severity)]
         case = self._columns(raised, customer, severity, category)
         story = self._moments(raised, is_open, policy, severity, status, response_after)
-
-        response = clock_row(
-            ClockKind.RESPONSE, policy, policy.response, raised, self.now, stop=story.ack
-        )
-        resolution = clock_row(
-            ClockKind.RESOLUTION,
-            policy,
-            policy.resolution,
-            raised,
-            self.now,
-            stop=story.resolved,
-            paused_seconds=0 if story.waiting_now else story.paused,
-            paused_at=story.wait_start if story.waiting_now else None,
-        )
-        clocks = [response, resolution]
+        clocks = self._clocks(raised, story, policy)
         if not engine_caught_up:
-            for row in clocks:
-                row["warned_at"] = row["breached_at"] = None
+            for clock in clocks:
+                clock["warned_at"] = clock["breached_at"] = None
 
-        events = [event_row(raised, case["raised_by_id"], EventKind.RAISED, to_value=severity)]
-        team, owner, last_update = self._handling(story, clocks, category, severity, events)
+        team = rng.choice(ref.first_line)
+        holder = Holder(team=team, owner=None, level=team.level)
+        events = [
+            event_row(
+                raised,
+                case["raised_by_id"],
+                EventKind.RAISED,
+                to_value=severity,
+                data={
+                    "severity": severity,
+                    "impact": case["impact"],
+                    "team": team.name,
+                    "source": case["source"],
+                },
+            )
+        ]
+        end = story.resolved or self.now
+        records: list[dict[str, Any]] = []
+        escalated = self.replay.run(
+            holder=holder,
+            clocks=clocks,
+            category=category,
+            reescalate=policy.reescalate,
+            ack=story.ack,
+            end=end,
+            events=events,
+            records=records,
+        )
+        if not escalated and story.ack is not None and rng.random() < MANUAL_ASSIGN[severity]:
+            self._manual_assignment(holder, story.ack, end, category, events)
+        last_status = self._status_events(story, holder, end, events)
+        if story.update_at is not None:
+            body = "We have found the cause and are working on a fix."
+            actor = holder.owner_at(story.update_at)
+            events.append(event_row(story.update_at, actor, EventKind.UPDATE, body=body))
         cause = None
         if story.resolved is not None:
             cause = rng.choice(ref.causes)
-            case["resolution_summary"] = rng.choice(SUMMARIES).format(cause=cause.name.lower())
+            summary = rng.choice(SUMMARIES).format(cause=cause.name.lower())
+            case["resolution_summary"] = summary
+            actor = holder.owner_at(story.resolved) or rng.choice(ref.managers)
+            data = {"root_cause": cause.pk, "root_cause_name": str(cause)}
             events.append(
                 event_row(
                     story.resolved,
-                    owner,
+                    actor,
                     EventKind.RESOLVED,
-                    to_value=str(cause),
-                    body=case["resolution_summary"],
-                    data={"root_cause": cause.pk},
+                    last_status,
+                    Status.RESOLVED.value,
+                    body=summary,
+                    data=data,
                 )
             )
             if story.closed is not None:
-                events.append(event_row(story.closed, None, EventKind.CLOSED, "resolved", "closed"))
+                manager = rng.choice(ref.managers)
+                events.append(
+                    event_row(story.closed, manager, EventKind.CLOSED, "resolved", "closed")
+                )
         events.sort(key=lambda e: e["created_at"])
         running = [
             c["due_at"] for c in clocks if c["stopped_at"] is None and c["paused_at"] is None
         ]
         case.update(
             status=story.status,
-            owner_id=owner,
-            team_id=team.pk,
-            level=team.level,
+            owner_id=holder.owner,
+            team_id=holder.team.pk,
+            level=holder.level,
             first_response_at=story.ack,
             resolved_at=story.resolved,
             closed_at=story.closed,
-            last_customer_update_at=last_update,
+            last_customer_update_at=story.update_at,
             updated_at=events[-1]["created_at"],
             root_cause_id=cause.pk if cause else None,
             next_due_at=min(running) if running else None,
         )
-        return Draft(case, events, clocks)
+        return Draft(case, events, clocks, records)
 
     def _columns(
         self, raised: int, customer: Customer, severity: str, category: Category
@@ -186,9 +218,9 @@ class Generator:
             "product_id": product.pk,
             "category_id": category.pk,
             "severity": severity,
-            "impact": rng.choice(IMPACTS[severity]),
+            "impact": rng.choice(IMPACTS[severity]).value,
             "raised_by_id": rng.choice(self.ref.raisers),
-            "source": Source.API if rng.random() < 0.3 else Source.FORM,
+            "source": (Source.API if rng.random() < 0.3 else Source.FORM).value,
             "raised_at": raised,
             "reopen_count": 0,
             "resolution_summary": "",
@@ -211,25 +243,39 @@ class Generator:
             elif age < 2 * 86400 and rng.random() < (0.7 if age < policy.response else 0.15):
                 status = Status.NEW
             else:
+                # Cases open past their resolution target mostly wait on the customer.
+                weights = (2, 5, 2) if age < policy.resolution else (1, 3, 6)
                 status = rng.choices(
-                    (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING), (2, 5, 2)
+                    (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING), weights
                 )[0]
-        story = Story(status=status)
+        story = Story(status=str(status))
         if status == Status.NEW:
             return story
         if response_after is None:
             met = rng.random() < RESPONSE_MET[severity]
             response_after = int(policy.response * rng.uniform(*_SPREAD[met]))
         ack = raised + max(60, response_after)
-        if status not in (Status.RESOLVED, Status.CLOSED):
+        if status in (Status.RESOLVED, Status.CLOSED):
+            self._finish(story, raised, ack, policy, severity)
+        else:
             story.ack = ack = min(ack, raised + max(60, age // 2))
             if status == Status.WAITING:
-                story.wait_start = ack + int((now - ack) * rng.uniform(0.3, 0.95))
+                # Most went to the customer before the deadline, some after it had passed.
+                due = raised + policy.resolution
+                until = min(now, due) if due > ack and rng.random() < 0.7 else now
+                story.wait_start = ack + int((until - ack) * rng.uniform(0.3, 0.95))
                 story.waiting_now = True
             elif status == Status.IN_PROGRESS and rng.random() < 0.15:
                 story.paused = int((now - ack) * rng.uniform(0.05, 0.3))
                 story.wait_start = ack + int((now - ack - story.paused) * rng.uniform(0.1, 0.9))
-            return story
+        assert story.ack is not None
+        if rng.random() < CUSTOMER_UPDATE[severity]:
+            end = story.resolved or now
+            story.update_at = story.ack + int((end - story.ack) * rng.uniform(0.3, 0.9))
+        return story
+
+    def _finish(self, story: Story, raised: int, ack: int, policy: Policy, severity: str) -> None:
+        rng, now = self.rng, self.now
         met = rng.random() < RESOLUTION_MET[severity]
         active = max(int(policy.resolution * rng.uniform(*_SPREAD[met])), ack - raised + 600)
         paused, wait_start = 0, None
@@ -251,125 +297,105 @@ class Generator:
             wait_start,
             resolved,
         )
+        story.status = Status.RESOLVED.value
         if resolved < now - 5 * 86400 and rng.random() < 0.97:
             story.closed = min(now - 60, resolved + int(rng.uniform(2, 10) * 86400))
-            story.status = Status.CLOSED
-        return story
+            story.status = Status.CLOSED.value
 
-    def _handling(
+    def _clocks(self, raised: int, story: Story, policy: Policy) -> list[dict[str, Any]]:
+        """Response and resolution clocks, and the customer-update clock where the policy
+        asks for updates (restarted, as cycle 2, by the customer update if one was sent)."""
+        now = self.now
+        clocks = [
+            clock_row(ClockKind.RESPONSE, policy, policy.response, raised, now, stop=story.ack),
+            clock_row(
+                ClockKind.RESOLUTION,
+                policy,
+                policy.resolution,
+                raised,
+                now,
+                stop=story.resolved,
+                paused_seconds=0 if story.waiting_now else story.paused,
+                paused_at=story.wait_start if story.waiting_now else None,
+            ),
+        ]
+        anchor = story.update_at or story.ack
+        if policy.update and anchor is not None:
+            paused_at = paused_seconds = None
+            if story.wait_start is not None and story.waiting_now:
+                paused_at = max(story.wait_start, anchor)
+            elif story.wait_start is not None:
+                paused_seconds = max(
+                    0, story.wait_start + story.paused - max(story.wait_start, anchor)
+                )
+            row = clock_row(
+                ClockKind.UPDATE,
+                policy,
+                policy.update,
+                anchor,
+                now,
+                stop=story.resolved,
+                paused_seconds=paused_seconds or 0,
+                paused_at=paused_at,
+            )
+            row["cycle"] = 2 if story.update_at else 1
+            clocks.append(row)
+        return clocks
+
+    def _manual_assignment(
         self,
-        story: Story,
-        clocks: list[dict[str, Any]],
+        holder: Holder,
+        ack: int,
+        end: int,
         category: Category,
-        severity: str,
         events: list[dict[str, Any]],
-    ) -> tuple[Team, int | None, int | None]:
-        """Append the handling events; return the final team, owner and last customer update."""
-        rng, ack = self.rng, story.ack
-        team = rng.choice(self.ref.first_line)
-        owner = self._owner(team) if ack is not None else None
-        end = story.resolved or self.now
-        if ack is not None:
-            events.append(
-                event_row(ack, owner, EventKind.ACKNOWLEDGED, "new", Status.ACKNOWLEDGED.value)
+    ) -> None:
+        ref = self.ref
+        specialist = ref.teams.get(category.specialist_team_id or 0)
+        target = specialist or ref.teams.get(holder.team.escalates_to_id or 0)
+        if target is None or target.pk == holder.team.pk:
+            return
+        at = ack + int((end - ack) * self.rng.uniform(0.05, 0.3))
+        events.append(
+            self.replay.assign(
+                holder,
+                at,
+                actor=self.rng.choice(ref.managers),
+                kind=EventKind.ASSIGNED,
+                team=target,
+                owner=self.replay.member(target),
+                level=target.level,
+                reason="Needs the specialists.",
             )
-        breaches = sorted((c["breached_at"], c["kind"]) for c in clocks if c["breached_at"])
-        for at, kind in breaches:
-            events.append(event_row(at, None, EventKind.SLA_BREACH, data={"clock": kind}))
-        target = self._escalation_target(team, category)
-        if breaches and target is not None and breaches[0][0] + 60 < end:
-            at, kind = breaches[0][0] + 60, breaches[0][1]
-            data = {"rule": f"{kind}_breach", "team": target.pk}
-            reason = f"The {kind} deadline passed."
-            events.append(
-                event_row(
-                    at, None, EventKind.ESCALATED, team.name, target.name, reason=reason, data=data
-                )
-            )
-            team, owner = target, self._owner(target) or owner
-        elif ack is not None and target is not None and rng.random() < MANUAL_ASSIGN[severity]:
-            at = ack + int((end - ack) * rng.uniform(0.05, 0.3))
-            new_owner = self._owner(target) or owner
-            data = {"team": target.pk, "owner": new_owner}
-            manager = rng.choice(self.ref.managers)
-            reason = "Needs the specialists."
-            events.append(
-                event_row(
-                    at,
-                    manager,
-                    EventKind.ASSIGNED,
-                    team.name,
-                    target.name,
-                    reason=reason,
-                    data=data,
-                )
-            )
-            team, owner = target, new_owner
-        if ack is None:
-            return team, owner, None
+        )
 
-        before_wait = Status.ACKNOWLEDGED.value
+    def _status_events(
+        self, story: Story, holder: Holder, end: int, events: list[dict[str, Any]]
+    ) -> str:
+        """Append the status changes; return the status the case had before resolving."""
+        ack = story.ack
+        if ack is None:
+            return Status.NEW.value
+        status = Status.ACKNOWLEDGED.value
         if story.status == Status.IN_PROGRESS or (
-            story.status != Status.ACKNOWLEDGED and rng.random() < 0.7
+            story.status != Status.ACKNOWLEDGED and self.rng.random() < 0.7
         ):
             at = min(ack + 120, (ack + (story.wait_start or end)) // 2)
             events.append(
-                event_row(at, owner, EventKind.STATUS, before_wait, Status.IN_PROGRESS.value)
+                event_row(at, holder.owner_at(at), EventKind.STATUS, status, "in_progress")
             )
-            before_wait = Status.IN_PROGRESS.value
+            status = Status.IN_PROGRESS.value
         if story.wait_start is not None:
-            waiting = Status.WAITING.value
-            events.append(
-                event_row(story.wait_start, owner, EventKind.STATUS, before_wait, waiting)
-            )
+            at = story.wait_start
+            events.append(event_row(at, holder.owner_at(at), EventKind.STATUS, status, "waiting"))
+            status = Status.WAITING.value
             if not story.waiting_now:
                 at = story.wait_start + story.paused
-                events.append(event_row(at, owner, EventKind.STATUS, waiting, "in_progress"))
-        if rng.random() < (0.9 if severity in ("S1", "S2") else 0.4):
-            at = ack + int((end - ack) * rng.uniform(0.3, 0.9))
-            body = "We have found the cause and are working on a fix."
-            events.append(event_row(at, owner, EventKind.UPDATE, body=body))
-            return team, owner, at
-        return team, owner, None
-
-
-@dataclass
-class Story:
-    """The moments a case moved through (epoch seconds)."""
-
-    status: str
-    ack: int | None = None
-    wait_start: int | None = None
-    paused: int = 0  # seconds waiting on the customer, finished pauses only
-    waiting_now: bool = False
-    resolved: int | None = None
-    closed: int | None = None
-
-
-_SPREAD = {True: (0.05, 0.95), False: (1.05, 3.0)}
-
-
-def event_row(
-    at: int,
-    actor: int | None,
-    kind: EventKind,
-    from_value: str = "",
-    to_value: str = "",
-    *,
-    reason: str = "",
-    body: str = "",
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "created_at": at,
-        "actor_id": actor,
-        "kind": kind.value,
-        "from_value": from_value,
-        "to_value": to_value,
-        "reason": reason,
-        "body": body,
-        "data": data or {},
-    }
+                events.append(
+                    event_row(at, holder.owner_at(at), EventKind.STATUS, status, "in_progress")
+                )
+                status = Status.IN_PROGRESS.value
+        return status
 
 
 def clock_row(
@@ -383,7 +409,9 @@ def clock_row(
     paused_seconds: int = 0,
     paused_at: int | None = None,
 ) -> dict[str, Any]:
-    """A clock's row, consistent with the CaseClock docstring (calendar time as business time)."""
+    """A clock's row, consistent with the CaseClock docstring: deadlines include the paused
+    time; a clock that ran past its deadline is breached at it; a stopped one says whether it
+    was met, how long it ran and how late it was."""
     due = start + target + paused_seconds
     warn = start + target * policy.warn_percent // 100 + paused_seconds
     ran_until = stop if stop is not None else (paused_at if paused_at is not None else now)
@@ -402,6 +430,14 @@ def clock_row(
         "met": None,
         "elapsed_seconds": None,
         "late_seconds": None,
+        "cycle": 1,
+        # While paused: the time that was left when the pause began (negative when late).
+        "remaining_seconds_at_pause": (
+            None if paused_at is None else target + paused_seconds - (paused_at - start)
+        ),
+        "dispatched_at": None,
+        "escalation_count": 0,
+        "reescalate_at": None,
     }
     if stop is not None:
         row.update(
@@ -410,46 +446,3 @@ def clock_row(
             late_seconds=max(0, stop - due),
         )
     return row
-
-
-# -- when the cases were raised ------------------------------------------------------------
-
-
-def raised_times(
-    rng: random.Random, count: int, *, now: int, span_days: int, zone: ZoneInfo
-) -> Iterator[int]:
-    """`count` moments over the last `span_days` days, oldest first: more on working days and
-    hours, and slowly more each month."""
-    today = datetime.fromtimestamp(now, zone).date()
-    days = [today - timedelta(days=span_days - 1 - d) for d in range(span_days)]
-    weights = [
-        WEEKDAY_WEIGHTS[day.weekday()] * (0.7 + 0.6 * d / max(1, span_days - 1))
-        for d, day in enumerate(days)
-    ]
-    total = sum(weights)
-    hours = list(range(24))
-    hour_cum = cumulative(HOUR_WEIGHTS)
-    running = 0.0
-    given = 0
-    for day, weight in zip(days, weights, strict=True):
-        running += weight
-        upto = round(count * running / total)
-        n, given = upto - given, upto
-        start = local_midnight(day, zone)
-        latest = min(now - 60, local_midnight(day + timedelta(days=1), zone) - 1)
-        if latest <= start:
-            # Today has barely begun: put its share into the last minutes instead of the future.
-            start = now - 3600
-        picks = []
-        for hour in rng.choices(hours, cum_weights=hour_cum, k=n):
-            at = start + hour * 3600 + rng.randrange(3600)
-            picks.append(at if at <= latest else rng.randint(start, latest))
-        picks.sort()
-        yield from picks
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> int:
-    return int(datetime.combine(day, time(0), tzinfo=zone).timestamp())
-
-
-# -- writing ---------------------------------------------------------------------------------

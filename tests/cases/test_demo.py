@@ -15,7 +15,9 @@ from cases.demo import seed_cases
 from cases.models import Case, CaseEvent, EventKind, Severity, Status, Tier
 from cases.models.case import OPEN_STATUSES
 from escalation.demo import seed_reference_data
-from sla.models import CaseClock, ClockKind
+from sla.escalation import Rule, clock_escalate_due
+from sla.models import CaseClock, ClockKind, EscalationRecord
+from sla.sweep import due_clocks
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 FINISHED = (Status.RESOLVED, Status.CLOSED)
@@ -52,11 +54,19 @@ def test_it_creates_only_the_missing_cases(reference: None, frozen: object) -> N
     assert Case.objects.count() == 60
 
 
-def test_every_case_gets_a_response_and_a_resolution_clock(reference: None, frozen: object) -> None:
-    seed(80)
+def test_every_case_gets_its_clocks(reference: None, frozen: object) -> None:
+    seed(120)
 
     kinds = Counter(CaseClock.objects.values_list("kind", flat=True))
-    assert kinds == {ClockKind.RESPONSE: 80, ClockKind.RESOLUTION: 80}
+    assert kinds[ClockKind.RESPONSE] == kinds[ClockKind.RESOLUTION] == 120
+    owed_updates = Case.objects.filter(
+        first_response_at__isnull=False,
+        customer__tier__in=[Tier.STRATEGIC, Tier.PREMIUM],
+        severity__in=[Severity.S1, Severity.S2],
+    ) | Case.objects.filter(
+        first_response_at__isnull=False, customer__tier=Tier.STANDARD, severity=Severity.S1
+    )
+    assert kinds[ClockKind.UPDATE] == owed_updates.count() > 0
 
 
 def test_about_the_open_share_stays_open_and_mostly_the_newest(
@@ -118,21 +128,22 @@ def test_finished_cases_carry_a_leaf_root_cause_and_a_summary(
 def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen: object) -> None:
     seed(300)
 
-    cases = Case.objects.prefetch_related("clocks")
-    for case in cases:
+    for case in Case.objects.prefetch_related("clocks"):
         clocks = {clock.kind: clock for clock in case.clocks.all()}
         response, resolution = clocks[ClockKind.RESPONSE], clocks[ClockKind.RESOLUTION]
+        assert response.started_at == resolution.started_at == case.raised_at
         assert response.stopped_at == case.first_response_at
         assert resolution.stopped_at == case.resolved_at
-        if case.status == Status.WAITING:
-            assert resolution.paused_at is not None
-        else:
-            assert resolution.paused_at is None
+        assert (resolution.paused_at is not None) == (case.status == Status.WAITING)
+        if ClockKind.UPDATE in clocks:
+            update = clocks[ClockKind.UPDATE]
+            anchor = case.last_customer_update_at or case.first_response_at
+            assert update.started_at == anchor
+            assert update.cycle == (2 if case.last_customer_update_at else 1)
+            assert update.stopped_at == case.resolved_at
         for clock in clocks.values():
-            assert clock.started_at == case.raised_at
-            assert clock.due_at == clock.started_at + timedelta(
-                seconds=clock.target_seconds + clock.paused_seconds
-            )
+            target = timedelta(seconds=clock.target_seconds + clock.paused_seconds)
+            assert clock.due_at == clock.started_at + target
             assert clock.warn_at <= clock.due_at
             if clock.stopped_at is not None:
                 assert clock.met == (clock.stopped_at <= clock.due_at)
@@ -140,8 +151,15 @@ def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen:
                 assert clock.late_seconds == late
                 ran = (clock.stopped_at - clock.started_at).total_seconds()
                 assert clock.elapsed_seconds == ran - clock.paused_seconds
+                assert clock.paused_at is None and clock.reescalate_at is None
             else:
                 assert clock.met is None and clock.elapsed_seconds is None
+            if clock.paused_at is not None:
+                used = (clock.paused_at - clock.started_at).total_seconds()
+                left = clock.target_seconds + clock.paused_seconds - used
+                assert clock.remaining_seconds_at_pause == left
+            else:
+                assert clock.remaining_seconds_at_pause is None
             if clock.breached_at is not None:
                 assert clock.breached_at == clock.due_at
                 assert (clock.stopped_at or clock.paused_at or NOW) > clock.due_at
@@ -151,6 +169,54 @@ def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen:
         assert case.next_due_at == (min(running) if running else None)
         if case.status in FINISHED:
             assert case.next_due_at is None
+
+
+def test_escalations_are_recorded_as_the_engine_records_them(
+    reference: None, frozen: object
+) -> None:
+    seed(300)
+
+    records = Counter(
+        EscalationRecord.objects.filter(
+            rule__in=[Rule.TO_SPECIALIST, Rule.TO_NEXT_LEVEL, Rule.TO_MANAGER_ON_DUTY]
+        ).values_list("case_id", "step")
+    )
+    escalations = Counter(
+        (e.case_id, e.data["step"]) for e in CaseEvent.objects.filter(kind=EventKind.ESCALATED)
+    )
+    assert escalations and escalations == records
+    breaches = CaseEvent.objects.filter(kind=EventKind.SLA_BREACH).count()
+    assert breaches == EscalationRecord.objects.count()
+    for clock in CaseClock.objects.exclude(kind=ClockKind.UPDATE):
+        steps = EscalationRecord.objects.filter(case_id=clock.case_id, clock_kind=clock.kind)
+        assert clock.escalation_count == steps.count()
+
+
+def test_escalated_cases_sit_where_the_last_move_put_them(reference: None, frozen: object) -> None:
+    seed(300)
+
+    moved = 0
+    takes = (EventKind.ESCALATED, EventKind.ASSIGNED, EventKind.ACKNOWLEDGED)
+    for case in Case.objects.prefetch_related("events"):
+        events = [e for e in case.events.all() if e.kind in takes]
+        moves = [e for e in events if e.kind != EventKind.ACKNOWLEDGED]
+        if not moves:
+            continue
+        moved += 1
+        last = moves[-1].data
+        assert [case.team_id, case.level] == [last["team"][1], last["level"][1]]
+        owner = events[-1].data["owner"]
+        assert case.owner_id == (owner[1] if isinstance(owner, list) else owner)
+    assert moved > 20
+
+
+def test_the_sla_engine_finds_only_the_demo_trouble_due(reference: None, frozen: object) -> None:
+    seed(300)
+
+    due = {clock.pk for queryset in due_clocks(now=NOW) for clock in queryset}
+    assert due
+    cases = Case.objects.filter(clocks__pk__in=due).distinct()
+    assert all(case.raised_at > NOW - timedelta(days=1) for case in cases)
 
 
 def test_breaches_before_the_engine_caught_up_are_the_demo_trouble_only(
@@ -193,16 +259,6 @@ def test_every_case_has_a_timeline_in_order(reference: None, frozen: object) -> 
             assert EventKind.CLOSED in kinds
 
 
-def test_escalated_cases_sit_with_the_team_they_went_to(reference: None, frozen: object) -> None:
-    seed(300)
-
-    escalations = CaseEvent.objects.filter(kind=EventKind.ESCALATED).select_related("case__team")
-    assert escalations.exists()
-    for event in escalations:
-        assert event.case.team.name == event.to_value
-        assert event.case.level == event.case.team.level
-
-
 def test_the_same_seed_gives_the_same_cases(reference: None, frozen: object) -> None:
     def snapshot() -> list[tuple[object, ...]]:
         return list(
@@ -242,3 +298,23 @@ def test_the_seed_demo_command_reports_what_it_created(frozen: object) -> None:
     assert "Demo cases: 30 created" in out.getvalue()
     assert "Demo cases: 0 created" in out.getvalue()
     assert Case.objects.count() == 30
+
+
+def test_the_engine_escalates_the_strategic_s1_at_its_first_sweep(
+    reference: None, frozen: object
+) -> None:
+    seed(300)
+    case = Case.objects.get(
+        customer__tier=Tier.STRATEGIC,
+        severity=Severity.S1,
+        status=Status.NEW,
+        raised_at__gt=NOW - timedelta(hours=1),
+    )
+    clock = case.clocks.get(kind=ClockKind.RESPONSE)
+
+    steps = clock_escalate_due(clock_id=clock.pk, now=NOW)
+
+    assert steps == ["breach"]
+    case.refresh_from_db()
+    assert case.team.name != "Service desk"
+    assert case.events.filter(kind=EventKind.ESCALATED).exists()

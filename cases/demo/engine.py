@@ -1,0 +1,323 @@
+"""Replaying the SLA engine over a demo case's history, so its escalations, records and clock
+flags look as if the engine had been running all along (see sla.escalation for the rules)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cases.demo.reference import Reference
+from cases.models import Category, EventKind, Level, Team
+from sla.escalation import ESCALATING_CLOCKS, LEVEL_RANK, TOP_RANK, Rule
+from sla.models import ClockKind
+
+# The sweep runs every 30 s: the engine acts a little after a deadline passes.
+REACTION = 20
+
+
+@dataclass
+class Holder:
+    """Who holds the case, and since when each owner held it."""
+
+    team: Team
+    owner: int | None
+    level: str
+    history: list[tuple[int, int | None]] = field(default_factory=list)
+
+    def owner_at(self, at: int) -> int | None:
+        owner = None
+        for since, who in self.history:
+            if since > at:
+                break
+            owner = who
+        return owner
+
+
+@dataclass(frozen=True)
+class Target:
+    rule: Rule
+    team: Team
+    owner: int | None
+    level: str
+
+
+class Replay:
+    def __init__(self, ref: Reference, rng: random.Random) -> None:
+        self.ref = ref
+        self.rng = rng
+
+    def member(self, team: Team, *, exclude: int | None = None) -> int | None:
+        members = [m for m in self.ref.members.get(team.pk, ()) if m != exclude]
+        return self.rng.choice(members) if members else None
+
+    def assign(
+        self,
+        holder: Holder,
+        at: int,
+        *,
+        actor: int | None,
+        kind: EventKind,
+        team: Team,
+        owner: int | None,
+        level: str,
+        reason: str,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Move the case as case_assign does; the event it writes."""
+        if owner is None and holder.owner is not None:
+            keeps = holder.owner in self.ref.managers or holder.owner in self.ref.members.get(
+                team.pk, ()
+            )
+            owner = holder.owner if keeps else None
+        event = event_row(
+            at,
+            actor,
+            kind,
+            self.ref.label(holder.owner, holder.team, holder.level),
+            self.ref.label(owner, team, level),
+            reason=reason,
+            data={
+                "owner": [holder.owner, owner],
+                "team": [holder.team.pk, team.pk],
+                "level": [holder.level, level],
+                **(data or {}),
+            },
+        )
+        holder.team, holder.owner, holder.level = team, owner, level
+        holder.history.append((at, owner))
+        return event
+
+    def acknowledge(self, holder: Holder, at: int) -> dict[str, Any]:
+        """case_acknowledge: the one who acknowledges takes the case if nobody holds it."""
+        if holder.owner is None:
+            holder.owner = self.member(holder.team) or self.rng.choice(self.ref.managers)
+            holder.history.append((at, holder.owner))
+        return event_row(
+            at,
+            holder.owner,
+            EventKind.ACKNOWLEDGED,
+            "new",
+            "acknowledged",
+            data={"owner": holder.owner},
+        )
+
+    def target(self, holder: Holder, category: Category | None) -> Target | None:
+        """Where a breach sends the case (sla.escalation.escalation_target)."""
+        rank = LEVEL_RANK.get(Level(holder.level), 1)
+        if rank >= TOP_RANK:
+            return None
+        teams = self.ref.teams
+        specialist = teams.get(category.specialist_team_id) if category else None  # type: ignore[arg-type]
+        if (
+            specialist is not None
+            and specialist.pk != holder.team.pk
+            and rank <= LEVEL_RANK[Level(specialist.level)] < TOP_RANK
+        ):
+            owner = self.member(specialist, exclude=holder.owner)
+            return Target(Rule.TO_SPECIALIST, specialist, owner, specialist.level)
+        upper = self._next_level(holder.team, rank)
+        if upper is not None and LEVEL_RANK[Level(upper.level)] < TOP_RANK:
+            owner = self.member(upper, exclude=holder.owner)
+            return Target(Rule.TO_NEXT_LEVEL, upper, owner, upper.level)
+        manager = self.ref.on_duty
+        if manager is None:
+            if upper is None:
+                return None
+            owner = self.member(upper, exclude=holder.owner)
+            return Target(Rule.TO_NEXT_LEVEL, upper, owner, upper.level)
+        management = upper or self.ref.management
+        if management is None:
+            return None
+        return Target(Rule.TO_MANAGER_ON_DUTY, management, manager, Level.MANAGEMENT)
+
+    def _next_level(self, team: Team, rank: int) -> Team | None:
+        seen: set[int] = set()
+        current: Team | None = team
+        while current is not None and current.escalates_to_id and current.pk not in seen:
+            seen.add(current.pk)
+            current = self.ref.teams.get(current.escalates_to_id)
+            if current is not None and LEVEL_RANK[Level(current.level)] > rank:
+                return current
+        return None
+
+    def run(
+        self,
+        *,
+        holder: Holder,
+        clocks: list[dict[str, Any]],
+        category: Category | None,
+        reescalate: int | None,
+        ack: int | None,
+        end: int,
+        events: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+    ) -> bool:
+        """Replay breaches and re-escalations up to `end`; True if the case was escalated.
+
+        1. Take the next moment: a clock's breach, or the pending re-escalation while a
+           breached response/resolution clock still runs. The acknowledgement (`ack`) falls
+           in between where it belongs: whoever holds the case then takes it, if nobody has.
+        2. A customer-update breach only notifies. Any other breach or re-escalation sends the
+           case to the escalation target, or notifies at the top; it arms the next
+           re-escalation (shared by the case's clocks) unless the case reached management.
+        3. Stop at `end` (resolution or now); leave the pending re-escalation on the clocks.
+        """
+        breaches = sorted(
+            ((c["breached_at"], i) for i, c in enumerate(clocks) if c["breached_at"] is not None),
+            reverse=True,
+        )
+        pending: int | None = None
+        parked: int | None = None
+        escalated = False
+        while True:
+            next_breach = breaches[-1][0] if breaches else None
+            if next_breach is not None and (pending is None or next_breach <= pending):
+                at, index = breaches.pop()
+                clock, step = clocks[index], "breach"
+            elif pending is not None:
+                at = pending
+                running = [
+                    c
+                    for c in clocks
+                    if c["kind"] in ESCALATING_CLOCKS
+                    and c["breached_at"] is not None
+                    and c["breached_at"] <= at < _ran_until(c, end)
+                ]
+                if not running:
+                    # The breached clocks stand still (waiting on the customer): the wait for
+                    # the next re-escalation resumes with them.
+                    parked, pending = pending, None
+                    continue
+                clock = running[-1]
+                step = f"reescalation-{clock['escalation_count']}"
+            else:
+                break
+            act = at + REACTION
+            if act >= end:
+                break
+            if ack is not None and ack <= act:
+                events.append(self.acknowledge(holder, ack))
+                ack = None
+            if clock["kind"] not in ESCALATING_CLOCKS:
+                records.append(_record(clock, step, Rule.UPDATE_OVERDUE, act, holder, None))
+                events.append(_breach_event(clock, step, Rule.UPDATE_OVERDUE, act, None))
+                continue
+            target = self.target(holder, category)
+            rule = (
+                target.rule
+                if target
+                else (
+                    Rule.AT_TOP
+                    if LEVEL_RANK.get(Level(holder.level), 1) >= TOP_RANK
+                    else Rule.NO_TARGET
+                )
+            )
+            records.append(_record(clock, step, rule, act, holder, target))
+            clock["escalation_count"] += 1
+            events.append(_breach_event(clock, step, rule, act, target))
+            pending = parked = None
+            if target is not None:
+                label = ClockKind(clock["kind"]).label
+                reason = (
+                    f"{label} target breached"
+                    if step == "breach"
+                    else f"Still breached ({label}): escalated again"
+                )
+                events.append(
+                    self.assign(
+                        holder,
+                        act,
+                        actor=None,
+                        kind=EventKind.ESCALATED,
+                        team=target.team,
+                        owner=target.owner,
+                        level=target.level,
+                        reason=f"{reason}. Rule: {target.rule.label}.",
+                        data={"rule": target.rule.value, "clock": clock["kind"], "step": step},
+                    )
+                )
+                escalated = True
+                if reescalate and LEVEL_RANK[Level(target.level)] < TOP_RANK:
+                    pending = act + reescalate
+        if ack is not None:
+            events.append(self.acknowledge(holder, ack))
+        for clock in clocks:
+            still = clock["stopped_at"] is None and clock["breached_at"] is not None
+            chain = pending if pending is not None else parked
+            clock["reescalate_at"] = chain if still and clock["kind"] in ESCALATING_CLOCKS else None
+        return escalated
+
+
+def _ran_until(clock: dict[str, Any], end: int) -> int:
+    for name in ("stopped_at", "paused_at"):
+        if clock[name] is not None:
+            return int(clock[name])
+    return end
+
+
+def _record(
+    clock: dict[str, Any],
+    step: str,
+    rule: Rule,
+    at: int,
+    holder: Holder,
+    target: Target | None,
+) -> dict[str, Any]:
+    return {
+        "clock_kind": clock["kind"],
+        "cycle": clock["cycle"],
+        "step": step,
+        "rule": rule.value,
+        "created_at": at,
+        "from_team_id": holder.team.pk,
+        "to_team_id": target.team.pk if target else None,
+        "from_owner_id": holder.owner,
+        "to_owner_id": target.owner if target else None,
+    }
+
+
+def _breach_event(
+    clock: dict[str, Any], step: str, rule: Rule, at: int, target: Target | None
+) -> dict[str, Any]:
+    return event_row(
+        at,
+        None,
+        EventKind.SLA_BREACH,
+        to_value=f"{ClockKind(clock['kind']).label} target breached",
+        reason=f"Rule: {rule.label}.",
+        data={
+            "rule": rule.value,
+            "clock": clock["kind"],
+            "step": step,
+            "cycle": clock["cycle"],
+            "due_at": datetime.fromtimestamp(clock["due_at"], UTC).isoformat(),
+            "to_team": target.team.pk if target else None,
+            "to_owner": target.owner if target else None,
+        },
+    )
+
+
+def event_row(
+    at: int,
+    actor: int | None,
+    kind: EventKind,
+    from_value: str = "",
+    to_value: str = "",
+    *,
+    reason: str = "",
+    body: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A timeline event's row, shaped as cases.timeline.event_record writes it."""
+    return {
+        "created_at": at,
+        "actor_id": actor,
+        "kind": kind.value,
+        "from_value": from_value[:200],
+        "to_value": to_value[:200],
+        "reason": reason,
+        "body": body,
+        "data": data or {},
+    }
