@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 
 from cases.models.directory import Category, Contact, Customer, Level, Product, RootCause, Tag, Team
 
@@ -28,6 +31,16 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+OPEN = Q(status__in=OPEN_STATUSES)
+
+# Cases without a running deadline sort after every real one ("nulls last") through this
+# stand-in. The queue orders by due_key() and expression indexes on the same COALESCE serve
+# it, so "nearest breach" is one index range scan even with a cursor deep into the queue.
+DUE_NEVER = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def due_key() -> Coalesce:
+    return Coalesce(F("next_due_at"), Value(DUE_NEVER, output_field=DateTimeField()))
 
 
 class Impact(models.TextChoices):
@@ -129,6 +142,21 @@ class Case(models.Model):
             models.Index(
                 fields=["-id"], name="case_open_recent_idx", condition=Q(status__in=OPEN_STATUSES)
             ),
+            # The queue's orders and the filters that narrow it most, open cases only.
+            models.Index(due_key(), F("id"), name="case_open_duekey_idx", condition=OPEN),
+            models.Index(
+                F("team"), due_key(), F("id"), name="case_open_team_due_idx", condition=OPEN
+            ),
+            models.Index(
+                F("owner"), due_key(), F("id"), name="case_open_owner_due_idx", condition=OPEN
+            ),
+            models.Index(
+                due_key(),
+                F("id"),
+                name="case_open_unassigned_due_idx",
+                condition=OPEN & Q(owner__isnull=True),
+            ),
+            models.Index(fields=["severity", "-id"], name="case_open_severity_idx", condition=OPEN),
             models.Index(fields=["status", "severity"], name="case_status_severity_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),

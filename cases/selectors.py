@@ -1,0 +1,390 @@
+"""Reads of cases that span relations. Each selector owns its select_related/prefetch_related,
+so a page or API answer makes the same number of queries for 10 rows as for 100."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+
+from cases.filters import CaseFilter, Sort
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseLink,
+    Category,
+    Customer,
+    Product,
+    RootCause,
+    Team,
+)
+from cases.models.case import OPEN_STATUSES, due_key
+from escalation.roles import Role, has_role
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+PAGE_SIZE = 25
+PAGE_SIZE_MAX = 100
+# Wide text columns the queue never shows: left out of its rows.
+QUEUE_DEFERRED = ("description", "tried", "resolution_summary")
+
+
+# --- Visibility ---------------------------------------------------------------------------
+
+
+def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
+    """Managers and executives: every case. Operators: the cases they raised and those of their
+    teams. Anyone else: none."""
+    cases = Case.objects.all()
+    if has_role(viewer, Role.MANAGER, Role.EXECUTIVE):
+        return cases
+    if has_role(viewer, Role.OPERATOR):
+        teams = Team.objects.filter(members=viewer).values("pk")
+        return cases.filter(Q(raised_by=viewer) | Q(team__in=teams))
+    return cases.none()
+
+
+def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
+    """The case page's case, with what it shows; Http404 when there is no such case or the
+    viewer may not see it (the two are indistinguishable on purpose)."""
+    pk = Case.pk_from_reference(reference)
+    if pk is None:
+        raise Http404("No such case.")
+    queryset = (
+        case_visible_to(viewer=viewer)
+        .select_related(
+            "customer",
+            "customer__account_manager",
+            "contact",
+            "product",
+            "category",
+            "owner",
+            "team",
+            "raised_by",
+            "root_cause",
+            "root_cause__parent",
+        )
+        .prefetch_related(
+            "tags",
+            "watchers",
+            Prefetch("attachments", Attachment.objects.select_related("uploaded_by")),
+            Prefetch(
+                "links_out", CaseLink.objects.select_related("target", "created_by").order_by("id")
+            ),
+            Prefetch(
+                "links_in", CaseLink.objects.select_related("source", "created_by").order_by("id")
+            ),
+        )
+    )
+    try:
+        return queryset.get(pk=pk)
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
+
+
+# --- The queue: filters and keyset pagination --------------------------------------------
+
+
+class CursorError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class _Keyset:
+    key: str | None  # annotation or field sorted before the id; None: the id alone
+    key_ascending: bool
+    id_ascending: bool
+
+
+KEYSETS: dict[str, _Keyset] = {
+    Sort.DUE: _Keyset("due_key", True, True),
+    Sort.NEWEST: _Keyset(None, True, False),
+    Sort.OLDEST: _Keyset(None, True, True),
+    Sort.SEVERITY: _Keyset("severity", True, False),
+}
+
+
+@dataclass
+class CaseQueuePage:
+    """One page of the queue. No total count: counting every open case on each request is what
+    keyset pagination is here to avoid; ``has_next``/``has_previous`` drive the navigation."""
+
+    rows: list[Case]
+    sort: str
+    page_size: int
+    filterset: CaseFilter
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+
+def _encode_cursor(*, sort: str, key: Any, pk: int, backwards: bool) -> str:
+    if isinstance(key, datetime):
+        key = key.isoformat()
+    raw = json.dumps({"s": sort, "k": key, "i": pk, "b": backwards}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool]:
+    """-> (key, id, backwards). Raises CursorError for anything we did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise CursorError("This page link is not valid.") from None
+    if not isinstance(data, dict) or data.get("s") != sort:
+        raise CursorError("This page link belongs to another sort order.")
+    pk, key, backwards = data.get("i"), data.get("k"), data.get("b")
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
+        raise CursorError("This page link is not valid.")
+    if not isinstance(backwards, bool):
+        raise CursorError("This page link is not valid.")
+    keyset = KEYSETS[sort]
+    if keyset.key == "due_key":
+        try:
+            key = datetime.fromisoformat(key) if isinstance(key, str) else None
+        except ValueError:
+            key = None
+        if key is None or key.tzinfo is None:
+            raise CursorError("This page link is not valid.")
+    elif keyset.key is not None and not (isinstance(key, str) and len(key) <= 20):
+        raise CursorError("This page link is not valid.")
+    return key, pk, backwards
+
+
+def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q:
+    """Rows strictly after (key, pk) in the keyset's order (before it when ``backwards``).
+
+    Written as ``key >= k AND (key > k OR id > i)`` rather than a plain OR, so the database
+    starts an index range scan at ``k`` instead of filtering from the first row.
+    """
+    id_up = keyset.id_ascending != backwards
+    id_after = Q(pk__gt=pk) if id_up else Q(pk__lt=pk)
+    if keyset.key is None:
+        return id_after
+    key_up = keyset.key_ascending != backwards
+    op = "gt" if key_up else "lt"
+    return Q(**{f"{keyset.key}__{op}e": key}) & (Q(**{f"{keyset.key}__{op}": key}) | id_after)
+
+
+def _order(keyset: _Keyset, *, backwards: bool) -> list[Any]:
+    order: list[Any] = []
+    if keyset.key is not None:
+        up = keyset.key_ascending != backwards
+        order.append(F(keyset.key).asc() if up else F(keyset.key).desc())
+    order.append("id" if keyset.id_ascending != backwards else "-id")
+    return order
+
+
+def _key_of(keyset: _Keyset, case: Case) -> Any:
+    return getattr(case, keyset.key) if keyset.key else None
+
+
+def _as_multivalue(filters: Mapping[str, Any]) -> MultiValueDict[str, Any]:
+    """A QueryDict passes through; a plain mapping's values become lists (multi-value filters
+    such as ``status`` read lists)."""
+    if isinstance(filters, MultiValueDict):
+        return filters
+    data: MultiValueDict[str, Any] = MultiValueDict()
+    for name, value in filters.items():
+        data.setlist(name, list(value) if isinstance(value, list | tuple) else [value])
+    return data
+
+
+def case_queue(
+    *, viewer: AnyUser, filters: Mapping[str, Any], page_size: int = PAGE_SIZE
+) -> CaseQueuePage:
+    """One page of the cases ``viewer`` may see, filtered by CaseFilter and keyset-paginated.
+
+    1. Validate ``filters`` with CaseFilter (a bad value lands in ``errors`` and is ignored).
+    2. Order by the chosen sort key then the id; a ``cursor`` from a previous page restricts
+       to rows strictly after (or before) the row it names.
+    3. Fetch page_size + 1 rows: the extra one only tells whether another page follows.
+    Queries: the viewer's roles (cached per request), one per id-valued filter given (its
+    validation), the rows, and their tags: the same for 10 rows as for 100.
+    """
+    page_size = max(1, min(int(page_size), PAGE_SIZE_MAX))
+    base = case_visible_to(viewer=viewer)
+    filterset = CaseFilter(data=_as_multivalue(filters), queryset=base)
+    errors: dict[str, list[str]] = {k: list(v) for k, v in filterset.errors.items()}
+    sort = filterset.form.cleaned_data.get("sort") or Sort.DUE
+    keyset = KEYSETS[sort]
+    queryset = filterset.qs.annotate(due_key=due_key())
+
+    backwards = False
+    cursor = str(filters.get("cursor") or "")
+    if cursor:
+        try:
+            key, pk, backwards = _decode_cursor(cursor[:1000], sort=sort)
+        except CursorError as exc:
+            errors["cursor"] = [str(exc)]
+            cursor = ""
+        else:
+            queryset = queryset.filter(_after(keyset, key, pk, backwards=backwards))
+
+    queryset = (
+        queryset.order_by(*_order(keyset, backwards=backwards))
+        .select_related("customer", "owner", "team", "product", "category")
+        .prefetch_related("tags")
+        .defer(*QUEUE_DEFERRED)
+    )
+    rows = list(queryset[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+
+    page = CaseQueuePage(rows=rows, sort=sort, page_size=page_size, filterset=filterset)
+    page.errors = errors
+    if rows:
+        first, last = rows[0], rows[-1]
+        has_next = more if not backwards else True
+        has_previous = bool(cursor) if not backwards else more
+        if has_next:
+            page.next_cursor = _encode_cursor(
+                sort=sort, key=_key_of(keyset, last), pk=last.pk, backwards=False
+            )
+        if has_previous:
+            page.previous_cursor = _encode_cursor(
+                sort=sort, key=_key_of(keyset, first), pk=first.pk, backwards=True
+            )
+    return page
+
+
+STOP_WORDS = frozenset({"the", "and", "for", "not", "with", "from", "are", "was", "but", "has"})
+
+
+# --- Related cases --------------------------------------------------------------------------
+
+
+def case_possible_duplicates(
+    *,
+    viewer: AnyUser,
+    customer_id: int,
+    product_id: int | None = None,
+    text: str = "",
+    limit: int = 5,
+) -> list[Case]:
+    """Open cases of the same customer (and product), newest first; with ``text``, those whose
+    title shares a word of three letters or more (not a stop word) come first."""
+    queryset = case_visible_to(viewer=viewer).filter(
+        customer_id=customer_id, status__in=OPEN_STATUSES
+    )
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    words = [w for w in text[:200].lower().split() if len(w) >= 3 and w not in STOP_WORDS][:8]
+    queryset = queryset.select_related("customer", "product", "owner", "team").defer(
+        *QUEUE_DEFERRED
+    )
+    if words:
+        matching = Q()
+        for word in words:
+            matching |= Q(title__icontains=word)
+        found = list(queryset.filter(matching).order_by("-id")[:limit])
+        if len(found) >= limit:
+            return found
+        rest = queryset.exclude(pk__in=[c.pk for c in found]).order_by("-id")
+        return found + list(rest[: limit - len(found)])
+    return list(queryset.order_by("-id")[:limit])
+
+
+def case_related(*, case: Case, limit: int = 10) -> list[Case]:
+    """Explicitly linked cases first, then cases of the same customer with the same product or
+    category raised in the 30 days before this one or since."""
+    linked_ids = [
+        pk
+        for pair in CaseLink.objects.filter(Q(source=case) | Q(target=case)).values_list(
+            "source_id", "target_id"
+        )
+        for pk in pair
+        if pk != case.pk
+    ]
+    columns = ("customer", "product", "owner", "team")
+    linked = list(
+        Case.objects.filter(pk__in=linked_ids).select_related(*columns).defer(*QUEUE_DEFERRED)
+    )
+    linked.sort(key=lambda c: -c.pk)
+    if len(linked) >= limit:
+        return linked[:limit]
+    similar = Q()
+    if case.product_id:
+        similar |= Q(product_id=case.product_id)
+    if case.category_id:
+        similar |= Q(category_id=case.category_id)
+    if not similar:
+        return linked
+    since = (case.raised_at or timezone.now()) - timedelta(days=30)
+    nearby = (
+        Case.objects.filter(similar, customer_id=case.customer_id, raised_at__gte=since)
+        .exclude(pk__in=[case.pk, *linked_ids])
+        .select_related(*columns)
+        .defer(*QUEUE_DEFERRED)
+        .order_by("-id")[: limit - len(linked)]
+    )
+    return linked + list(nearby)
+
+
+# --- Reference data for the pickers --------------------------------------------------------
+
+
+def customers_for_picker() -> QuerySet[Customer]:
+    return (
+        Customer.objects.filter(is_active=True)
+        .select_related("account_manager")
+        .prefetch_related("contacts")
+        .order_by("name")
+    )
+
+
+def products_active() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True).order_by("name")
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("specialist_team")
+
+
+def root_causes_active() -> QuerySet[RootCause]:
+    return RootCause.objects.filter(is_active=True).select_related("parent")
+
+
+def teams_active() -> QuerySet[Team]:
+    return Team.objects.filter(is_active=True).order_by("name")
+
+
+def team_members(*, team: Team) -> QuerySet[AbstractBaseUser]:
+    """The people who can hold a case in ``team``: its active operator and manager members."""
+    User = get_user_model()
+    groups = [Role.OPERATOR.value, Role.MANAGER.value]
+    in_role = User.groups.through.objects.filter(  # type: ignore[attr-defined]
+        user_id=OuterRef("pk"), group__name__in=groups
+    )
+    return (
+        User.objects.filter(is_active=True, teams=team)
+        .filter(Exists(in_role))
+        .order_by("first_name", "username")
+    )

@@ -1,0 +1,69 @@
+"""What every case service shares: locking, permission guards, text checks and the SLA sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+
+from cases.models import Case, Status
+from escalation.errors import DomainError
+from sla.services import case_clocks_sync
+
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+REASON_MAX = 2_000
+TAGS_MAX = 10
+
+
+def case_lock(case: Case) -> Case:
+    """Re-read the case row under a lock (inside the caller's transaction).
+
+    Services read-modify-write the returned instance, never the caller's possibly stale one.
+    """
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def require(by: AbstractBaseUser | None, allowed: Callable[[AbstractBaseUser], bool]) -> None:
+    """``by`` None is the system (SLA engine, tasks), which may do anything a service allows."""
+    if by is not None and not allowed(by):
+        raise PermissionDenied("Your role does not allow this action on the case.")
+
+
+def require_not_closed(case: Case, action: str) -> None:
+    if case.status == Status.CLOSED:
+        raise DomainError(f"{case.reference} is closed: it cannot be {action}.")
+
+
+def clean_text(
+    value: str | None, *, field: str, label: str, max_length: int, required: bool
+) -> str:
+    """Strip surrounding space; refuse empty (when required), too long, or NUL characters."""
+    text = (value or "").strip()
+    if required and not text:
+        raise DomainError(f"{label} is required.", field=field)
+    if len(text) > max_length:
+        raise DomainError(
+            f"{label} is too long ({len(text):,} characters; at most {max_length:,}).",
+            field=field,
+        )
+    if "\x00" in text:
+        raise DomainError(f"{label} contains a NUL character.", field=field)
+    return text
+
+
+def user_label(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""  # type: ignore[attr-defined]
+    return full or user.get_username()
+
+
+def case_touch_and_sync(case: Case, *, now: datetime, fields: list[str]) -> None:
+    """Save the changed ``fields`` (and ``updated_at``), then let the SLA engine re-align the
+    clocks. Call it after the timeline event is written, inside the transaction."""
+    case.updated_at = now
+    case.save(update_fields=[*fields, "updated_at"])
+    case_clocks_sync(case=case, now=now)

@@ -1,0 +1,267 @@
+"""The status lifecycle: new -> acknowledged -> in progress <-> waiting on customer -> resolved
+-> closed, and reopening a resolved case."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Case, EventKind, RootCause, Status
+from cases.permissions import can_triage
+from cases.services.common import (
+    REASON_MAX,
+    TEXT_MAX,
+    case_lock,
+    case_touch_and_sync,
+    clean_text,
+    require,
+)
+from cases.timeline import event_record
+from escalation.errors import DomainError
+from reviews.services import review_on_case_resolved
+
+# The moves case_set_status makes; resolving, closing and reopening have their own services
+# because they need more than a reason (a summary and root cause, or nothing at all).
+STATUS_MOVES: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.ACKNOWLEDGED}),
+    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, Status.WAITING}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING}),
+    Status.WAITING: frozenset({Status.IN_PROGRESS}),
+    Status.RESOLVED: frozenset(),
+    Status.CLOSED: frozenset(),
+}
+RESOLVABLE = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING})
+
+
+def _label(status: str) -> str:
+    return Status(status).label.lower()
+
+
+def status_refusal(case: Case, status: str) -> str | None:
+    """Why ``case`` cannot move to ``status`` through case_set_status (None: it can)."""
+    current = case.status
+    if status not in Status.values:
+        return f"{status!r} is not a status."
+    if status == current:
+        return f"{case.reference} is already {_label(current)}."
+    if status == Status.RESOLVED:
+        return "Resolve the case with a resolution summary and a root cause."
+    if status == Status.CLOSED:
+        return (
+            "Only a resolved case can be closed: resolve it first."
+            if current != Status.RESOLVED
+            else "Close the case with the close action."
+        )
+    if current == Status.RESOLVED:
+        return f"{case.reference} is resolved: reopen it (with a reason) to work on it again."
+    if current == Status.CLOSED:
+        return f"{case.reference} is closed: a closed case does not change status."
+    if current == Status.NEW:
+        return f"{case.reference} is new: acknowledge it before moving it to {_label(status)}."
+    if status == Status.NEW:
+        return "A case cannot go back to new."
+    if status == Status.ACKNOWLEDGED:
+        return f"{case.reference} is {_label(current)}: it was acknowledged already."
+    return None if status in STATUS_MOVES[current] else f"Cannot move from {current} to {status}."
+
+
+def case_acknowledge(*, case: Case, by: AbstractBaseUser | None) -> Case:
+    """new -> acknowledged. The acknowledgement is the first response; an unassigned case
+    becomes the acknowledger's."""
+    require(by, can_triage)
+    with transaction.atomic():
+        case = case_lock(case)
+        if case.status != Status.NEW:
+            raise DomainError(
+                f"{case.reference} is {_label(case.status)}: only a new case can be acknowledged."
+            )
+        now = timezone.now()
+        fields = ["status"]
+        case.status = Status.ACKNOWLEDGED
+        if case.first_response_at is None:
+            case.first_response_at = now
+            fields.append("first_response_at")
+        if case.owner_id is None and by is not None:
+            case.owner = by  # type: ignore[assignment]
+            fields.append("owner")
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.ACKNOWLEDGED,
+            from_value=Status.NEW,
+            to_value=Status.ACKNOWLEDGED,
+            data={"owner": case.owner_id},
+        )
+        case_touch_and_sync(case, now=now, fields=fields)
+    return case
+
+
+def case_set_status(
+    *, case: Case, by: AbstractBaseUser | None, status: str, reason: str = ""
+) -> Case:
+    """acknowledged -> in progress / waiting on customer, in progress <-> waiting (new ->
+    acknowledged goes through case_acknowledge). Refuses any other move saying why."""
+    require(by, can_triage)
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
+    )
+    if status == Status.ACKNOWLEDGED:
+        with transaction.atomic():
+            locked = case_lock(case)
+            if locked.status == Status.NEW:
+                return case_acknowledge(case=locked, by=by)
+    with transaction.atomic():
+        case = case_lock(case)
+        refusal = status_refusal(case, status)
+        if refusal:
+            raise DomainError(refusal, field="status")
+        now = timezone.now()
+        old = case.status
+        case.status = status
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.STATUS,
+            from_value=old,
+            to_value=status,
+            reason=reason,
+        )
+        case_touch_and_sync(case, now=now, fields=["status"])
+    return case
+
+
+def _check_root_cause(root_cause: RootCause | None) -> RootCause:
+    if root_cause is None:
+        raise DomainError("A root cause is required.", field="root_cause")
+    if not root_cause.is_active:
+        raise DomainError(f"{root_cause} is no longer an active root cause.", field="root_cause")
+    return root_cause
+
+
+def case_resolve(
+    *, case: Case, by: AbstractBaseUser | None, summary: str, root_cause: RootCause | None
+) -> Case:
+    """acknowledged / in progress / waiting -> resolved, with what fixed it and why it
+    happened. The reviews app hears of it in the same transaction."""
+    require(by, can_triage)
+    summary = clean_text(
+        summary, field="summary", label="Resolution summary", max_length=TEXT_MAX, required=True
+    )
+    root_cause = _check_root_cause(root_cause)
+    with transaction.atomic():
+        case = case_lock(case)
+        if case.status not in RESOLVABLE:
+            why = (
+                "acknowledge it first"
+                if case.status == Status.NEW
+                else "only an open, acknowledged case can be resolved"
+            )
+            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+        now = timezone.now()
+        old = case.status
+        case.status = Status.RESOLVED
+        case.resolved_at = now
+        case.resolution_summary = summary
+        case.root_cause = root_cause
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.RESOLVED,
+            from_value=old,
+            to_value=Status.RESOLVED,
+            body=summary,
+            data={"root_cause": root_cause.pk, "root_cause_name": str(root_cause)},
+        )
+        case_touch_and_sync(
+            case, now=now, fields=["status", "resolved_at", "resolution_summary", "root_cause"]
+        )
+        review_on_case_resolved(case=case, by=by)
+    return case
+
+
+def case_reopen(*, case: Case, by: AbstractBaseUser | None, reason: str) -> Case:
+    """resolved -> in progress: the fix did not hold. Counts the reopen; clears resolved_at."""
+    require(by, can_triage)
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+    )
+    with transaction.atomic():
+        case = case_lock(case)
+        if case.status != Status.RESOLVED:
+            why = (
+                "a closed case stays closed; raise a new case"
+                if case.status == Status.CLOSED
+                else "only a resolved case can be reopened"
+            )
+            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+        now = timezone.now()
+        case.status = Status.IN_PROGRESS
+        case.resolved_at = None
+        case.reopen_count += 1
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.REOPENED,
+            from_value=Status.RESOLVED,
+            to_value=Status.IN_PROGRESS,
+            reason=reason,
+            data={"reopen_count": case.reopen_count},
+        )
+        case_touch_and_sync(case, now=now, fields=["status", "resolved_at", "reopen_count"])
+    return case
+
+
+def case_close(*, case: Case, by: AbstractBaseUser | None) -> Case:
+    """resolved -> closed: final."""
+    require(by, can_triage)
+    with transaction.atomic():
+        case = case_lock(case)
+        if case.status != Status.RESOLVED:
+            why = (
+                "it is closed already"
+                if case.status == Status.CLOSED
+                else "only a resolved case can be closed; resolve it first"
+            )
+            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+        now = timezone.now()
+        case.status = Status.CLOSED
+        case.closed_at = now
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.CLOSED,
+            from_value=Status.RESOLVED,
+            to_value=Status.CLOSED,
+        )
+        case_touch_and_sync(case, now=now, fields=["status", "closed_at"])
+    return case
+
+
+def case_set_root_cause(
+    *, case: Case, by: AbstractBaseUser | None, root_cause: RootCause | None, reason: str = ""
+) -> Case:
+    """Correct the root cause (e.g. after the review found the real one)."""
+    require(by, can_triage)
+    root_cause = _check_root_cause(root_cause)
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
+    )
+    with transaction.atomic():
+        case = case_lock(case)
+        if case.root_cause_id == root_cause.pk:
+            raise DomainError(f"The root cause is already {root_cause}.", field="root_cause")
+        now = timezone.now()
+        old = case.root_cause
+        case.root_cause = root_cause
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.ROOT_CAUSE,
+            from_value=str(old or ""),
+            to_value=str(root_cause),
+            reason=reason,
+            data={"from": old.pk if old else None, "to": root_cause.pk},
+        )
+        case_touch_and_sync(case, now=now, fields=["root_cause"])
+    return case

@@ -1,0 +1,295 @@
+"""Triage: assigning, severity, links, notes, watchers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, CaseLink, EventKind, LinkKind, Severity, Status, Team
+from cases.permissions import (
+    can_be_owner,
+    can_contribute,
+    can_triage,
+    can_view_case,
+    user_team_ids,
+)
+from cases.services.common import (
+    REASON_MAX,
+    TEXT_MAX,
+    case_lock,
+    case_touch_and_sync,
+    clean_text,
+    require,
+    require_not_closed,
+    user_label,
+)
+from cases.timeline import event_record
+from escalation.errors import DomainError
+from escalation.roles import is_manager
+from sla.models import NotificationKind
+from sla.notifications import notification_send
+
+
+def case_assign(
+    *,
+    case: Case,
+    by: AbstractBaseUser | None,
+    owner: AbstractBaseUser | None = None,
+    team: Team | None = None,
+    level: str | None = None,
+    reason: str,
+    event_kind: EventKind = EventKind.ASSIGNED,
+    data: dict[str, Any] | None = None,
+) -> Case:
+    """Give the case to ``owner`` and/or ``team`` (at ``level``, default the team's level).
+
+    A new team without a new owner leaves the case unassigned in that team, unless the current
+    owner is a member of it. The owner must be an active operator or manager, and an operator
+    must belong to the case's team. The new owner is notified.
+    """
+    require(by, can_triage)
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+    )
+    if owner is None and team is None and level is None:
+        raise DomainError("Choose an owner, a team or a level.", field="owner")
+    if owner is not None and not can_be_owner(owner):
+        raise DomainError(
+            f"{user_label(owner)} cannot hold cases (only active operators and managers can).",
+            field="owner",
+        )
+    if team is not None and not team.is_active:
+        raise DomainError(f"Team {team.name} is no longer active.", field="team")
+    with transaction.atomic():
+        case = case_lock(case)
+        require_not_closed(case, "reassigned")
+        old_owner, old_team, old_level = case.owner, case.team, case.level
+        new_team = team if team is not None else old_team
+        new_level = level or (team.level if team is not None else old_level)
+        new_owner = owner
+        if new_owner is None:
+            keeps_owner = old_owner is not None and (
+                team is None or is_manager(old_owner) or team.pk in user_team_ids(old_owner)
+            )
+            new_owner = old_owner if keeps_owner else None
+        if (
+            owner is not None
+            and new_team is not None
+            and not is_manager(owner)
+            and new_team.pk not in user_team_ids(owner)
+        ):
+            raise DomainError(
+                f"{user_label(owner)} is not a member of {new_team.name}.", field="owner"
+            )
+        owner_id = new_owner.pk if new_owner else None
+        team_id = new_team.pk if new_team else None
+        if (owner_id, team_id, new_level) == (case.owner_id, case.team_id, old_level):
+            raise DomainError(f"{case.reference} is already assigned that way.", field="owner")
+        now = timezone.now()
+        case.owner = new_owner  # type: ignore[assignment]
+        case.team = new_team
+        case.level = new_level
+        event_record(
+            case=case,
+            actor=by,
+            kind=event_kind,
+            from_value=_assignment_label(old_owner, old_team, old_level),
+            to_value=_assignment_label(new_owner, new_team, new_level),
+            reason=reason,
+            data={
+                "owner": [old_owner.pk if old_owner else None, owner_id],
+                "team": [old_team.pk if old_team else None, team_id],
+                "level": [old_level, new_level],
+                **(data or {}),
+            },
+        )
+        case_touch_and_sync(case, now=now, fields=["owner", "team", "level"])
+        if new_owner is not None and owner_id != (old_owner.pk if old_owner else None):
+            if by is None or new_owner.pk != by.pk:
+                notification_send(
+                    recipients=[new_owner],
+                    kind=(
+                        NotificationKind.ESCALATED
+                        if event_kind == EventKind.ESCALATED
+                        else NotificationKind.ASSIGNED
+                    ),
+                    subject=f"{case.reference} {case.title}",
+                    body=f"Assigned to you by {user_label(by) or 'the SLA engine'}: {reason}",
+                    case=case,
+                )
+    return case
+
+
+def _assignment_label(owner: AbstractBaseUser | None, team: Team | None, level: str) -> str:
+    who = user_label(owner) or "unassigned"
+    return f"{who} ({team.name}, {level})" if team else f"{who} ({level})"
+
+
+def case_change_severity(
+    *, case: Case, by: AbstractBaseUser | None, severity: str, reason: str
+) -> Case:
+    """Change the severity of an open case, with a reason; the SLA targets follow."""
+    require(by, can_triage)
+    if severity not in Severity.values:
+        raise DomainError(f"{severity!r} is not a severity.", field="severity")
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+    )
+    with transaction.atomic():
+        case = case_lock(case)
+        if not case.is_open:
+            raise DomainError(
+                f"{case.reference} is {Status(case.status).label.lower()}: "
+                "only an open case changes severity."
+            )
+        if case.severity == severity:
+            raise DomainError(f"{case.reference} is already {severity}.", field="severity")
+        now = timezone.now()
+        old = case.severity
+        case.severity = severity
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.SEVERITY,
+            from_value=old,
+            to_value=severity,
+            reason=reason,
+        )
+        case_touch_and_sync(case, now=now, fields=["severity"])
+    return case
+
+
+def case_add_note(
+    *, case: Case, by: AbstractBaseUser | None, body: str, customer_facing: bool = False
+) -> CaseEvent:
+    """An internal note, or a customer-facing update (which is a response to the customer:
+    it sets last_customer_update_at and, the first time, first_response_at)."""
+    require(by, lambda u: can_contribute(u, case))
+    body = clean_text(body, field="body", label="The note", max_length=TEXT_MAX, required=True)
+    with transaction.atomic():
+        case = case_lock(case)
+        now = timezone.now()
+        fields: list[str] = []
+        if customer_facing:
+            require_not_closed(case, "updated")
+            case.last_customer_update_at = now
+            fields.append("last_customer_update_at")
+            if case.first_response_at is None:
+                case.first_response_at = now
+                fields.append("first_response_at")
+        event = event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.UPDATE if customer_facing else EventKind.NOTE,
+            body=body,
+        )
+        case_touch_and_sync(case, now=now, fields=fields)
+    return event
+
+
+def case_link(*, case: Case, by: AbstractBaseUser | None, target: Case, kind: str) -> CaseLink:
+    """Link ``case`` to ``target`` (duplicate of, caused by, related to); both timelines say
+    so."""
+    require(by, can_triage)
+    if kind not in LinkKind.values:
+        raise DomainError(f"{kind!r} is not a kind of link.", field="kind")
+    if target.pk == case.pk:
+        raise DomainError("A case cannot be linked to itself.", field="target")
+    if by is None:
+        raise DomainError("A link needs a person who makes it.")
+    with transaction.atomic():
+        case = case_lock(case)
+        if CaseLink.objects.filter(source=case, target=target, kind=kind).exists():
+            raise DomainError(
+                f"{case.reference} is already linked to {target.reference} that way.",
+                field="target",
+            )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                link = CaseLink.objects.create(
+                    source=case, target=target, kind=kind, created_by=by, created_at=now
+                )
+        except IntegrityError:
+            # Two people linked the same pair at the same moment: the other one won.
+            raise DomainError(
+                f"{case.reference} is already linked to {target.reference} that way.",
+                field="target",
+            ) from None
+        label = LinkKind(kind).label.lower()
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.LINKED,
+            to_value=f"{label} {target.reference}",
+            data={"link": link.pk, "kind": kind, "target": target.pk},
+        )
+        event_record(
+            case=target,
+            actor=by,
+            kind=EventKind.LINKED,
+            to_value=f"{case.reference} {label} this case",
+            data={"link": link.pk, "kind": kind, "source": case.pk},
+        )
+        case_touch_and_sync(case, now=now, fields=[])
+    return link
+
+
+def case_unlink(*, case: Case, by: AbstractBaseUser | None, link: CaseLink, reason: str) -> None:
+    """Remove a link made in error; the timelines keep both the link and its removal."""
+    require(by, can_triage)
+    reason = clean_text(
+        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+    )
+    if case.pk not in (link.source_id, link.target_id):
+        raise DomainError("That link does not belong to this case.", field="link")
+    with transaction.atomic():
+        case = case_lock(case)
+        now = timezone.now()
+        source, target, kind = link.source, link.target, link.kind
+        deleted, _ = CaseLink.objects.filter(pk=link.pk).delete()
+        if not deleted:
+            raise DomainError("That link was removed already.", field="link")
+        label = LinkKind(kind).label.lower()
+        for subject in (source, target):
+            event_record(
+                case=subject,
+                actor=by,
+                kind=EventKind.LINKED,
+                from_value=f"{source.reference} {label} {target.reference}",
+                to_value="unlinked",
+                reason=reason,
+                data={"unlinked": kind, "source": source.pk, "target": target.pk},
+            )
+        case_touch_and_sync(case, now=now, fields=[])
+
+
+def case_set_watching(
+    *, case: Case, by: AbstractBaseUser, user: AbstractBaseUser, watching: bool
+) -> None:
+    """Follow or stop following a case. People change their own watching; managers may add or
+    remove anyone who can see the case."""
+    if by.pk != user.pk:
+        require(by, can_triage)
+    if not can_view_case(user, case):
+        raise DomainError(f"{user_label(user)} cannot see {case.reference}.", field="user")
+    with transaction.atomic():
+        case = case_lock(case)
+        is_watching = case.watchers.filter(pk=user.pk).exists()
+        if is_watching == watching:
+            return
+        if watching:
+            case.watchers.add(user)
+        else:
+            case.watchers.remove(user)
+        event_record(
+            case=case,
+            actor=by,
+            kind=EventKind.WATCHER,
+            from_value="" if watching else user_label(user),
+            to_value=user_label(user) if watching else "",
+            data={"user": user.pk, "watching": watching},
+        )
