@@ -120,7 +120,22 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], str]:
         return lambda v: "{}" if v == {} else json.dumps(v).translate(_ESCAPES)
     if isinstance(field, (models.IntegerField, models.ForeignKey, models.AutoField)):
         return lambda v: _NULL if v is None else str(v)
-    return lambda v: _NULL if v is None else str(v).translate(_ESCAPES)
+    return _text
+
+
+# Demo text repeats endlessly (titles, labels, summaries): escape each distinct string once.
+_TEXT_CACHE: dict[str, str] = {}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return _NULL
+    text = _TEXT_CACHE.get(value)
+    if text is None:
+        text = str(value).translate(_ESCAPES)
+        if len(_TEXT_CACHE) < 100_000:
+            _TEXT_CACHE[value] = text
+    return text
 
 
 _DAY_TEXT: dict[int, str] = {}
