@@ -1,12 +1,416 @@
-"""Learning from escalations: reviews, corrective actions, satisfaction. (Being built.)"""
+"""Learning from escalations: writing reviews and corrective actions, and the daily reminders.
+
+Satisfaction surveys have their own module (``reviews.surveys``); ``review_on_case_resolved``
+here is the one hook the case services call when a case is resolved.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from cases.models import Case
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, EventKind, Severity
+from cases.timeline import event_record
+from escalation.errors import DomainError
+from escalation.roles import Role, is_manager
+from reviews.models import PENDING_ACTION_STATUSES, ActionStatus, CorrectiveAction, Review
+from sla.models import NotificationKind
+from sla.notifications import notification_send
+
+REQUIRED_SEVERITIES = (Severity.S1, Severity.S2)
+TEXT_MAX = 20_000
+DESCRIPTION_MAX = 2_000
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """One corrective action as the review form submits it; ``id`` None adds a new one."""
+
+    description: str
+    owner: AbstractBaseUser
+    due_on: date
+    status: ActionStatus = ActionStatus.OPEN
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReminderResult:
+    reviews: int
+    actions: int
+
+
+def review_due_on(*, resolved_on: date) -> date:
+    return resolved_on + timedelta(days=settings.REVIEW_DUE_DAYS)
 
 
 def review_on_case_resolved(*, case: Case, by: AbstractBaseUser | None) -> None:
     """Contract: ``case_resolve`` calls this inside its transaction once the case is resolved.
-    The reviews app schedules the review (due date) and the satisfaction survey email here."""
+
+    1. S1 and S2 cases get a required review, due REVIEW_DUE_DAYS after the resolution (a case
+       resolved again after a reopen moves the due date of its unfinished review).
+    2. The case's contact gets a satisfaction survey by email once the transaction commits.
+    """
+    from reviews.surveys import survey_schedule
+
+    resolved_at = case.resolved_at or timezone.now()
+    if case.severity in REQUIRED_SEVERITIES:
+        due_on = review_due_on(resolved_on=timezone.localdate(resolved_at))
+        review = Review.objects.select_for_update().filter(case=case).first()
+        if review is None:
+            Review.objects.create(
+                case=case,
+                required=True,
+                due_on=due_on,
+                created_at=resolved_at,
+                updated_at=resolved_at,
+            )
+            event_record(
+                case=case,
+                actor=by,
+                kind=EventKind.REVIEW,
+                to_value=f"due {due_on:%d %b %Y}",
+                reason=f"A post-resolution review is required for {case.severity} cases.",
+                data={"action": "scheduled", "due_on": due_on.isoformat()},
+            )
+        elif review.completed_at is None and review.due_on != due_on:
+            previous = review.due_on
+            review.due_on, review.required, review.updated_at = due_on, True, timezone.now()
+            review.last_reminded_on = None
+            review.save(update_fields=["due_on", "required", "updated_at", "last_reminded_on"])
+            event_record(
+                case=case,
+                actor=by,
+                kind=EventKind.REVIEW,
+                from_value=f"due {previous:%d %b %Y}",
+                to_value=f"due {due_on:%d %b %Y}",
+                reason="The case was resolved again.",
+                data={"action": "rescheduled", "due_on": due_on.isoformat()},
+            )
+    survey_schedule(case=case)
+
+
+def _require_manager(by: AbstractBaseUser) -> None:
+    if not is_manager(by):
+        raise PermissionDenied("Only escalation managers create and edit reviews.")
+
+
+def _clean(value: str, *, field: str, label: str, max_length: int = TEXT_MAX) -> str:
+    text = (value or "").strip()
+    if len(text) > max_length:
+        raise DomainError(f"{label} is too long (at most {max_length:,} characters).", field=field)
+    if "\x00" in text:
+        raise DomainError(f"{label} contains a NUL character.", field=field)
+    return text
+
+
+def _staff_ids(users: Iterable[AbstractBaseUser]) -> set[int]:
+    """The ids among ``users`` who are active and hold a staff role (one query)."""
+    ids = {u.pk for u in users}
+    if not ids:
+        return set()
+    return set(
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True, groups__name__in=[r.value for r in Role])
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def review_save(
+    *,
+    case: Case,
+    by: AbstractBaseUser,
+    meeting_on: date | None,
+    participants: Sequence[AbstractBaseUser],
+    summary: str,
+    went_well: str,
+    went_badly: str,
+    lessons: str,
+    completed: bool,
+    actions: Sequence[ActionInput] = (),
+) -> Review:
+    """Create or update the review of a resolved case with its corrective actions.
+
+    Managers only. One timeline event records what changed (fields, actions added or changed,
+    completion); saving without a change records nothing. A review can be completed only with a
+    meeting date and a summary; a meeting cannot be dated in the future.
+    """
+    _require_manager(by)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    texts = {
+        "summary": _clean(summary, field="summary", label="Summary"),
+        "went_well": _clean(went_well, field="went_well", label="What went well"),
+        "went_badly": _clean(went_badly, field="went_badly", label="What went badly"),
+        "lessons": _clean(lessons, field="lessons", label="Lessons learned"),
+    }
+    if meeting_on is not None and meeting_on > today:
+        raise DomainError("The meeting date cannot be in the future.", field="meeting_on")
+    if completed and (meeting_on is None or not texts["summary"]):
+        raise DomainError(
+            "A review can be marked complete only with a meeting date and a summary.",
+            field="completed",
+        )
+    people = list(participants)
+    if len(_staff_ids(people)) != len({p.pk for p in people}):
+        raise DomainError("Participants must be active staff users.", field="participants")
+    owners = [a.owner for a in actions]
+    if len(_staff_ids(owners)) != len({o.pk for o in owners}):
+        raise DomainError("Every action owner must be an active staff user.", field="actions")
+
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if locked.resolved_at is None:
+            raise DomainError(
+                f"{locked.reference} is not resolved: it is reviewed after resolution."
+            )
+        review = Review.objects.select_for_update().filter(case=locked).first()
+        changes: list[str] = []
+        if review is None:
+            required = locked.severity in REQUIRED_SEVERITIES
+            # A required review counts from the resolution; a voluntary one from today.
+            start = timezone.localdate(locked.resolved_at) if required else today
+            review = Review(
+                case=locked,
+                required=required,
+                due_on=review_due_on(resolved_on=start),
+                created_at=now,
+                updated_at=now,
+            )
+            changes.append("review started")
+        for field, value in texts.items():
+            if getattr(review, field) != value:
+                setattr(review, field, value)
+                if review.pk is not None:
+                    changes.append(f"{Review._meta.get_field(field).verbose_name} edited")
+        if review.meeting_on != meeting_on:
+            review.meeting_on = meeting_on
+            changes.append(
+                f"meeting date {meeting_on:%d %b %Y}" if meeting_on else "meeting date removed"
+            )
+        if completed and review.completed_at is None:
+            review.completed_at, review.completed_by = now, by
+            changes.append("review completed")
+        elif not completed and review.completed_at is not None:
+            review.completed_at, review.completed_by = None, None
+            changes.append("review reopened")
+        if changes:
+            review.updated_at = now
+        review.save()
+
+        before = set(review.participants.values_list("pk", flat=True))
+        after = {p.pk for p in people}
+        if before != after:
+            review.participants.set(people)
+            changes.append(f"participants: {', '.join(sorted(_name(p) for p in people)) or 'none'}")
+        changes += _actions_apply(review=review, actions=actions, now=now)
+
+        if changes:
+            event_record(
+                case=locked,
+                actor=by,
+                kind=EventKind.REVIEW,
+                to_value="completed" if review.completed_at else f"due {review.due_on:%d %b %Y}",
+                body=_sentence("; ".join(changes)),
+                data={"action": "saved", "review": review.pk, "changes": changes},
+            )
+    return review
+
+
+def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datetime) -> list[str]:
+    """Add and update corrective actions; returns the changes in words."""
+    existing = {a.pk: a for a in CorrectiveAction.objects.select_for_update().filter(review=review)}
+    changes: list[str] = []
+    for item in actions:
+        description = _clean(
+            item.description, field="actions", label="An action", max_length=DESCRIPTION_MAX
+        )
+        if not description:
+            raise DomainError("Every corrective action needs a description.", field="actions")
+        if item.id is None:
+            if item.due_on < timezone.localdate(now):
+                raise DomainError("A new action cannot be due in the past.", field="actions")
+            action = CorrectiveAction.objects.create(
+                review=review,
+                description=description,
+                owner=item.owner,
+                due_on=item.due_on,
+                status=item.status,
+                created_at=now,
+                updated_at=now,
+                completed_at=now if item.status == ActionStatus.DONE else None,
+            )
+            changes.append(f"action added: {_short(description)} (owner {_name(item.owner)})")
+            continue
+        action = existing.get(item.id)
+        if action is None:
+            raise DomainError(
+                "A corrective action does not belong to this review.", field="actions"
+            )
+        what = []
+        if action.description != description:
+            action.description = description
+            what.append("description")
+        if action.owner_id != item.owner.pk:
+            action.owner = item.owner
+            what.append(f"owner {_name(item.owner)}")
+        if action.due_on != item.due_on:
+            if action.due_on < item.due_on:
+                action.last_reminded_on = None
+            action.due_on = item.due_on
+            what.append(f"due {item.due_on:%d %b %Y}")
+        if action.status != item.status:
+            what.append(f"{action.get_status_display()} → {ActionStatus(item.status).label}")
+            _status_set(action, item.status, now)
+        if what:
+            action.updated_at = now
+            action.save()
+            changes.append(f"action {_short(description)}: " + ", ".join(what))
+    return changes
+
+
+def _status_set(action: CorrectiveAction, status: str, now: datetime) -> None:
+    action.status = status
+    action.completed_at = now if status == ActionStatus.DONE else None
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def _short(text: str) -> str:
+    line = text.splitlines()[0] if text else ""
+    return f"“{line[:60]}…”" if len(line) > 60 or "\n" in text else f"“{line}”"
+
+
+def _name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+def can_mark_action_done(user: AbstractBaseUser, action: CorrectiveAction) -> bool:
+    """Managers, and the action's owner (whatever their staff role)."""
+    return is_manager(user) or (action.owner_id == user.pk and bool(_staff_ids([user])))
+
+
+def action_mark_done(*, action: CorrectiveAction, by: AbstractBaseUser) -> CorrectiveAction:
+    """The owner (or a manager) marks a corrective action done; a timeline event records it."""
+    if not can_mark_action_done(by, action):
+        raise PermissionDenied("Only the action's owner or a manager can mark it done.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = (
+            CorrectiveAction.objects.select_for_update()
+            .select_related("review__case")
+            .get(pk=action.pk)
+        )
+        if locked.status == ActionStatus.DONE:
+            return locked
+        if locked.status == ActionStatus.CANCELLED:
+            raise DomainError("This action was cancelled; a manager can reopen it in the review.")
+        previous = locked.get_status_display()
+        _status_set(locked, ActionStatus.DONE, now)
+        locked.updated_at = now
+        locked.save(update_fields=["status", "completed_at", "updated_at"])
+        event_record(
+            case=locked.review.case,
+            actor=by,
+            kind=EventKind.REVIEW,
+            from_value=previous,
+            to_value=ActionStatus.DONE.label,
+            body=f"Corrective action {_short(locked.description)} marked done.",
+            data={"action": "action_done", "corrective_action": locked.pk},
+        )
+    return locked
+
+
+def _managers() -> list[AbstractBaseUser]:
+    return list(
+        get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER.value).distinct()
+    )
+
+
+def reminders_send(*, today: date | None = None) -> ReminderResult:
+    """Notify about overdue reviews and overdue corrective actions, at most once per item a day.
+
+    1. Find pending reviews/actions due before today not yet reminded today.
+    2. Claim each with a conditional UPDATE of ``last_reminded_on``; only the worker whose
+       UPDATE changed the row notifies, so two workers running together never both send.
+    3. The claim and the notification commit together (the email goes after commit).
+    Reviews go to the case team's lead, or to every manager when the team has no lead; actions
+    to their owner.
+    """
+    today = today or timezone.localdate()
+    not_today = Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=today)
+    reviews = list(
+        Review.objects.filter(not_today, completed_at__isnull=True, due_on__lt=today)
+        .select_related("case__team__lead")
+        .order_by("due_on", "id")
+    )
+    managers: list[AbstractBaseUser] | None = None
+    sent_reviews = 0
+    for review in reviews:
+        with transaction.atomic():
+            claimed = Review.objects.filter(
+                not_today, pk=review.pk, completed_at__isnull=True
+            ).update(last_reminded_on=today)
+            if not claimed:
+                continue
+            case = review.case
+            lead = case.team.lead if case.team is not None else None
+            if lead is not None and lead.is_active:
+                recipients: list[AbstractBaseUser] = [lead]
+            else:
+                managers = _managers() if managers is None else managers
+                recipients = managers
+            days = (today - review.due_on).days
+            notification_send(
+                recipients=recipients,
+                kind=NotificationKind.REVIEW_DUE,
+                subject=f"Review of {case.reference} is {days} day{'s' * (days != 1)} overdue",
+                body=(
+                    f"The post-resolution review of {case.reference} “{case.title}” was due on "
+                    f"{review.due_on:%d %b %Y}.\n"
+                    f"{settings.SITE_URL}{reverse('reviews:review', args=[case.reference])}"
+                ),
+                case=case,
+            )
+            sent_reviews += 1
+
+    actions = list(
+        CorrectiveAction.objects.filter(
+            not_today, status__in=PENDING_ACTION_STATUSES, due_on__lt=today
+        )
+        .select_related("owner", "review__case")
+        .order_by("due_on", "id")
+    )
+    sent_actions = 0
+    for action in actions:
+        with transaction.atomic():
+            claimed = CorrectiveAction.objects.filter(
+                not_today, pk=action.pk, status__in=PENDING_ACTION_STATUSES
+            ).update(last_reminded_on=today)
+            if not claimed:
+                continue
+            case = action.review.case
+            notification_send(
+                recipients=[action.owner],
+                kind=NotificationKind.ACTION_DUE,
+                subject=f"Corrective action for {case.reference} is overdue",
+                body=(
+                    f"{action.description}\nDue on {action.due_on:%d %b %Y}. Mark it done at "
+                    f"{settings.SITE_URL}{reverse('reviews:actions_mine')}"
+                ),
+                case=case,
+            )
+            sent_actions += 1
+    return ReminderResult(reviews=sent_reviews, actions=sent_actions)

@@ -1,0 +1,139 @@
+"""Forms of the reviews pages: they validate input; the services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms import formset_factory
+
+from reviews.models import ActionStatus
+from reviews.selectors import staff_users
+from reviews.services import ActionInput
+from reviews.surveys import COMMENT_MAX
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "class": "form-control"})
+
+
+class ReviewForm(forms.Form):
+    meeting_on = forms.DateField(
+        label="Meeting date", required=False, widget=DateInput(attrs={"class": "form-control"})
+    )
+    participants = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
+        help_text="Hold Ctrl (or Cmd) to choose several people.",
+    )
+    summary = forms.CharField(required=False, widget=_textarea(4), max_length=20_000)
+    went_well = forms.CharField(
+        label="What went well", required=False, widget=_textarea(), max_length=20_000
+    )
+    went_badly = forms.CharField(
+        label="What went badly", required=False, widget=_textarea(), max_length=20_000
+    )
+    lessons = forms.CharField(
+        label="Lessons learned", required=False, widget=_textarea(), max_length=20_000
+    )
+    completed = forms.BooleanField(
+        label="The review is complete",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        help_text="Needs a meeting date and a summary.",
+    )
+
+    def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+        self.fields["participants"].choices = people.choices
+
+    def clean_participants(self) -> list[Any]:
+        return [self.people.users[pk] for pk in self.cleaned_data["participants"]]
+
+
+def _person(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class People:
+    """The staff users a review form offers, read once for the whole page (every action row
+    shares them, so the page costs one query for them however many rows it has)."""
+
+    def __init__(self) -> None:
+        self.users = {u.pk: u for u in staff_users()}
+        self.choices = [(pk, _person(u)) for pk, u in self.users.items()]
+
+
+class ActionForm(forms.Form):
+    id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    description = forms.CharField(
+        max_length=2_000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
+    )
+    owner = forms.TypedChoiceField(coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
+    due_on = forms.DateField(label="Due date", widget=DateInput(attrs={"class": "form-control"}))
+    status = forms.ChoiceField(
+        choices=ActionStatus.choices,
+        initial=ActionStatus.OPEN,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = people
+        self.fields["owner"].choices = [("", "Choose an owner"), *people.choices]
+
+    def clean_owner(self) -> Any:
+        return self.people.users[self.cleaned_data["owner"]]
+
+    def to_input(self) -> ActionInput:
+        data = self.cleaned_data
+        return ActionInput(
+            id=data.get("id"),
+            description=data["description"],
+            owner=data["owner"],
+            due_on=data["due_on"],
+            status=ActionStatus(data["status"]),
+        )
+
+
+ActionFormSet = formset_factory(ActionForm, extra=1, max_num=50, validate_max=True)
+
+
+class SatisfactionForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label="How satisfied are you with how we handled your escalation?",
+        choices=[
+            (1, "1 · Very dissatisfied"),
+            (2, "2 · Dissatisfied"),
+            (3, "3 · Neutral"),
+            (4, "4 · Satisfied"),
+            (5, "5 · Very satisfied"),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything you would like to tell us? (optional)",
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+    )
+
+
+class RelatedQueryForm(forms.Form):
+    """The raise form's fields the related-case lookup reads (all optional)."""
+
+    title = forms.CharField(required=False, max_length=200)
+    customer = forms.IntegerField(required=False, min_value=1)
+    product = forms.IntegerField(required=False, min_value=1)
+    category = forms.IntegerField(required=False, min_value=1)
+    case = forms.CharField(required=False, max_length=20)

@@ -1,0 +1,148 @@
+"""The escalation manager's home page: everything that needs a manager today, aggregated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case as CaseWhen
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from cases.models import Case, Team
+from reviews.models import CorrectiveAction, Review
+from reviews.selectors.patterns import CustomerRisk, customers_at_risk
+from reviews.selectors.review import actions_due, reviews_pending
+from sla.models import CaseClock
+from sla.selectors import ClockState, clock_states_for
+
+SLA_STATES = (
+    ("breached", "Breached"),
+    ("at_risk", "At risk"),
+    ("on_track", "On track"),
+    ("paused", "Paused"),
+    ("none", "No SLA clock"),
+)
+LIST_LIMIT = 10
+
+
+@dataclass
+class TeamLoad:
+    id: int | None
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def cells(self) -> list[int]:
+        return [self.counts.get(state, 0) for state, _ in SLA_STATES]
+
+
+@dataclass
+class Dashboard:
+    scope: str
+    teams: list[TeamLoad]
+    at_risk: list[tuple[Case, list[ClockState]]]
+    at_risk_count: int
+    unassigned: list[Case]
+    unassigned_count: int
+    reviews_pending: int
+    reviews_overdue: int
+    reviews: list[Review]
+    actions_due: int
+    actions_overdue: int
+    actions: list[CorrectiveAction]
+    customers: list[CustomerRisk]
+    states: tuple[tuple[str, str], ...] = SLA_STATES
+
+    def state_totals(self) -> list[int]:
+        return [sum(t.counts.get(state, 0) for t in self.teams) for state, _ in SLA_STATES]
+
+
+def sla_state(now: datetime) -> CaseWhen:
+    """A case's SLA state from its running clocks, worst first, each clock judged as
+    ``sla.selectors.clock_state`` judges it: breached (deadline passed), at risk (past the
+    warning point), on track, paused (every running clock paused), or none (no running clock).
+    """
+    running = CaseClock.objects.filter(case=OuterRef("pk"), stopped_at__isnull=True)
+    ticking = running.filter(paused_at__isnull=True)
+    return CaseWhen(
+        When(Exists(ticking.filter(due_at__lte=now)), then=Value("breached")),
+        When(Exists(ticking.filter(warn_at__lte=now)), then=Value("at_risk")),
+        When(Exists(ticking), then=Value("on_track")),
+        When(Exists(running), then=Value("paused")),
+        default=Value("none"),
+        output_field=CharField(),
+    )
+
+
+def manager_teams(*, manager: AbstractBaseUser) -> list[Team]:
+    """The teams a manager leads or belongs to; none means they oversee every team."""
+    return list(
+        Team.objects.filter(Q(lead=manager) | Q(members=manager), is_active=True).distinct()
+    )
+
+
+def dashboard_for(*, manager: AbstractBaseUser, now: datetime | None = None) -> Dashboard:
+    """The manager's teams' open cases by SLA state, those at risk now and those unassigned;
+    pending reviews and due actions; customers at risk. A fixed number of queries."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    teams = manager_teams(manager=manager)
+    open_cases: QuerySet[Case] = Case.objects.open()
+    if teams:
+        open_cases = open_cases.filter(team__in=teams)
+        loads = {t.pk: TeamLoad(t.pk, t.name) for t in teams}
+        scope = ", ".join(t.name for t in teams)
+    else:
+        loads = {}
+        scope = "all teams"
+    unassigned_count = 0
+    for row in (
+        open_cases.annotate(sla=sla_state(now))
+        .values("team_id", "team__name", "sla")
+        .annotate(n=Count("id"), unassigned=Count("id", filter=Q(owner__isnull=True)))
+        .order_by()
+    ):
+        load = loads.setdefault(
+            row["team_id"], TeamLoad(row["team_id"], row["team__name"] or "No team")
+        )
+        load.counts[row["sla"]] = row["n"]
+        unassigned_count += row["unassigned"]
+
+    display = ("customer", "team", "owner")
+    at_risk = list(
+        open_cases.annotate(sla=sla_state(now))
+        .filter(sla__in=["breached", "at_risk"])
+        .select_related(*display)
+        .order_by("next_due_at", "id")[:LIST_LIMIT]
+    )
+    states = clock_states_for(cases=at_risk, now=now)
+    at_risk_count = sum(
+        load.counts.get("breached", 0) + load.counts.get("at_risk", 0) for load in loads.values()
+    )
+    unassigned = list(
+        open_cases.filter(owner__isnull=True)
+        .select_related(*display)
+        .order_by("raised_at", "id")[:LIST_LIMIT]
+    )
+    reviews_total, reviews_overdue, reviews = reviews_pending(today=today, limit=LIST_LIMIT)
+    actions_total, actions_overdue, actions = actions_due(today=today, limit=LIST_LIMIT)
+    return Dashboard(
+        scope=scope,
+        teams=sorted(loads.values(), key=lambda t: (t.id is None, t.name)),
+        at_risk=[(case, states[case.pk]) for case in at_risk],
+        at_risk_count=at_risk_count,
+        unassigned=unassigned,
+        unassigned_count=unassigned_count,
+        reviews_pending=reviews_total,
+        reviews_overdue=reviews_overdue,
+        reviews=reviews,
+        actions_due=actions_total,
+        actions_overdue=actions_overdue,
+        actions=actions,
+        customers=customers_at_risk(now=now, limit=LIST_LIMIT),
+    )

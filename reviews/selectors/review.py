@@ -1,0 +1,124 @@
+"""Reading reviews and corrective actions for the pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import Case
+from escalation.roles import Role
+from reviews.models import PENDING_ACTION_STATUSES, CorrectiveAction, Review
+
+
+class ReviewState(StrEnum):
+    ALL = "all"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+
+REVIEW_STATE_LABELS = {
+    ReviewState.ALL: "All",
+    ReviewState.DUE: "Due",
+    ReviewState.OVERDUE: "Overdue",
+    ReviewState.DONE: "Done",
+}
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    case: Case
+    review: Review | None
+    actions: list[CorrectiveAction]
+
+
+def staff_users() -> QuerySet:
+    """Active users holding a staff role: who can take part in a review or own an action."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[r.value for r in Role])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def review_page(*, viewer: AbstractBaseUser | AnonymousUser, reference: str) -> ReviewPage:
+    """The case (404 when missing or not visible to ``viewer``), its review and actions."""
+    from cases.selectors import case_get_for_viewer
+
+    case = case_get_for_viewer(viewer=viewer, reference=reference)
+    review = (
+        Review.objects.filter(case=case)
+        .select_related("completed_by")
+        .prefetch_related(
+            Prefetch("participants", queryset=get_user_model().objects.order_by("first_name")),
+            Prefetch(
+                "actions",
+                queryset=CorrectiveAction.objects.select_related("owner").order_by("due_on", "id"),
+            ),
+        )
+        .first()
+    )
+    actions = list(review.actions.all()) if review is not None else []
+    return ReviewPage(case=case, review=review, actions=actions)
+
+
+def reviews_list(*, state: ReviewState, today: date | None = None) -> QuerySet[Review]:
+    """Reviews in one state, with their case and the count of pending actions.
+
+    Due: not done and due today or later; overdue: not done and due before today; done:
+    completed (latest first).
+    """
+    today = today or timezone.localdate()
+    qs = Review.objects.select_related("case__customer", "case__team", "completed_by").annotate(
+        pending_actions=Count("actions", filter=Q(actions__status__in=PENDING_ACTION_STATUSES)),
+        total_actions=Count("actions"),
+    )
+    if state == ReviewState.DUE:
+        return qs.filter(completed_at__isnull=True, due_on__gte=today).order_by("due_on", "id")
+    if state == ReviewState.OVERDUE:
+        return qs.filter(completed_at__isnull=True, due_on__lt=today).order_by("due_on", "id")
+    if state == ReviewState.DONE:
+        return qs.filter(completed_at__isnull=False).order_by("-completed_at", "-id")
+    return qs.order_by(Q(completed_at__isnull=False), "due_on", "id")
+
+
+def reviews_pending(*, today: date | None = None, limit: int = 10) -> tuple[int, int, list[Review]]:
+    """(pending count, overdue count, the first ``limit`` pending reviews by due date)."""
+    today = today or timezone.localdate()
+    pending = Review.objects.filter(completed_at__isnull=True)
+    counts = pending.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    rows = list(pending.select_related("case__customer").order_by("due_on", "id")[:limit])
+    return counts["total"], counts["overdue"], rows
+
+
+def actions_due(
+    *, today: date | None = None, within_days: int = 7, limit: int = 10
+) -> tuple[int, int, list[CorrectiveAction]]:
+    """(actions due within ``within_days`` or overdue, of which overdue, the first ``limit``)."""
+    today = today or timezone.localdate()
+    pending = CorrectiveAction.objects.filter(
+        status__in=PENDING_ACTION_STATUSES, due_on__lte=today + timedelta(days=within_days)
+    )
+    counts = pending.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    rows = list(pending.select_related("owner", "review__case").order_by("due_on", "id")[:limit])
+    return counts["total"], counts["overdue"], rows
+
+
+def actions_for_owner(*, owner: AbstractBaseUser) -> list[CorrectiveAction]:
+    """The user's corrective actions: pending ones first by due date, then the latest others."""
+    return list(
+        CorrectiveAction.objects.filter(owner=owner)
+        .select_related("review__case")
+        .order_by(~Q(status__in=PENDING_ACTION_STATUSES), "due_on", "id")[:200]
+    )
+
+
+def action_for_update(*, pk: int) -> CorrectiveAction | None:
+    return CorrectiveAction.objects.select_related("review__case").filter(pk=pk).first()

@@ -1,0 +1,180 @@
+"""Customer satisfaction: the survey emailed after resolution and the answer through its link.
+
+The link carries the survey's random token signed with a timestamp (``django.core.signing``,
+own salt): a forged or altered link fails the signature, an old one fails ``max_age``. The row
+makes it single-use: the answer claims ``answered_at`` with a conditional UPDATE, so two
+submits of the same form record exactly one answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, EventKind
+from cases.timeline import event_record
+from escalation.errors import DomainError
+from reviews.models import SatisfactionSurvey
+
+SALT = "reviews.satisfaction"
+COMMENT_MAX = 4_000
+
+
+class SurveyLinkError(Exception):
+    """A satisfaction link that cannot be used: the page explains why, with ``status``."""
+
+    def __init__(self, *, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def _link_forged() -> SurveyLinkError:
+    return SurveyLinkError(
+        status=400,
+        title="This link is not valid",
+        message="The link is incomplete or was altered. Please use the link exactly as it "
+        "appears in our email.",
+    )
+
+
+def _link_expired() -> SurveyLinkError:
+    return SurveyLinkError(
+        status=410,
+        title="This link has expired",
+        message=f"Satisfaction links work for {settings.SATISFACTION_LINK_DAYS} days after we "
+        "send them. Thank you all the same: you can always reply to your support contact.",
+    )
+
+
+def _link_used() -> SurveyLinkError:
+    return SurveyLinkError(
+        status=410,
+        title="Thank you, we already have your answer",
+        message="This link has been used. Each survey can be answered once.",
+    )
+
+
+def survey_schedule(*, case: Case) -> SatisfactionSurvey | None:
+    """Create the survey of a just-resolved case and email it once the transaction commits.
+
+    Nothing happens when the case has no contact with an email address.
+    """
+    contact = case.contact
+    email = contact.email.strip() if contact is not None else ""
+    if not email:
+        return None
+    survey = SatisfactionSurvey.objects.create(
+        case=case, contact_email=email, token=secrets.token_urlsafe(24), created_at=timezone.now()
+    )
+    from reviews.tasks import satisfaction_email
+
+    transaction.on_commit(lambda: satisfaction_email.delay(survey.pk))
+    return survey
+
+
+def survey_link(*, survey: SatisfactionSurvey) -> str:
+    """The absolute, signed link to the survey; its age counts from now."""
+    signed = signing.dumps(survey.token, salt=SALT)
+    return settings.SITE_URL + reverse("reviews:satisfaction", kwargs={"token": signed})
+
+
+def survey_email_send(*, survey_id: int) -> bool:
+    """Email the survey link once. Returns False when the row is gone or already sent.
+
+    ``sent_at`` is claimed before sending so two workers never both send; if sending fails the
+    claim is released and the error raised, for the task to retry.
+    """
+    now = timezone.now()
+    if not SatisfactionSurvey.objects.filter(pk=survey_id, sent_at__isnull=True).update(
+        sent_at=now
+    ):
+        return False
+    survey = SatisfactionSurvey.objects.select_related("case").get(pk=survey_id)
+    case = survey.case
+    link = survey_link(survey=survey)
+    body = (
+        f"Hello,\n\nWe resolved your escalation {case.reference} “{case.title}”.\n"
+        "How satisfied are you with the way we handled it? Rate us from 1 to 5 (it takes a few "
+        f"seconds, no login needed):\n\n{link}\n\n"
+        f"The link works once, for {settings.SATISFACTION_LINK_DAYS} days.\n"
+    )
+    try:
+        send_mail(
+            f"How did we do on {case.reference}?",
+            body,
+            settings.DEFAULT_FROM_EMAIL,
+            [survey.contact_email],
+            fail_silently=False,
+        )
+    except Exception:
+        SatisfactionSurvey.objects.filter(pk=survey_id, sent_at=now).update(sent_at=None)
+        raise
+    event_record(
+        case=case,
+        actor=None,
+        kind=EventKind.SATISFACTION,
+        to_value="survey sent",
+        body=f"Satisfaction survey emailed to {survey.contact_email}.",
+        data={"action": "sent", "survey": survey.pk},
+    )
+    return True
+
+
+def survey_from_link(*, token: str) -> SatisfactionSurvey:
+    """The unanswered, unexpired survey a link points to, or SurveyLinkError saying why not."""
+    max_age = timedelta(days=settings.SATISFACTION_LINK_DAYS)
+    try:
+        raw = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise _link_expired() from None
+    except signing.BadSignature:
+        raise _link_forged() from None
+    if not isinstance(raw, str):
+        raise _link_forged()
+    survey = SatisfactionSurvey.objects.select_related("case").filter(token=raw).first()
+    if survey is None or survey.sent_at is None:
+        raise _link_forged()
+    if survey.answered_at is not None:
+        raise _link_used()
+    if survey.sent_at + max_age < timezone.now():
+        raise _link_expired()
+    return survey
+
+
+def survey_answer(*, token: str, score: int, comment: str = "") -> SatisfactionSurvey:
+    """Record the customer's rating (1 to 5) and comment, once; it lands on the case timeline."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise DomainError("Choose a score from 1 to 5.", field="score")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise DomainError(
+            f"The comment is too long (at most {COMMENT_MAX:,} characters).", field="comment"
+        )
+    if "\x00" in comment:
+        raise DomainError("The comment contains a NUL character.", field="comment")
+    survey = survey_from_link(token=token)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = SatisfactionSurvey.objects.filter(pk=survey.pk, answered_at__isnull=True).update(
+            answered_at=now, score=score, comment=comment
+        )
+        if not claimed:
+            raise _link_used()
+        event_record(
+            case=survey.case,
+            actor=None,
+            kind=EventKind.SATISFACTION,
+            to_value=f"{score}/5",
+            body=comment,
+            reason=f"Rated by {survey.contact_email}.",
+            data={"action": "answered", "survey": survey.pk, "score": score},
+        )
+    survey.answered_at, survey.score, survey.comment = now, score, comment
+    return survey

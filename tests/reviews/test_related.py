@@ -1,0 +1,123 @@
+"""Likely related cases: same customer and product or category lately, and similar titles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from reviews.selectors import cases_recurring, cases_similar, related_for_case, related_for_draft
+from reviews.selectors.related import text_words
+from tests.factories import CaseFactory, CategoryFactory, CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(days: float):  # type: ignore[no-untyped-def]
+    return timezone.now() - timedelta(days=days)
+
+
+def test_similar_titles_come_first_and_unrelated_ones_not_at_all() -> None:
+    vpn = CaseFactory(title="VPN connection drops every hour")
+    vpn2 = CaseFactory(title="VPN connection drops after login")
+    CaseFactory(title="Invoice totals are wrong")
+    found = cases_similar(text="VPN connection drops every hour for sales")
+    assert found[:2] == [vpn, vpn2]
+    assert all("VPN" in c.title for c in found)
+
+
+def test_similarity_ignores_letter_case() -> None:
+    case = CaseFactory(title="Printer queue stuck on floor three")
+    assert cases_similar(text="PRINTER QUEUE STUCK") == [case]
+
+
+def test_similar_cases_can_be_limited_to_one_customer_and_exclude_a_case() -> None:
+    acme, globex = CustomerFactory(name="Acme"), CustomerFactory(name="Globex")
+    own = CaseFactory(title="Mailbox quota exceeded for finance", customer=acme)
+    other = CaseFactory(title="Mailbox quota exceeded for finance team", customer=acme)
+    CaseFactory(title="Mailbox quota exceeded for finance", customer=globex)
+    found = cases_similar(text=own.title, customer_id=acme.pk, exclude_id=own.pk)
+    assert found == [other]
+
+
+def test_short_or_empty_text_finds_nothing() -> None:
+    CaseFactory(title="ab")
+    assert cases_similar(text="") == []
+    assert cases_similar(text="ab") == []
+
+
+def test_the_limit_is_respected() -> None:
+    for n in range(8):
+        CaseFactory(title=f"Payroll export fails in run {n}")
+    assert len(cases_similar(text="Payroll export fails", limit=3)) == 3
+
+
+def test_text_words_drop_noise_words_and_duplicates() -> None:
+    assert text_words("The VPN issue: vpn drops, and drops again!") == ["again", "drops", "vpn"]
+
+
+def test_recurring_cases_share_customer_and_product_or_category_in_the_last_30_days() -> None:
+    acme = CustomerFactory(name="Acme")
+    product, category = ProductFactory(name="Payroll"), CategoryFactory(name="Access")
+    same_product = CaseFactory(customer=acme, product=product, raised_at=ago(3))
+    same_category = CaseFactory(customer=acme, category=category, raised_at=ago(10))
+    CaseFactory(customer=acme, raised_at=ago(1))  # other product and category
+    CaseFactory(customer=acme, product=product, raised_at=ago(31))  # too old
+    CaseFactory(product=product, raised_at=ago(1))  # another customer
+    found = cases_recurring(customer_id=acme.pk, product_id=product.pk, category_id=category.pk)
+    assert found == [same_product, same_category]
+
+
+def test_without_product_and_category_nothing_recurs() -> None:
+    acme = CustomerFactory()
+    CaseFactory(customer=acme)
+    assert cases_recurring(customer_id=acme.pk) == []
+
+
+def test_related_for_a_case_lists_each_case_once(bob) -> None:
+    acme = CustomerFactory(name="Acme")
+    product = ProductFactory(name="Payroll")
+    case = CaseFactory(title="Payroll export fails", customer=acme, product=product)
+    twin = CaseFactory(title="Payroll export fails again", customer=acme, product=product)
+    lookalike = CaseFactory(title="Payroll export fails at night")
+    related = related_for_case(case=case, viewer=bob)
+    assert related.same_customer == [twin]
+    assert related.similar == [lookalike]
+    assert case not in related.same_customer + related.similar
+
+
+def test_an_operator_sees_only_related_cases_they_may_see(alice, service_desk, other_team) -> None:
+    acme = CustomerFactory(name="Acme")
+    product = ProductFactory(name="Payroll")
+    mine = CaseFactory(
+        title="Payroll export fails", customer=acme, product=product, team=service_desk
+    )
+    theirs = CaseFactory(
+        title="Payroll export fails", customer=acme, product=product, team=other_team
+    )
+    related = related_for_draft(
+        viewer=alice, title="Payroll export fails", customer_id=acme.pk, product_id=product.pk
+    )
+    shown = related.same_customer + related.similar
+    assert mine in shown and theirs not in shown
+
+
+def test_a_person_without_a_role_sees_no_related_cases(nora) -> None:
+    CaseFactory(title="Payroll export fails")
+    assert not related_for_draft(viewer=nora, title="Payroll export fails", customer_id=None)
+
+
+def test_similar_lookup_costs_one_query_however_many_results(django_assert_num_queries) -> None:
+    for n in range(12):
+        CaseFactory(title=f"Backup job failed on server {n}")
+    with django_assert_num_queries(1):
+        found = cases_similar(text="Backup job failed", limit=10)
+        assert [c.customer.name for c in found]  # customer, product, category came along
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL only")
+def test_postgresql_finds_misspelt_titles_by_trigram() -> None:
+    case = CaseFactory(title="Certificate expired on the web shop")
+    assert cases_similar(text="Certifcate expird on webshop") == [case]

@@ -1,0 +1,154 @@
+"""The daily reminder task: overdue reviews and actions, once per item per day."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+
+from escalation.roles import Role
+from reviews.models import ActionStatus, CorrectiveAction, Review
+from reviews.services import reminders_send
+from reviews.tasks import overdue_reminders
+from sla.models import Notification, NotificationKind
+from tests.factories import TeamFactory, UserFactory
+from tests.reviews.factories import CorrectiveActionFactory, ReviewFactory, resolved_case
+
+AMS = ZoneInfo("Europe/Amsterdam")
+TODAY = date(2025, 6, 10)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _morning():  # type: ignore[no-untyped-def]
+    with time_machine.travel(datetime(2025, 6, 10, 7, 30, tzinfo=AMS), tick=False):
+        yield
+
+
+def test_the_beat_schedule_runs_the_task_every_morning() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["reviews-overdue-reminders"]
+    assert entry["task"] == overdue_reminders.name == "reviews.tasks.overdue_reminders"
+
+
+def test_an_overdue_review_reminds_the_case_teams_lead(bob) -> None:
+    team = TeamFactory(name="Platform", lead=bob)
+    review = ReviewFactory(case=resolved_case(team=team), due_on=TODAY - timedelta(days=2))
+    assert overdue_reminders() == {"reviews": 1, "actions": 0}
+    [note] = Notification.objects.all()
+    assert note.recipient == bob and note.kind == NotificationKind.REVIEW_DUE
+    assert note.case == review.case
+    assert "2 days overdue" in note.subject
+    review.refresh_from_db()
+    assert review.last_reminded_on == TODAY
+
+
+def test_without_a_team_lead_every_manager_is_reminded(bob) -> None:
+    UserFactory(username="mona", role=Role.MANAGER)
+    UserFactory(username="olga", role=Role.OPERATOR)
+    ReviewFactory(case=resolved_case(), due_on=TODAY - timedelta(days=1))
+    reminders_send()
+    assert set(Notification.objects.values_list("recipient__username", flat=True)) == {
+        "bob",
+        "mona",
+    }
+
+
+def test_reviews_due_today_or_later_and_completed_ones_are_not_reminded(bob) -> None:
+    ReviewFactory(due_on=TODAY)
+    ReviewFactory(due_on=TODAY - timedelta(days=3), completed_at=datetime(2025, 6, 1, tzinfo=AMS))
+    assert reminders_send().reviews == 0
+    assert not Notification.objects.exists()
+
+
+def test_an_overdue_action_reminds_its_owner_by_app_and_email(alice) -> None:
+    action = CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=1))
+    assert reminders_send().actions == 1
+    [note] = Notification.objects.all()
+    assert note.recipient == alice and note.kind == NotificationKind.ACTION_DUE
+    assert action.description in note.body
+    action.refresh_from_db()
+    assert action.last_reminded_on == TODAY
+
+
+@pytest.mark.parametrize("status", [ActionStatus.DONE, ActionStatus.CANCELLED])
+def test_finished_actions_are_not_reminded(alice, status) -> None:
+    CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=5), status=status)
+    assert reminders_send().actions == 0
+
+
+def test_running_twice_the_same_day_reminds_once(bob, alice) -> None:
+    ReviewFactory(due_on=TODAY - timedelta(days=1))
+    CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=1))
+    assert overdue_reminders() == {"reviews": 1, "actions": 1}
+    assert overdue_reminders() == {"reviews": 0, "actions": 0}
+    assert Notification.objects.count() == 2
+
+
+def test_the_next_day_it_reminds_again(bob, alice) -> None:
+    CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=1))
+    reminders_send()
+    with time_machine.travel(datetime(2025, 6, 11, 7, 30, tzinfo=AMS), tick=False):
+        assert reminders_send().actions == 1
+    assert Notification.objects.count() == 2
+
+
+def test_emails_go_out_only_after_the_claim_commits(alice, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        reminders_send()
+    assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+    [message] = mail.outbox
+    assert message.to == [alice.email] and "overdue" in message.subject
+
+
+def test_a_worker_that_loses_the_claim_sends_nothing(alice, monkeypatch) -> None:
+    """Another worker claimed the row between our read and our claim: we must skip it."""
+    action = CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=1))
+    original = CorrectiveAction.objects.filter
+
+    def filter_then_claim_elsewhere(*args, **kwargs):  # type: ignore[no-untyped-def]
+        queryset = original(*args, **kwargs)
+        if "pk" in kwargs:  # the claim: the other worker got there first
+            original(pk=action.pk).update(last_reminded_on=TODAY)
+        return queryset
+
+    monkeypatch.setattr(CorrectiveAction.objects, "filter", filter_then_claim_elsewhere)
+    assert reminders_send().actions == 0
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_reminder_once(bob, alice) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    for days in range(1, 6):
+        ReviewFactory(due_on=TODAY - timedelta(days=days))
+        CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=days))
+    results = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(reminders_send(today=TODAY))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.reviews for r in results) == 5
+    assert sum(r.actions for r in results) == 5
+    assert Notification.objects.filter(kind=NotificationKind.REVIEW_DUE).count() == 5
+    assert Notification.objects.filter(kind=NotificationKind.ACTION_DUE).count() == 5
+    assert Review.objects.filter(last_reminded_on=TODAY).count() == 5
