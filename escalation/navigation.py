@@ -63,4 +63,6 @@ def home_url_for(user: AbstractBaseUser | AnonymousUser) -> str | None:
             for name in names:
                 if url := _reverse(name):
                     return url
-    return None
+    # A role whose preferred pages are not installed still starts on a page it may open.
+    items = nav_for(user)
+    return items[0][1] if items else None
