@@ -54,8 +54,8 @@ def _fmt(value: float | None, unit: str) -> str:
     if unit == "%":
         return f"{value:.1f}%"
     if unit == "h":
-        return format_duration(value * 3600)
-    return f"{value:,.0f}"
+        return format_duration(value * 3600) if value else "0 h"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def _summary(chart: Chart) -> str:

@@ -10,10 +10,16 @@ class ReportFilterForm(forms.Form):
     """The report's filters, read from GET parameters."""
 
     team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("name"), required=False, empty_label="All teams"
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        empty_label="All teams",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     tier = forms.ChoiceField(
-        label="Customer tier", choices=[("", "All tiers"), *Tier.choices], required=False
+        label="Customer tier",
+        choices=[("", "All tiers"), *Tier.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
     def filters(self) -> ReportFilters:

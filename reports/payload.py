@@ -60,7 +60,12 @@ def _breakdowns(
             if not any(now[k] or before[k] for k in selectors.COUNT_KEYS):
                 continue
             rows.append({"key": key, "label": labels.get(key, str(key)), **now, "previous": before})
-        rows.sort(key=lambda r: (-r["raised"], -r["backlog"], r["label"]))
+        if dimension.choices is not None:
+            # Severities and tiers read best in their own order (S1 first).
+            order = {value: i for i, value in enumerate(dimension.choices.values)}
+            rows.sort(key=lambda r: order.get(r["key"], len(order)))
+        else:
+            rows.sort(key=lambda r: (-r["raised"], -r["backlog"], r["label"]))
         result[dimension.key] = rows
     return result
 

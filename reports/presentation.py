@@ -20,7 +20,8 @@ NOT_COLLECTED = "not yet collected"
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text, count, pct, hours, days, datetime, case, severity, tier, status
+    # text, count, pct, hours, days, score, signed, datetime, case, severity, tier, status, list
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ def format_value(kind: str, value: Any) -> str:
         return str(Status(value).label) if value in Status.values else str(value)
     if kind == "list":
         return ", ".join(str(v) for v in value)
+    if kind == "signed":
+        return f"{value:+,g}".replace("-", "−")
     return str(value)
 
 
@@ -150,6 +153,7 @@ class Card:
     change: str
     tone: str  # better, worse, same, none
     detail: str = ""
+    direction: str = ""  # up, down or ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -164,6 +168,7 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
             cards.append(Card(h.key, label, NOT_COLLECTED, "—", "", "none"))
             continue
         value, previous = now.get(h.key), before.get(h.key)
+        direction = ""
         if value is None or previous is None:
             change, tone = ("no comparison" if value is not None else ""), "none"
         else:
@@ -187,6 +192,7 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
                 change,
                 tone,
                 detail=_detail(h.key, now),
+                direction=direction,
             )
         )
     return cards
@@ -326,7 +332,7 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
         Column("measure", "Measure"),
         Column("before_text", "Week before"),
         Column("after_text", "This week"),
-        Column("effect", "Change in cases"),
+        Column("effect", "Change in cases", "signed"),
     ]
     for key, title in (
         ("improvements", "Largest improvements"),
@@ -384,6 +390,10 @@ def age_bucket_labels() -> list[str]:
     return [label for label, _, _ in AGE_BUCKETS]
 
 
+def _breaches(count: int) -> str:
+    return f"{intcomma(count)} breach" + ("" if count == 1 else "es")
+
+
 def week_summary(headline: dict[str, Any] | None, counts: dict[str, int] | None) -> str:
     """The one line the list of weeks shows for a week."""
     if headline is not None:
@@ -393,13 +403,13 @@ def week_summary(headline: dict[str, Any] | None, counts: dict[str, int] | None)
             f"{intcomma(headline['backlog'])} open at the end",
             f"first response {format_value('pct', headline.get('response_compliance'))}",
             f"resolution {format_value('pct', headline.get('resolution_compliance'))}",
-            f"{intcomma(headline['breaches'])} breaches",
+            _breaches(headline["breaches"]),
         ]
     elif counts is not None:
         parts = [
             f"{intcomma(counts['raised'])} raised",
             f"{intcomma(counts['resolved'])} resolved",
-            f"{intcomma(counts['breaches'])} breaches",
+            _breaches(counts["breaches"]),
         ]
     else:
         return ""

@@ -80,8 +80,15 @@ def index(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
     form = ReportFilterForm(request.GET)
+    next_week = week.next()
+    context: dict[str, Any] = {
+        "form": form,
+        "week": week,
+        "payload": None,
+        "previous_week": week.previous(),
+        "next_week": next_week if next_week.start() <= timezone.now() else None,
+    }
     if not form.is_valid():
-        context = {"form": form, "week": week, "payload": None}
         return render(request, "reports/weekly.html", context, status=400)
     filters = form.filters()
     report = _report_or_404(week, filters)
@@ -90,10 +97,7 @@ def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
     for table in tables.values():
         _link_cases(table)
     charts = report_charts(payload)
-    next_week = week.next()
-    context: dict[str, Any] = {
-        "form": form,
-        "week": week,
+    context |= {
         "payload": payload,
         "report": report,
         "cards": headline_cards(payload),
@@ -103,8 +107,6 @@ def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
         "query": _query(filters),
         "filter_text": _filter_text(form),
         "time_zone": settings.TIME_ZONE,
-        "previous_week": week.previous(),
-        "next_week": next_week if next_week.start() <= timezone.now() else None,
     }
     return render(request, "reports/weekly.html", context)
 

@@ -34,9 +34,12 @@ class IsoWeek:
     def parse(cls, text: str) -> IsoWeek:
         """``"2026-W47"`` -> IsoWeek(2026, 47); ValueError when malformed or nonexistent."""
         match = _WEEK_RE.match(text)
-        if match is None:
-            raise ValueError(f"not an ISO week like 2026-W07: {text!r}")
-        return cls(int(match["year"]), int(match["week"]))
+        try:
+            if match is None:
+                raise ValueError("malformed")
+            return cls(int(match["year"]), int(match["week"]))
+        except ValueError:
+            raise ValueError(f"{text!r} is not an ISO week such as 2026-W07") from None
 
     @classmethod
     def containing(cls, moment: datetime, zone: tzinfo | None = None) -> IsoWeek:

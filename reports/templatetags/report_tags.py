@@ -28,4 +28,4 @@ def as_datetime(value: str | None) -> datetime | None:
 
 @register.filter
 def numeric(column: Column) -> bool:
-    return column.kind in {"count", "pct", "hours", "days", "score"}
+    return column.kind in {"count", "pct", "hours", "days", "score", "signed"}

@@ -38,7 +38,7 @@
             borderColor: s.color,
             borderWidth: 2,
             spanGaps: true,
-            tension: 0.2
+            tension: 0
           };
         })
       },
@@ -50,7 +50,10 @@
           y: {
             beginAtZero: true,
             max: spec.unit === "%" ? 100 : undefined,
-            ticks: { callback: function (v) { return format(spec.unit, v); } }
+            ticks: {
+              precision: spec.unit === "" ? 0 : undefined,
+              callback: function (v) { return format(spec.unit, v); }
+            }
           }
         },
         plugins: {

@@ -62,6 +62,12 @@ def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -
 NOW = at(3, 9, 6)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # The personas get real passwords; a fast hasher keeps these tests about reports.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Fortnight:
     cases: dict[str, Case]

@@ -1,0 +1,195 @@
+"""The report pages, their CSV files and the PDF, as managers and executives see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from reports.models import WeeklySnapshot
+from tests.conftest import client_for
+from tests.reports.conftest import NOW, W10, W11, Fortnight, at
+from tests.reports.factories import ReportCaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine) -> None:  # type: ignore[no-untyped-def]
+    time_machine.move_to(NOW, tick=False)
+
+
+def weekly_url(week: object = W10, **params: str) -> str:
+    url = reverse("reports:weekly", kwargs={"week": week})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def rows_of(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_an_executive_reads_last_weeks_headline_figures(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url())
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Escalations, Week 10, 2–8 Mar 2026" in page
+    assert "Frozen" in page
+    cards = {c.key: c for c in response.context["cards"]}
+    assert cards["raised"].value == "5" and cards["raised"].change == "up 3 from 2, worse"
+    assert cards["resolved"].change == "up 4 from 0, better"
+    assert cards["response_compliance"].value == "50.0%"
+    assert cards["response_compliance"].detail == "2 of 4 deadlines"
+    assert cards["response_compliance"].change == "down 50.0 points from 100.0%, worse"
+    assert cards["resolve_p50"].value == "4.0 h"
+    assert cards["csat_average"].value == "not yet collected"
+    assert 'id="chart-raised_resolved"' in page and "<canvas" in page
+    assert "report-charts-data" in page
+
+
+def test_a_manager_reads_it_too_and_the_running_week_is_marked_live(
+    fortnight: Fortnight, bob
+) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(bob).get(weekly_url(W11))
+    assert response.status_code == 200
+    assert response.context["payload"]["live"] is True
+    assert "Live" in response.content.decode() and "Open now" in response.content.decode()
+    assert not WeeklySnapshot.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["alice", "nora"])
+def test_operators_and_people_without_a_role_are_refused(
+    fortnight: Fortnight, persona: str, request
+) -> None:  # type: ignore[no-untyped-def]
+    user = request.getfixturevalue(persona)
+    for url in (reverse("reports:index"), weekly_url(), weekly_url() + "csv/by_team/"):
+        assert client_for(user).get(url).status_code == 403
+
+
+def test_a_week_not_started_or_nonexistent_is_not_found(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(erin)
+    assert client.get(weekly_url(W11.next())).status_code == 404
+    assert client.get("/reports/weekly/2026-W54/").status_code == 404
+    assert client.get("/reports/weekly/2026-W10/csv/nonsense/").status_code == 404
+
+
+def test_filters_change_the_figures_and_stay_in_the_export_links(
+    fortnight: Fortnight, erin
+) -> None:  # type: ignore[no-untyped-def]
+    team = fortnight.teams["fs"]
+    response = client_for(erin).get(weekly_url(team=str(team.pk), tier="standard"))
+    assert response.status_code == 200
+    assert response.context["payload"]["headline"]["raised"] == 1  # c3
+    page = response.content.decode()
+    assert "Team Field support, standard customers" in page
+    query = f"?team={team.pk}&amp;tier=standard"
+    assert f"/reports/weekly/2026-W10/csv/by_team/{query}" in page
+    assert f"/reports/weekly/2026-W10/pdf/{query}" in page
+    assert f"/reports/weekly/2026-W09/{query}" in page
+
+
+@pytest.mark.parametrize("params", [{"team": "999999"}, {"tier": "platinum"}, {"team": "x"}])
+def test_bad_filters_are_explained_in_the_page(fortnight: Fortnight, erin, params) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url(**params))
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+    assert client_for(erin).get(weekly_url() + "pdf/", params).status_code == 400
+
+
+def test_every_table_exports_as_csv(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(erin)
+    page = client.get(weekly_url())
+    for key in page.context["tables"]:
+        response = client.get(reverse("reports:weekly_csv", kwargs={"week": W10, "table": key}))
+        assert response.status_code == 200, key
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert f'filename="escalations-2026-W10-{key}.csv"' in response["Content-Disposition"]
+        assert len(rows_of(response)) >= 1
+
+
+def test_the_team_csv_holds_the_breakdown_figures(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url() + "csv/by_team/")
+    rows = rows_of(response)
+    assert rows[0] == [
+        "Team", "Raised", "Resolved", "Open at end", "Breaches", "First-response SLA",
+        "Resolution SLA", "Median time to resolve", "Reopened",
+    ]  # fmt: skip
+    assert rows[1] == ["Service desk", "4", "3", "3", "2", "66.7", "66.7", "5.0", "0"]
+    assert rows[2] == ["Field support", "1", "1", "2", "2", "0.0", "100.0", "2.0", "1"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_stay_text(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    case = fortnight.cases["c8"]
+    case.title = '=HYPERLINK("http://evil.example","click")'
+    case.save()
+    rows = rows_of(client_for(erin).get(weekly_url() + "csv/longest_open/"))
+    assert rows[1][1] == "'" + case.title
+
+
+def test_the_csv_follows_the_filters(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url() + "csv/headline/?tier=premium")
+    assert (
+        'filename="escalations-2026-W10-headline-tier-premium.csv"'
+        in response["Content-Disposition"]
+    )
+    rows = {r[0]: r[1] for r in rows_of(response)[1:]}
+    assert rows["Escalations raised"] == "1"  # c2
+
+
+def test_the_whole_report_downloads_as_pdf(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url() + "pdf/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert len(response.content) > 10_000
+
+
+def test_user_text_is_escaped_in_the_page(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    case = fortnight.cases["c8"]
+    case.title = "<script>alert(1)</script>"
+    case.save()
+    page = client_for(erin).get(weekly_url()).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_frozen_week_reads_one_snapshot_row(
+    fortnight: Fortnight, erin, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(erin)
+    client.get(weekly_url())  # freezes it
+    for i in range(20):
+        ReportCaseFactory(raised_at=at(3, 3, 9, i))  # more data changes neither page nor cost
+    with django_assert_max_num_queries(6):
+        response = client.get(weekly_url())
+    assert response.context["payload"]["headline"]["raised"] == 5
+
+
+def test_the_list_of_weeks_newest_first(fortnight: Fortnight, erin) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(erin)
+    client.get(weekly_url())  # freeze W10
+    response = client.get(reverse("reports:index"))
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    # From the running week back to c8's week (40 days before 9 March: 28 January, W05).
+    assert [str(r["week"]) for r in rows] == [f"2026-W{n:02d}" for n in range(11, 4, -1)]
+    assert [r["state"] for r in rows[:3]] == ["live", "frozen", "open"]
+    assert rows[0]["summary"] == "1 raised · 0 resolved · 0 breaches"
+    assert rows[1]["summary"] == (
+        "5 raised · 4 resolved · 5 open at the end · first response 50.0% · "
+        "resolution 75.0% · 4 breaches"
+    )
+    assert rows[2]["summary"] == "2 raised · 0 resolved · 1 breach"
+
+
+def test_the_list_of_weeks_pages_back_and_refuses_pages_past_the_end(
+    fortnight: Fortnight, erin
+) -> None:  # type: ignore[no-untyped-def]
+    ReportCaseFactory(raised_at=at(1, 5, year=2025))
+    client = client_for(erin)
+    second = client.get(reverse("reports:index") + "?page=2")
+    assert second.status_code == 200
+    assert str(second.context["rows"][0]["week"]) == "2025-W37"
+    assert client.get(reverse("reports:index") + "?page=9").status_code == 404
+    assert client.get(reverse("reports:index") + "?page=zero").status_code == 400
