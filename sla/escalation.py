@@ -1,6 +1,6 @@
 """The escalation rules: what the SLA engine does when a clock warns, breaches, or stays breached.
 
-A worker calls ``clock_escalate_due`` with the id of a clock the sweep found due. Each step
+A worker calls ``clocks_escalate_due`` with the ids of clocks the sweep found due. Each step
 (warning, breach, each re-escalation) of each clock takes effect once:
 
 - the case row is locked first (the order every case service uses, so no deadlock), then the
@@ -31,11 +31,13 @@ The rules:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, models, transaction
+from django.db import OperationalError, models, transaction
+from django.utils import timezone
 
 from cases.models import Case, EventKind, Level, Team
 from cases.timeline import event_record
@@ -77,30 +79,55 @@ class Target:
     level: str
 
 
-def clock_escalate_due(*, clock_id: int, now: datetime) -> list[str]:
-    """Take every step now due on one clock, each once; the steps taken (maybe none).
+def clocks_escalate_due(
+    *, clock_ids: Sequence[int], clock_now: Callable[[], datetime] = timezone.now
+) -> list[str]:
+    """Take every step now due on each of ``clock_ids``, each step once; the steps taken.
 
-    Returns quietly when the clock or its case is gone, stopped, paused or not due.
+    One transaction for the batch (one commit instead of one per clock), a savepoint per clock,
+    cases locked in id order so two batches never deadlock. A clock whose step fails for a
+    reason other than the database is logged and left for the next sweep to hand out again;
+    the others go ahead. Clocks or cases that are gone, stopped, paused or not due are skipped.
     """
-    case_id = CaseClock.objects.filter(pk=clock_id).values_list("case_id", flat=True).first()
-    if case_id is None:
-        return []
+    pairs = list(
+        CaseClock.objects.filter(pk__in=clock_ids)
+        .order_by("case_id", "pk")
+        .values_list("pk", "case_id")
+    )
+    taken: list[str] = []
     with transaction.atomic():
-        case = (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("team__lead", "owner", "category__specialist_team")
-            .filter(pk=case_id)
-            .first()
-        )
-        clock = (
-            CaseClock.objects.select_for_update(of=("self",))
-            .select_related("policy__calendar")
-            .filter(pk=clock_id)
-            .first()
-        )
-        if case is None or clock is None:
-            return []
-        return _steps_take(case=case, clock=clock, now=now)
+        for clock_id, case_id in pairs:
+            try:
+                with transaction.atomic():
+                    taken += _clock_take(clock_id=clock_id, case_id=case_id, now=clock_now())
+            except OperationalError:
+                raise  # the task retries the whole batch with backoff
+            except Exception:
+                logger.exception("SLA step on clock %s of case %s failed", clock_id, case_id)
+    return taken
+
+
+def clock_escalate_due(*, clock_id: int, now: datetime) -> list[str]:
+    """``clocks_escalate_due`` for one clock at a given instant."""
+    return clocks_escalate_due(clock_ids=[clock_id], clock_now=lambda: now)
+
+
+def _clock_take(*, clock_id: int, case_id: int, now: datetime) -> list[str]:
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("team__lead", "owner", "category__specialist_team")
+        .filter(pk=case_id)
+        .first()
+    )
+    clock = (
+        CaseClock.objects.select_for_update(of=("self",))
+        .select_related("policy__calendar")
+        .filter(pk=clock_id)
+        .first()
+    )
+    if case is None or clock is None:
+        return []
+    return _steps_take(case=case, clock=clock, now=now)
 
 
 def _steps_take(*, case: Case, clock: CaseClock, now: datetime) -> list[str]:
@@ -288,23 +315,23 @@ def _record_once(
     now: datetime,
     target: Target | None = None,
 ) -> bool:
-    """Insert the record of this step; False if it exists (the step was taken before)."""
-    try:
-        with transaction.atomic():
-            EscalationRecord.objects.create(
-                case_id=case.pk,
-                clock_kind=clock.kind,
-                cycle=clock.cycle,
-                step=step,
-                rule=rule,
-                created_at=now,
-                from_team_id=case.team_id,
-                from_owner_id=case.owner_id,
-                to_team=target.team if target else None,
-                to_owner=target.owner if target else None,
-            )
-    except IntegrityError:
+    """Insert the record of this step; False if it exists (the step was taken before).
+
+    Every step-taker holds the case's lock, so no other one can insert between the check and
+    the insert; the unique constraint still refuses a second record if that ever changed.
+    """
+    key = {"case_id": case.pk, "clock_kind": clock.kind, "cycle": clock.cycle, "step": step}
+    if EscalationRecord.objects.filter(**key).exists():
         return False
+    EscalationRecord.objects.create(
+        **key,
+        rule=rule,
+        created_at=now,
+        from_team_id=case.team_id,
+        from_owner_id=case.owner_id,
+        to_team=target.team if target else None,
+        to_owner=target.owner if target else None,
+    )
     return True
 
 

@@ -15,7 +15,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from sla import sweep
-from sla.escalation import clock_escalate_due
+from sla.escalation import clocks_escalate_due
 from sla.services import case_clocks_resync, open_case_ids_for
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ def clocks_escalate_dispatch(clock_ids: list[int]) -> None:
 @shared_task(name="sla.tasks.clocks_escalate", **_RETRY)
 def clocks_escalate(clock_ids: list[int]) -> None:
     """Take the due steps of each clock; a clock that is gone or no longer due is skipped."""
-    for clock_id in clock_ids:
-        clock_escalate_due(clock_id=clock_id, now=timezone.now())
+    clocks_escalate_due(clock_ids=clock_ids)
 
 
 @shared_task(name="sla.tasks.clocks_resync", **_RETRY)

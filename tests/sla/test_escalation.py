@@ -356,3 +356,38 @@ def test_the_command_runs_one_sweep_by_hand(case, capsys) -> None:
     out = capsys.readouterr().out
     assert "1 due clocks taken here" in out and "steps taken: breach" in out
     assert fresh(case).team.name == "Second line"
+
+
+def test_a_step_that_fails_is_logged_and_does_not_hold_up_the_rest_of_the_batch(
+    ladder, alice, bob, customer, policy, monkeypatch, caplog
+) -> None:
+    from sla import escalation
+
+    with time_machine.travel(NOON, tick=False):
+        cases = [
+            case_raise(
+                raised_by=alice, customer=customer, title=f"T{n}", description="D", severity="S3"
+            )
+            for n in range(3)
+        ]
+    broken = cases[1]
+    real = escalation.escalation_target
+
+    def target(*, case, now):  # type: ignore[no-untyped-def]
+        if case.pk == broken.pk:
+            raise ValueError("a broken team setup")
+        return real(case=case, now=now)
+
+    monkeypatch.setattr(escalation, "escalation_target", target)
+    clock_ids = list(
+        CaseClock.objects.filter(kind="response", case__in=cases).values_list("pk", flat=True)
+    )
+    steps = escalation.clocks_escalate_due(clock_ids=clock_ids, clock_now=lambda: NOON + 61 * M)
+    assert steps == ["breach", "breach"]
+    assert "SLA step on clock" in caplog.text and "a broken team setup" in caplog.text
+    assert set(EscalationRecord.objects.values_list("case_id", flat=True)) == {
+        cases[0].pk,
+        cases[2].pk,
+    }
+    # The broken one left no trace: the next sweep hands it out again.
+    assert CaseClock.objects.get(case=broken, kind="response").breached_at is None

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from sla.escalation import clock_escalate_due
+from sla.escalation import clocks_escalate_due
 from sla.sweep import sla_sweep
 from sla.tasks import clocks_escalate_dispatch
 
@@ -26,8 +26,7 @@ class Command(BaseCommand):
         steps: list[str] = []
 
         def take_here(clock_ids: list[int]) -> None:
-            for clock_id in clock_ids:
-                steps.extend(clock_escalate_due(clock_id=clock_id, now=timezone.now()))
+            steps.extend(clocks_escalate_due(clock_ids=clock_ids))
 
         result = sla_sweep(
             now=timezone.now(), dispatch=take_here if inline else clocks_escalate_dispatch
