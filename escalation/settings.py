@@ -300,6 +300,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "60/minute"),
         "user": env("API_THROTTLE_USER", "6000/minute"),
+        # Raising cases through the API (cases.api.views.CaseCreateThrottle).
+        "case_create": env("API_THROTTLE_CASE_CREATE", "60/minute"),
     },
     "EXCEPTION_HANDLER": "escalation.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -311,6 +313,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.case.Status",
+        "SettableStatusEnum": "cases.api.serializers.SET_STATUS_CHOICES",
+        "LinkKindEnum": "cases.models.case.LinkKind",
+        "EventKindEnum": "cases.models.timeline.EventKind",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,360 @@
+"""API shapes: what each endpoint reads (inputs) and answers (outputs). Inputs validate types,
+lengths and ids; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework import serializers
+
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseLink,
+    Category,
+    Contact,
+    Customer,
+    Impact,
+    Level,
+    LinkKind,
+    Product,
+    RootCause,
+    Severity,
+    Status,
+    Team,
+)
+from cases.services import REASON_MAX, TAGS_MAX, TEXT_MAX, TITLE_MAX
+
+User = get_user_model()
+
+
+def person_name(user: AbstractBaseUser | None) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+# --- Outputs -------------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: AbstractBaseUser) -> str:
+        return person_name(user) or ""
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "level"]
+
+
+class CustomerBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "tier"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "email", "phone"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    contacts = ContactSerializer(many=True, read_only=True)
+    account_manager = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "tier", "account_manager", "contacts"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    specialist_team = TeamSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "specialist_team"]
+
+
+class RootCauseSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = RootCause
+        fields = ["id", "name", "parent", "label"]
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """One queue row."""
+
+    reference = serializers.CharField(read_only=True)
+    customer = CustomerBriefSerializer(read_only=True)
+    product = ProductSerializer(read_only=True, allow_null=True)
+    category = NamedSerializer(read_only=True, allow_null=True)
+    team = TeamSerializer(read_only=True, allow_null=True)
+    owner = PersonSerializer(read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "reference",
+            "title",
+            "status",
+            "severity",
+            "impact",
+            "level",
+            "customer",
+            "product",
+            "category",
+            "team",
+            "owner",
+            "tags",
+            "raised_at",
+            "next_due_at",
+            "updated_at",
+        ]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    source = serializers.CharField(source="source.reference", read_only=True)
+    target = serializers.CharField(source="target.reference", read_only=True)
+
+    class Meta:
+        model = CaseLink
+        fields = ["id", "kind", "source", "target", "created_at"]
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    """The whole case. Text is returned exactly as typed: the API renders no HTML."""
+
+    contact = ContactSerializer(read_only=True, allow_null=True)
+    raised_by = PersonSerializer(read_only=True)
+    root_cause = RootCauseSerializer(read_only=True, allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    links_out = LinkSerializer(many=True, read_only=True)
+    links_in = LinkSerializer(many=True, read_only=True)
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "description",
+            "tried",
+            "contact",
+            "source",
+            "raised_by",
+            "first_response_at",
+            "last_customer_update_at",
+            "resolved_at",
+            "closed_at",
+            "resolution_summary",
+            "root_cause",
+            "reopen_count",
+            "attachments",
+            "links_out",
+            "links_in",
+        ]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = PersonSerializer(read_only=True, allow_null=True)
+    data = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id",
+            "created_at",
+            "kind",
+            "actor",
+            "from_value",
+            "to_value",
+            "reason",
+            "body",
+            "data",
+        ]
+
+
+class CasePageSerializer(serializers.Serializer):
+    """A keyset page: follow ``next``/``previous`` (no total count, by design)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CaseListSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: a message, and for invalid input the messages of each field."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+# --- Inputs --------------------------------------------------------------------------------
+
+
+def _active(model: Any) -> Any:
+    return model.objects.filter(is_active=True)
+
+
+class TagsField(serializers.ListField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.CharField(max_length=50, allow_blank=False),
+            max_length=TAGS_MAX,
+            **kwargs,
+        )
+
+
+class CaseCreateInput(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(queryset=_active(Customer))
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Product), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Category), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Team), required=False, allow_null=True
+    )
+    title = serializers.CharField(max_length=TITLE_MAX)
+    description = serializers.CharField(max_length=TEXT_MAX)
+    tried = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.SINGLE_USER)
+    tags = TagsField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        contact, customer = attrs.get("contact"), attrs.get("customer")
+        if contact is not None and customer is not None and contact.customer_id != customer.pk:
+            raise serializers.ValidationError(
+                {"contact": [f"{contact.name} is not a contact of {customer.name}."]}
+            )
+        return attrs
+
+
+class RejectUnknownFieldsMixin:
+    """Refuse keys the endpoint does not take, instead of silently ignoring them: a client
+    that PATCHes ``severity`` must learn it went nowhere."""
+
+    refused_hint: dict[str, str] = {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        initial = getattr(self, "initial_data", None)
+        if isinstance(initial, dict):
+            unknown = sorted(set(initial) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.refused_hint.get(name, "This field cannot be changed here.")]
+                        for name in unknown
+                    }
+                )
+        return attrs
+
+
+class CaseUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_MAX, required=False)
+    description = serializers.CharField(max_length=TEXT_MAX, required=False)
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Category), required=False, allow_null=True
+    )
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Product), required=False, allow_null=True
+    )
+    tags = TagsField(required=False)
+
+    refused_hint = {
+        "severity": "Change the severity with POST .../severity/ and a reason.",
+        "status": "Change the status with POST .../status/ (or resolve, reopen, close).",
+        "owner": "Assign with POST .../assign/ and a reason.",
+        "team": "Assign with POST .../assign/ and a reason.",
+    }
+
+
+class AssignInput(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=_active(Team), required=False, allow_null=True
+    )
+    level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True)
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(attrs.get(name) for name in ("owner", "team", "level")):
+            raise serializers.ValidationError({"owner": ["Choose an owner, a team or a level."]})
+        return attrs
+
+
+SET_STATUS_CHOICES = [
+    (s.value, s.label) for s in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+]
+
+
+class StatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=SET_STATUS_CHOICES,
+        help_text="Resolve, reopen and close have their own endpoints.",
+    )
+    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
+
+
+class SeverityInput(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    reason = serializers.CharField(max_length=REASON_MAX)
+
+
+class NoteInput(serializers.Serializer):
+    body = serializers.CharField(max_length=TEXT_MAX)
+    customer_facing = serializers.BooleanField(
+        default=False, help_text="A customer-facing update instead of an internal note."
+    )
+
+
+class LinkInput(serializers.Serializer):
+    target = serializers.CharField(max_length=20, help_text="The other case's reference.")
+    kind = serializers.ChoiceField(choices=LinkKind.choices)
+
+
+class ResolveInput(serializers.Serializer):
+    summary = serializers.CharField(max_length=TEXT_MAX)
+    root_cause = serializers.PrimaryKeyRelatedField(queryset=_active(RootCause))
+
+
+class ReopenInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_MAX)

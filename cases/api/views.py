@@ -1,0 +1,485 @@
+"""The cases API: one small class per operation (validate, call the service, serialize).
+
+Every endpoint that names a case loads it through ``case_get_for_viewer``, so a case the caller
+may not see is a 404 whatever the role; the role check for changing it comes after (403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.http import urlencode
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from cases.api import serializers as s
+from cases.filters import CaseFilter
+from cases.models import Case, Source
+from cases.permissions import can_contribute, can_raise, can_triage
+from cases.selectors import (
+    PAGE_SIZE,
+    PAGE_SIZE_MAX,
+    case_get_for_viewer,
+    case_queue,
+    case_timeline,
+    categories_active,
+    customers_for_picker,
+    products_active,
+    root_causes_active,
+    team_members,
+    teams_active,
+)
+from cases.services import (
+    case_acknowledge,
+    case_add_note,
+    case_assign,
+    case_change_severity,
+    case_close,
+    case_link,
+    case_raise,
+    case_reopen,
+    case_resolve,
+    case_set_status,
+    case_update_details,
+)
+from escalation.access import roles_permission
+from escalation.roles import Role
+
+StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid input or a refused action."),
+    401: OpenApiResponse(s.ErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(s.ErrorSerializer, description="Your role does not allow this."),
+    404: OpenApiResponse(s.ErrorSerializer, description="No such case, or not yours to see."),
+    429: OpenApiResponse(s.ErrorSerializer, description="Too many requests."),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERRORS[code] for code in codes}
+
+
+REFERENCE = OpenApiParameter(
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The case reference, e.g. ESC-000123.",
+)
+
+
+def refuse_unless(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+class CaseCreateThrottle(ScopedRateThrottle):
+    """Raising cases is rate-limited harder than reading (settings: ``case_create``)."""
+
+    scope_attr = "create_throttle_scope"
+
+
+# --- The queue and raising ------------------------------------------------------------------
+
+
+def _queue_parameters() -> list[OpenApiParameter]:
+    """The list's query parameters, read off the one CaseFilter (without touching the
+    database: id filters are documented as integers, not as a list of today's ids)."""
+    parameters = []
+    for name, flt in CaseFilter.base_filters.items():
+        choices = [str(value) for value, _ in flt.extra.get("choices", [])]
+        if isinstance(flt, django_filters.MultipleChoiceFilter):
+            schema: Any = {"type": "array", "items": {"type": "string", "enum": choices}}
+        elif isinstance(flt, django_filters.ModelChoiceFilter):
+            schema = OpenApiTypes.INT
+        elif isinstance(flt, django_filters.BooleanFilter):
+            schema = OpenApiTypes.BOOL
+        elif choices:
+            schema = {"type": "string", "enum": choices}
+        else:
+            schema = {"type": "string", "maxLength": flt.extra.get("max_length", 200)}
+        parameters.append(
+            OpenApiParameter(
+                name,
+                schema,
+                OpenApiParameter.QUERY,
+                description=str(flt.label or name),
+                explode=True if isinstance(flt, django_filters.MultipleChoiceFilter) else None,
+            )
+        )
+    parameters.append(
+        OpenApiParameter(
+            "cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From next/previous."
+        )
+    )
+    parameters.append(
+        OpenApiParameter(
+            "page_size",
+            OpenApiTypes.INT,
+            OpenApiParameter.QUERY,
+            description=f"Rows per page, 1 to {PAGE_SIZE_MAX} (default {PAGE_SIZE}).",
+        )
+    )
+    return parameters
+
+
+class Api(APIView):
+    """Staff roles only; JSON in, JSON out."""
+
+    permission_classes = [StaffOnly]
+    parser_classes = [JSONParser]
+
+
+class CaseListCreateApi(Api):
+    """The queue of cases you may see (GET); raising a case (POST)."""
+
+    create_throttle_scope = "case_create"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(CaseCreateThrottle())
+        return throttles
+
+    @extend_schema(
+        operation_id="cases_list",
+        parameters=_queue_parameters(),
+        responses={200: s.CasePageSerializer, **errors(400, 401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        page_size = _page_size(request.query_params.get("page_size"))
+        page = case_queue(viewer=request.user, filters=request.query_params, page_size=page_size)
+        if page.errors:
+            raise serializers.ValidationError(page.errors)
+        return Response(
+            {
+                "next": _page_url(request, page.next_cursor),
+                "previous": _page_url(request, page.previous_cursor),
+                "results": s.CaseListSerializer(page.rows, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        operation_id="cases_create",
+        request=s.CaseCreateInput,
+        responses={201: s.CaseDetailSerializer, **errors(400, 401, 403, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        refuse_unless(can_raise(request.user), "Only operators and managers raise cases.")
+        data = _validated(s.CaseCreateInput, request)
+        case = case_raise(raised_by=request.user, source=Source.API, **data)
+        case = case_get_for_viewer(viewer=request.user, reference=case.reference)
+        return Response(s.CaseDetailSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+def _page_size(raw: str | None) -> int:
+    if raw in (None, ""):
+        return PAGE_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= PAGE_SIZE_MAX:
+        raise serializers.ValidationError(
+            {"page_size": [f"A whole number from 1 to {PAGE_SIZE_MAX}."]}
+        )
+    return size
+
+
+def _page_url(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(request.path) + "?" + urlencode(params, doseq=True)
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- One case -----------------------------------------------------------------------------
+
+
+class CaseApi(Api):
+    """Base of the one-case endpoints: loads the case for the caller or answers 404."""
+
+    def case(self, reference: str) -> Case:
+        return case_get_for_viewer(viewer=self.request.user, reference=reference)
+
+    def answer(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
+        fresh = case_get_for_viewer(viewer=self.request.user, reference=case.reference)
+        return Response(s.CaseDetailSerializer(fresh).data, status=code)
+
+    def triage_only(self) -> None:
+        refuse_unless(can_triage(self.request.user), "Only escalation managers change cases.")
+
+
+class CaseDetailApi(CaseApi):
+    """The case: read it (everyone who may see it); edit its details (managers)."""
+
+    @extend_schema(
+        operation_id="cases_retrieve",
+        parameters=[REFERENCE],
+        responses={200: s.CaseDetailSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(s.CaseDetailSerializer(self.case(reference)).data)
+
+    @extend_schema(
+        operation_id="cases_update",
+        parameters=[REFERENCE],
+        request=s.CaseUpdateInput,
+        responses={200: s.CaseDetailSerializer, **errors(400, 401, 403, 404)},
+        description="Managers edit title, description, impact, category, product and tags. "
+        "Severity, status and assignment have their own actions (with a reason).",
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.CaseUpdateInput, request)
+        clear = [name for name in ("category", "product") if name in data and data[name] is None]
+        case = case_update_details(
+            case=case,
+            by=request.user,
+            title=data.get("title"),
+            description=data.get("description"),
+            impact=data.get("impact"),
+            category=data.get("category"),
+            product=data.get("product"),
+            tags=data.get("tags"),
+            clear=clear,
+        )
+        return self.answer(case)
+
+
+class CaseTimelineApi(CaseApi):
+    """Everything that happened to the case, oldest first. Events are never edited."""
+
+    @extend_schema(
+        operation_id="cases_timeline",
+        parameters=[REFERENCE],
+        responses={200: s.EventSerializer(many=True), **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        events = case_timeline(case=self.case(reference))
+        return Response(s.EventSerializer(events, many=True).data)
+
+
+def _action_schema(operation: str, request: Any, code: int = 200, response: Any = None) -> Any:
+    return extend_schema(
+        operation_id=f"cases_{operation}",
+        parameters=[REFERENCE],
+        request=request,
+        responses={code: response or s.CaseDetailSerializer, **errors(400, 401, 403, 404)},
+    )
+
+
+class CaseAcknowledgeApi(CaseApi):
+    """Acknowledge a new case (managers): the first response; takes ownership if unassigned."""
+
+    @_action_schema("acknowledge", None)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        return self.answer(case_acknowledge(case=case, by=request.user))
+
+
+class CaseAssignApi(CaseApi):
+    """Assign or reassign to an owner and/or team, with a reason (managers)."""
+
+    @_action_schema("assign", s.AssignInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.AssignInput, request)
+        case = case_assign(
+            case=case,
+            by=request.user,
+            owner=data.get("owner"),
+            team=data.get("team"),
+            level=data.get("level"),
+            reason=data["reason"],
+        )
+        return self.answer(case)
+
+
+class CaseStatusApi(CaseApi):
+    """Move between acknowledged, in progress and waiting on customer (managers)."""
+
+    @_action_schema("set_status", s.StatusInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.StatusInput, request)
+        case = case_set_status(
+            case=case, by=request.user, status=data["status"], reason=data.get("reason", "")
+        )
+        return self.answer(case)
+
+
+class CaseSeverityApi(CaseApi):
+    """Change the severity, with a reason (managers)."""
+
+    @_action_schema("change_severity", s.SeverityInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.SeverityInput, request)
+        case = case_change_severity(
+            case=case, by=request.user, severity=data["severity"], reason=data["reason"]
+        )
+        return self.answer(case)
+
+
+class CaseNoteApi(CaseApi):
+    """Add an internal note or a customer-facing update (managers and the case's operators)."""
+
+    @_action_schema("add_note", s.NoteInput, 201, s.EventSerializer)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        refuse_unless(
+            can_contribute(request.user, case), "Executives read cases; they do not add notes."
+        )
+        data = _validated(s.NoteInput, request)
+        event = case_add_note(
+            case=case, by=request.user, body=data["body"], customer_facing=data["customer_facing"]
+        )
+        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class CaseLinkApi(CaseApi):
+    """Link the case to another: duplicate of, caused by, related (managers)."""
+
+    @_action_schema("link", s.LinkInput, 201, s.LinkSerializer)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.LinkInput, request)
+        try:
+            target = case_get_for_viewer(viewer=request.user, reference=data["target"])
+        except Http404:
+            raise serializers.ValidationError({"target": ["No such case."]}) from None
+        link = case_link(case=case, by=request.user, target=target, kind=data["kind"])
+        return Response(s.LinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+class CaseResolveApi(CaseApi):
+    """Resolve with a summary and a root cause (managers)."""
+
+    @_action_schema("resolve", s.ResolveInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.ResolveInput, request)
+        case = case_resolve(
+            case=case, by=request.user, summary=data["summary"], root_cause=data["root_cause"]
+        )
+        return self.answer(case)
+
+
+class CaseReopenApi(CaseApi):
+    """Reopen a resolved case, with a reason (managers)."""
+
+    @_action_schema("reopen", s.ReopenInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        data = _validated(s.ReopenInput, request)
+        return self.answer(case_reopen(case=case, by=request.user, reason=data["reason"]))
+
+
+class CaseCloseApi(CaseApi):
+    """Close a resolved case (managers)."""
+
+    @_action_schema("close", None)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        self.triage_only()
+        return self.answer(case_close(case=case, by=request.user))
+
+
+# --- Reference data for pickers -------------------------------------------------------------
+
+
+class CustomerListApi(Api):
+    """Active customers with their contacts, for the raise form."""
+
+    @extend_schema(
+        operation_id="customers_list",
+        responses={200: s.CustomerSerializer(many=True), **errors(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.CustomerSerializer(customers_for_picker(), many=True).data)
+
+
+class ProductListApi(Api):
+    """Active products."""
+
+    @extend_schema(
+        operation_id="products_list",
+        responses={200: s.ProductSerializer(many=True), **errors(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.ProductSerializer(products_active(), many=True).data)
+
+
+class CategoryListApi(Api):
+    """Active categories."""
+
+    @extend_schema(
+        operation_id="categories_list",
+        responses={200: s.CategorySerializer(many=True), **errors(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.CategorySerializer(categories_active(), many=True).data)
+
+
+class RootCauseListApi(Api):
+    """Active root causes (two levels: group / cause)."""
+
+    @extend_schema(
+        operation_id="root_causes_list",
+        responses={200: s.RootCauseSerializer(many=True), **errors(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.RootCauseSerializer(root_causes_active(), many=True).data)
+
+
+class TeamListApi(Api):
+    """Active teams."""
+
+    @extend_schema(
+        operation_id="teams_list",
+        responses={200: s.TeamSerializer(many=True), **errors(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.TeamSerializer(teams_active(), many=True).data)
+
+
+class TeamMemberListApi(Api):
+    """The people who can hold a case in a team (operators and managers)."""
+
+    @extend_schema(
+        operation_id="team_members_list",
+        parameters=[OpenApiParameter("team_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: s.PersonSerializer(many=True), **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, team_id: int) -> Response:
+        team = teams_active().filter(pk=team_id).first()
+        if team is None:
+            raise Http404("No such team.")
+        return Response(s.PersonSerializer(team_members(team=team), many=True).data)
