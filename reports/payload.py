@@ -91,6 +91,7 @@ def report_compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> d
         "computed_at": now.isoformat(),
         "filters": {"team": filters.team_id, "tier": filters.tier},
         "satisfaction_collected": satisfaction["collected"],
+        "satisfaction_note": satisfaction["note"],
         "headline": {k: v for k, v in trend[-1].items() if k not in ("week", "frozen")},
         "previous": {k: v for k, v in trend[-2].items() if k not in ("week", "frozen")},
         "trend": trend,

@@ -165,7 +165,8 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
     for h in HEADLINES:
         label = h.live_label if payload["live"] and h.live_label else h.label
         if h.key == "csat_average" and not payload.get("satisfaction_collected"):
-            cards.append(Card(h.key, label, NOT_COLLECTED, "—", "", "none"))
+            note = payload.get("satisfaction_note") or NOT_COLLECTED
+            cards.append(Card(h.key, label, note, "—", "", "none"))
             continue
         value, previous = now.get(h.key), before.get(h.key)
         direction = ""
@@ -205,8 +206,13 @@ def _detail(key: str, figures: dict[str, Any]) -> str:
     if key == "resolution_compliance":
         met, missed = figures["resolution_met"], figures["resolution_missed"]
         return f"{met} of {met + missed} deadlines" if met + missed else "no deadlines this week"
-    if key == "csat_average" and figures.get("csat_responses"):
-        return f"{figures['csat_responses']} answers"
+    if key == "csat_average":
+        answers = figures.get("csat_responses") or 0
+        if not answers:
+            return "no survey answers this week"
+        satisfied = figures.get("csat_satisfied")
+        share = f", {round(satisfied * 100)}% gave 4 or 5" if satisfied is not None else ""
+        return f"{answers} answer{'s' if answers != 1 else ''}{share}"
     return ""
 
 
@@ -262,6 +268,7 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
             Column("resolve_p90_h", "90th percentile", "hours"),
             Column("breaches", "Breaches", "count"),
             Column("reopened", "Reopened", "count"),
+            Column("csat_average", "Satisfaction", "score"),
         ],
         [
             {

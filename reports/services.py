@@ -20,7 +20,7 @@ from escalation.errors import DomainError
 from escalation.roles import Role
 from reports.models import WeeklySnapshot
 from reports.payload import report_compute
-from reports.presentation import NOT_COLLECTED, headline_cards
+from reports.presentation import headline_cards
 from reports.selectors import ReportFilters, snapshot_get
 from reports.weeks import IsoWeek
 from sla.models import NotificationKind
@@ -87,11 +87,9 @@ def digest_text(payload: dict[str, Any], *, link: str) -> str:
     week = IsoWeek.parse(payload["week"])
     lines = [f"Escalations in {week.label}, compared with the week before:", ""]
     for card in headline_cards(payload):
-        if card.value == NOT_COLLECTED:
-            lines.append(f"- {card.label}: {NOT_COLLECTED}")
-            continue
+        detail = f", {card.detail}" if card.detail else ""
         change = f" ({card.change})" if card.change else ""
-        lines.append(f"- {card.label}: {card.value}{change}")
+        lines.append(f"- {card.label}: {card.value}{detail}{change}")
     lines += ["", f"The full report: {link}"]
     return "\n".join(lines)
 

@@ -8,7 +8,9 @@ import pytest
 
 from cases.models import Tier
 from reports.payload import report_compute
+from reports.presentation import headline_cards
 from reports.selectors import ReportFilters
+from reviews.models import SatisfactionSurvey
 from tests.reports.conftest import NOW, W09, W10, W11, Fortnight, at
 from tests.reports.factories import ReportCaseFactory
 
@@ -39,8 +41,9 @@ def test_the_headline_figures_of_the_week(fortnight: Fortnight) -> None:
         "resolve_p50": 4 * 3600.0,
         "resolve_p90": 8.5 * 3600.0,
         "reopened": 1,  # c7, reopened twice
-        "csat_average": None,
+        "csat_average": None,  # no survey answered
         "csat_responses": 0,
+        "csat_satisfied": None,
     }
 
 
@@ -222,3 +225,47 @@ def test_weeks_follow_the_amsterdam_clock_across_the_autumn_change(db: None) -> 
     assert str(W10.shifted(33)) == "2026-W43"
     assert w43["headline"]["raised"] == 2
     assert w43["trend"][-1]["raised"] == 2 and w43["trend"][-2]["raised"] == 0
+
+
+def answer(case, *, score: int, answered_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    SatisfactionSurvey.objects.create(
+        case=case,
+        contact_email="contact@customer.example",
+        token=f"t{SatisfactionSurvey.objects.count()}",
+        created_at=answered_at,
+        answered_at=answered_at,
+        score=score,
+    )
+
+
+def test_customer_satisfaction_comes_from_the_survey_answers_of_the_week(
+    fortnight: Fortnight,
+) -> None:
+    c = fortnight.cases
+    answer(c["c1"], score=5, answered_at=at(3, 4, 10))
+    answer(c["c2"], score=2, answered_at=at(3, 6, 10))
+    answer(c["c4"], score=4, answered_at=at(3, 8, 23, 30))
+    answer(c["c5"], score=3, answered_at=at(3, 9, 0, 30))  # Monday: next week
+    unanswered = SatisfactionSurvey.objects.create(
+        case=c["c5"], contact_email="x@customer.example", token="open", created_at=at(3, 4)
+    )
+    assert unanswered.score is None
+    payload = report_compute(week=W10, filters=ALL, now=NOW)
+    assert payload["satisfaction_collected"] is True
+    assert payload["headline"]["csat_average"] == pytest.approx(3.67)  # (5 + 2 + 4) / 3
+    assert payload["headline"]["csat_responses"] == 3
+    assert payload["headline"]["csat_satisfied"] == pytest.approx(0.667)
+    desk = report_compute(
+        week=W10, filters=ReportFilters(team_id=fortnight.teams["sd"].pk), now=NOW
+    )
+    assert desk["headline"]["csat_average"] == 3.5  # c1 and c2
+    card = {c.key: c for c in headline_cards(payload)}["csat_average"]
+    assert (card.value, card.detail) == ("3.67 / 5", "3 answers, 67% gave 4 or 5")
+
+
+def test_satisfaction_is_not_shown_for_one_customer_tier(fortnight: Fortnight) -> None:
+    answer(fortnight.cases["c1"], score=5, answered_at=at(3, 4, 10))
+    payload = report_compute(week=W10, filters=ReportFilters(tier=Tier.STRATEGIC), now=NOW)
+    assert payload["satisfaction_collected"] is False
+    card = {c.key: c for c in headline_cards(payload)}["csat_average"]
+    assert card.value == "not available by customer tier"

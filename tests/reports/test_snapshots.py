@@ -84,8 +84,8 @@ def test_the_monday_task_freezes_last_week_and_mails_the_executives_once(
     body = mail.outbox[0].body
     assert "Escalations in Week 10, 2–8 Mar 2026" in body
     assert "- Escalations raised: 5 (up 3 from 2, worse)" in body
-    assert "- Resolution SLA met: 75.0% (no comparison)" in body
-    assert "- Customer satisfaction: not yet collected" in body
+    assert "- Resolution SLA met: 75.0%, 3 of 4 deadlines (no comparison)" in body
+    assert "- Customer satisfaction: —, no survey answers this week" in body
     assert "/reports/weekly/2026-W10/" in body
 
 

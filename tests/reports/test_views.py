@@ -43,7 +43,8 @@ def test_an_executive_reads_last_weeks_headline_figures(fortnight: Fortnight, er
     assert cards["response_compliance"].detail == "2 of 4 deadlines"
     assert cards["response_compliance"].change == "down 50.0 points from 100.0%, worse"
     assert cards["resolve_p50"].value == "4.0 h"
-    assert cards["csat_average"].value == "not yet collected"
+    assert cards["csat_average"].value == "—"
+    assert cards["csat_average"].detail == "no survey answers this week"
     assert 'id="chart-raised_resolved"' in page and "<canvas" in page
     assert "report-charts-data" in page
 
