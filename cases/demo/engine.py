@@ -10,11 +10,13 @@ from typing import Any
 
 from cases.demo.reference import Reference
 from cases.models import Category, EventKind, Level, Team
-from sla.escalation import ESCALATING_CLOCKS, LEVEL_RANK, TOP_RANK, Rule
+from sla.escalation import ESCALATING_CLOCKS, Rule
 from sla.models import ClockKind
 
 # The sweep runs every 30 s: the engine acts a little after a deadline passes.
 REACTION = 20
+LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
+TOP_RANK = LEVEL_RANK[Level.MANAGEMENT]
 
 
 @dataclass
