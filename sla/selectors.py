@@ -145,18 +145,24 @@ def _has_role(*roles: Role) -> Exists:
     )
 
 
-def team_member_with_fewest_open_cases(
-    *, team: Team, exclude_user_id: int | None = None
-) -> AbstractBaseUser | None:
-    """The active member of ``team`` who may hold cases (operator or manager) and owns the
-    fewest open cases; ties go to the longest-standing account. One aggregated query."""
-    members = (
+def team_members_by_open_cases(*, team: Team) -> QuerySet:
+    """The active members of ``team`` who may hold cases (operators and managers), each
+    annotated with ``open_cases``, fewest first; ties go to the longest-standing account.
+    One aggregated query."""
+    return (
         get_user_model()
         .objects.filter(teams=team, is_active=True)
         .filter(_has_role(Role.OPERATOR, Role.MANAGER))
         .annotate(open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES)))
         .order_by("open_cases", "pk")
     )
+
+
+def team_member_with_fewest_open_cases(
+    *, team: Team, exclude_user_id: int | None = None
+) -> AbstractBaseUser | None:
+    """The member of ``team`` who should take the next case (one query)."""
+    members = team_members_by_open_cases(team=team)
     if exclude_user_id is not None:
         members = members.exclude(pk=exclude_user_id)
     return members.first()
@@ -190,7 +196,7 @@ def _manager_users() -> QuerySet:
 
 def management_team_for(*, user: AbstractBaseUser) -> Team | None:
     """The active management team the manager leads or belongs to, else the first one."""
-    teams = Team.objects.filter(level=Level.MANAGEMENT, is_active=True)
+    teams = Team.objects.filter(level=Level.MANAGEMENT, is_active=True).select_related("lead")
     own = teams.filter(Q(lead=user) | Q(members=user)).order_by("name", "pk").first()
     return own or teams.order_by("name", "pk").first()
 

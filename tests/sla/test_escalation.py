@@ -258,6 +258,9 @@ def test_an_overdue_customer_update_notifies_without_reassigning(case, bob) -> N
     [breach] = events(case, EventKind.SLA_BREACH)
     assert (breach.data["rule"], breach.data["clock"]) == ("update_overdue", "update")
     assert sorted(u for u, _ in notified()) == ["alice", "lena"]
+    update = CaseClock.objects.get(case=case, kind=ClockKind.UPDATE)
+    assert update.breached_at == update.due_at and update.dispatched_at is None
+    assert sweep(2 * H + 12 * M) == []
 
 
 def test_a_paused_clock_is_neither_warned_nor_breached(case, bob) -> None:
@@ -373,10 +376,10 @@ def test_a_step_that_fails_is_logged_and_does_not_hold_up_the_rest_of_the_batch(
     broken = cases[1]
     real = escalation.escalation_target
 
-    def target(*, case, now):  # type: ignore[no-untyped-def]
+    def target(*, case, now, lookups):  # type: ignore[no-untyped-def]
         if case.pk == broken.pk:
             raise ValueError("a broken team setup")
-        return real(case=case, now=now)
+        return real(case=case, now=now, lookups=lookups)
 
     monkeypatch.setattr(escalation, "escalation_target", target)
     clock_ids = list(

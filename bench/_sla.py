@@ -1,0 +1,493 @@
+"""Shared by the SLA benchmarks: their own database, its data, and real Celery processes.
+
+The SLA benchmarks need up to a million *open* cases and exact numbers of due clocks, which
+the shared benchmark database (10 % open, deadlines passing as it ages) cannot give without
+disturbing the other benchmarks. So they run on a database of their own,
+``SLA_BENCH_DATABASE_URL`` (default ``escalation_bench_sla`` next to ``escalation_bench``),
+switched to for the duration of a module's ``run`` and back afterwards.
+
+The data is deliberately plain: a ladder of teams (L1 desk -> L2 -> L3 -> management), a
+Standard S3 policy on a 24x7 calendar, and open cases owned by L1 operators, each with a
+response and a resolution clock whose deadlines lie years ahead. A benchmark then makes an
+exact number of them due.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench import common
+
+DEFAULT_SLA_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/escalation_bench_sla"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+FAR = 10 * 365 * 86400  # deadlines this far ahead never fall due during a benchmark
+COPY_BATCH = 50_000
+L1_OPERATORS = 40
+L2_OPERATORS = 20
+TITLE = "bench"
+
+
+def sla_database_url() -> str:
+    return os.environ.get("SLA_BENCH_DATABASE_URL", DEFAULT_SLA_DATABASE_URL)
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+@contextmanager
+def sla_database() -> Iterator[None]:
+    """Point this process's default connection at the SLA benchmark database (created and
+    migrated if needed) for the block; restore the previous one afterwards."""
+    import dj_database_url
+    from django.core.management import call_command
+    from django.db import connections
+
+    connection = connections["default"]
+    previous = dict(connection.settings_dict)
+    connection.close()
+    parsed = dj_database_url.parse(sla_database_url())
+    connection.settings_dict.update(
+        {k: parsed[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    )
+    try:
+        create_database_if_missing(sla_database_url())
+        call_command("migrate", interactive=False, verbosity=0)
+        ensure_reference()
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(previous)
+
+
+def create_database_if_missing(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    parsed = urlsplit(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname="postgres",
+    )
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+def ensure_reference() -> dict[str, Any]:
+    """The ladder, one customer, the policy. Idempotent."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from cases.models import Customer, Level, Team, Tier
+    from escalation.roles import Role
+    from sla.models import BusinessCalendar, SlaPolicy
+
+    User = get_user_model()
+    operators = Group.objects.get_or_create(name=Role.OPERATOR.value)[0]
+    managers = Group.objects.get_or_create(name=Role.MANAGER.value)[0]
+
+    def person(username: str, group: Group) -> Any:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@bench.example"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(group)
+        return user
+
+    boss = person("bench-manager", managers)
+    mgmt = Team.objects.get_or_create(
+        name="Bench management", defaults={"level": Level.MANAGEMENT, "lead": boss}
+    )[0]
+    mgmt.members.add(boss)
+    l3 = Team.objects.get_or_create(
+        name="Bench L3", defaults={"level": Level.L3, "escalates_to": mgmt}
+    )[0]
+    l3.members.add(*[person(f"bench-l3-{n}", operators) for n in range(5)])
+    l2 = Team.objects.get_or_create(
+        name="Bench L2", defaults={"level": Level.L2, "escalates_to": l3}
+    )[0]
+    l2.lead = person("bench-l2-lead", operators)
+    l2.save()
+    l2.members.add(*[person(f"bench-l2-{n}", operators) for n in range(L2_OPERATORS)])
+    l1 = Team.objects.get_or_create(
+        name="Bench desk", defaults={"level": Level.L1, "escalates_to": l2}
+    )[0]
+    l1.lead = person("bench-l1-lead", operators)
+    l1.save()
+    l1_people = [person(f"bench-l1-{n}", operators) for n in range(L1_OPERATORS)]
+    l1.members.add(*l1_people)
+    raiser = person("bench-raiser", operators)
+    customer = Customer.objects.get_or_create(
+        name="Bench customer", defaults={"tier": Tier.STANDARD}
+    )[0]
+    calendar = BusinessCalendar.objects.get_or_create(
+        name="Bench 24x7", defaults={"always_open": True, "time_zone": "UTC"}
+    )[0]
+    policy = SlaPolicy.objects.get_or_create(
+        tier=Tier.STANDARD,
+        severity="S3",
+        defaults={
+            "calendar": calendar,
+            "response_minutes": 60,
+            "resolution_minutes": 480,
+            "update_minutes": None,
+            "warn_percent": 75,
+            "reescalate_minutes": None,
+        },
+    )[0]
+    return {
+        "l1": l1,
+        "l2": l2,
+        "l1_people": [u.pk for u in l1_people],
+        "raiser": raiser,
+        "customer": customer,
+        "policy": policy,
+    }
+
+
+def open_case_count() -> int:
+    from cases.models import Case
+
+    return Case.objects.open().count()
+
+
+def top_up_open_cases(total: int, *, say: Any = print) -> int:
+    """At least ``total`` open cases with running clocks far from due; COPY in batches."""
+    from django.db import connection, transaction
+
+    from cases.demo.writers import CopyWriter
+    from cases.models import Case
+    from sla.models import CaseClock
+
+    ref = ensure_reference()
+    have = open_case_count()
+    if have >= total:
+        return have
+    writer = CopyWriter()
+    rng = random.Random(have)
+    now = int(time.time())
+    missing = total - have
+    say(f"  adding {missing:,} open cases to the SLA benchmark database...")
+    started = time.monotonic()
+    while missing > 0:
+        size = min(COPY_BATCH, missing)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            rows = [
+                {
+                    "title": TITLE,
+                    "description": "Generated for the SLA benchmarks.",
+                    "customer_id": ref["customer"].pk,
+                    "severity": "S3",
+                    "status": "new",
+                    "owner_id": rng.choice(ref["l1_people"]),
+                    "team_id": ref["l1"].pk,
+                    "level": "L1",
+                    "raised_by_id": ref["raiser"].pk,
+                    "raised_at": now,
+                    "updated_at": now,
+                    "next_due_at": now + FAR,
+                }
+                for _ in range(size)
+            ]
+            ids = writer.cases(rows)
+            clocks = [
+                {
+                    "case_id": pk,
+                    "kind": kind,
+                    "policy_id": ref["policy"].pk,
+                    "target_seconds": FAR,
+                    "started_at": now,
+                    "due_at": now + FAR,
+                    "warn_at": now + FAR * 3 // 4,
+                    "paused_seconds": 0,
+                }
+                for pk in ids
+                for kind in ("response", "resolution")
+            ]
+            writer.rows(CaseClock, clocks)
+        missing -= size
+        say(f"    {total - missing:,}/{total:,} ({time.monotonic() - started:.0f} s)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Case._meta.db_table}")
+        cursor.execute(f"ANALYZE {CaseClock._meta.db_table}")
+    return open_case_count()
+
+
+def nothing_due(now: datetime, clock_ids: list[int] | None = None) -> None:
+    """Push running clocks that were made due (``clock_ids``, or any: a full scan) far into
+    the future again, and clear what a sweep or a worker left on them."""
+    from django.db.models import Q
+
+    from sla.models import CaseClock
+
+    far = now + timedelta(seconds=FAR)
+    clocks = CaseClock.objects.filter(stopped_at__isnull=True)
+    if clock_ids is not None:
+        clocks = clocks.filter(pk__in=clock_ids)
+    else:
+        clocks = clocks.filter(
+            Q(warn_at__lt=now + timedelta(days=365)) | Q(dispatched_at__isnull=False)
+        )
+    clocks.update(
+        warn_at=far - timedelta(days=1),
+        due_at=far,
+        warned_at=None,
+        breached_at=None,
+        dispatched_at=None,
+        reescalate_at=None,
+        escalation_count=0,
+    )
+
+
+def make_due(count: int, *, now: datetime, seed: int = 1) -> list[int]:
+    """Make the response clocks of ``count`` random open bench cases due (warning and breach)
+    at ``now``; the ids of those clocks."""
+    from django.db import connection
+
+    from sla.models import CaseClock
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {CaseClock._meta.db_table} "
+            "WHERE kind = 'response' AND stopped_at IS NULL "
+            "ORDER BY md5(id::text || %s) LIMIT %s",
+            [str(seed), count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    CaseClock.objects.filter(pk__in=ids).update(
+        warn_at=now - timedelta(seconds=30), due_at=now - timedelta(seconds=1)
+    )
+    return ids
+
+
+def new_cases_due_at(deadlines: list[datetime], *, title: str) -> list[int]:
+    """Fresh open bench cases (via COPY) whose one-hour response clocks fall due at
+    ``deadlines``; their case ids. Their warnings (at 75 %) were taken already, so the breach
+    is the one step to take; the resolution clocks fall due hours later."""
+    from django.db import transaction
+
+    from cases.demo.writers import CopyWriter
+    from sla.models import CaseClock
+
+    ref = ensure_reference()
+    writer = CopyWriter()
+    rng = random.Random(len(deadlines))
+    ids: list[int] = []
+    for start in range(0, len(deadlines), COPY_BATCH):
+        chunk = deadlines[start : start + COPY_BATCH]
+        with transaction.atomic():
+            rows = []
+            for due in chunk:
+                raised = int(due.timestamp()) - 3600
+                rows.append(
+                    {
+                        "title": title,
+                        "description": "Generated for the SLA benchmarks.",
+                        "customer_id": ref["customer"].pk,
+                        "severity": "S3",
+                        "status": "new",
+                        "owner_id": rng.choice(ref["l1_people"]),
+                        "team_id": ref["l1"].pk,
+                        "level": "L1",
+                        "raised_by_id": ref["raiser"].pk,
+                        "raised_at": raised,
+                        "updated_at": raised,
+                        "next_due_at": raised + 3600,
+                    }
+                )
+            chunk_ids = writer.cases(rows)
+            clocks = []
+            for pk, row in zip(chunk_ids, rows, strict=True):
+                raised = row["raised_at"]
+                clocks.append(
+                    {
+                        "case_id": pk,
+                        "kind": "response",
+                        "policy_id": ref["policy"].pk,
+                        "target_seconds": 3600,
+                        "started_at": raised,
+                        "due_at": raised + 3600,
+                        "warn_at": raised + 2700,
+                        "warned_at": raised + 2700,
+                        "paused_seconds": 0,
+                    }
+                )
+                clocks.append(
+                    {
+                        "case_id": pk,
+                        "kind": "resolution",
+                        "policy_id": ref["policy"].pk,
+                        "target_seconds": 8 * 3600,
+                        "started_at": raised,
+                        "due_at": raised + 8 * 3600,
+                        "warn_at": raised + 6 * 3600,
+                        "warned_at": None,
+                        "paused_seconds": 0,
+                    }
+                )
+            writer.rows(CaseClock, clocks)
+            ids += chunk_ids
+    return ids
+
+
+def retire(case_ids: list[int], *, now: datetime) -> None:
+    """Close benchmark cases and stop their clocks, so later runs do not see them."""
+    from cases.models import Case
+    from sla.models import CaseClock
+
+    for start in range(0, len(case_ids), 10_000):
+        chunk = case_ids[start : start + 10_000]
+        CaseClock.objects.filter(case_id__in=chunk, stopped_at__isnull=True).update(
+            stopped_at=now, met=True, elapsed_seconds=0, late_seconds=0, reescalate_at=None
+        )
+        Case.objects.filter(pk__in=chunk).update(status="closed", next_due_at=None)
+
+
+# -- real Celery processes ------------------------------------------------------------------
+
+
+class Celery:
+    """A worker and a beat on Redis against the SLA benchmark database, on their own queue."""
+
+    def __init__(self, *, sweep_seconds: int, concurrency: int = 2) -> None:
+        self.queue = f"sla-bench-{uuid.uuid4().hex[:8]}"
+        self.sweep_seconds = sweep_seconds
+        self.concurrency = concurrency
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
+
+    def env(self) -> dict[str, str]:
+        return common.bench_environment(
+            DATABASE_URL=sla_database_url(),
+            REDIS_URL=redis_url(),
+            CELERY_QUEUE=self.queue,
+            SLA_SWEEP_SECONDS=str(self.sweep_seconds),
+            LOG_LEVEL="WARNING",
+        )
+
+    def start(self, kind: str) -> subprocess.Popen[bytes]:
+        log = common.BENCH_VAR / f"sla-{kind}.log"
+        cmd = [sys.executable, "-m", "celery", "-A", "escalation", kind, "--loglevel=WARNING"]
+        if kind == "worker":
+            cmd += [
+                "-Q",
+                self.queue,
+                "--hostname",
+                f"{self.queue}@%h",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        else:
+            cmd += ["--schedule", str(common.BENCH_VAR / f"{self.queue}-beat")]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                cmd, cwd=common.ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT
+            )
+        self.procs[kind] = proc
+        self.logs[kind] = log
+        return proc
+
+    def stop(self, kind: str) -> None:
+        proc = self.procs.pop(kind, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for kind in list(self.procs):
+            self.stop(kind)
+
+    def purge(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(redis_url())
+        client.delete(self.queue)
+
+    def worker_rss_mb(self) -> tuple[float, float]:
+        """(largest single process, whole worker: parent plus children) resident MB."""
+        import psutil
+
+        proc = self.procs.get("worker")
+        if proc is None or proc.poll() is not None:
+            return 0.0, 0.0
+        try:
+            parent = psutil.Process(proc.pid)
+            family = [parent, *parent.children(recursive=True)]
+            sizes = [p.memory_info().rss / 2**20 for p in family]
+        except psutil.Error:
+            return 0.0, 0.0
+        return max(sizes), sum(sizes)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wait_escalated(case_ids: list[int], *, timeout: float, poll: float = 0.25) -> dict[int, float]:
+    """Poll until every case has left the L1 desk (committed reassignment) or ``timeout``;
+    the wall-clock time (epoch seconds) each was first seen escalated."""
+    from cases.models import Case
+
+    seen: dict[int, float] = {}
+    pending = set(case_ids)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        now = time.time()
+        for start in range(0, len(case_ids), 20_000):
+            chunk = [pk for pk in case_ids[start : start + 20_000] if pk in pending]
+            if not chunk:
+                continue
+            done = (
+                Case.objects.filter(pk__in=chunk).exclude(level="L1").values_list("pk", flat=True)
+            )
+            for pk in done:
+                seen[pk] = now
+                pending.discard(pk)
+        if pending:
+            time.sleep(poll)
+    return seen
+
+
+def wait_worker_ready(celery: Celery, *, timeout: float = 120) -> float:
+    """Warm up: a canary case already due must be escalated by the live worker and beat.
+    Seconds it took."""
+    started = time.monotonic()
+    canary = new_cases_due_at([utc_now() - timedelta(seconds=1)], title="canary")
+    seen = wait_escalated(canary, timeout=timeout)
+    retire(canary, now=utc_now())
+    if not seen:
+        logs = "\n".join(path.read_text(errors="replace")[-3000:] for path in celery.logs.values())
+        raise SystemExit(f"the worker never escalated the canary case:\n{logs}")
+    return time.monotonic() - started

@@ -1,0 +1,131 @@
+"""Where a breached case goes: the escalation rules' choice of team and owner.
+
+- The category's specialist team, when the case is not with it and it is not below the case's
+  level (and below management);
+- else the next level: follow ``Team.escalates_to`` to the first active team above the case's
+  level;
+- else, or when that team is a management team, the escalation manager on duty (with the
+  management team);
+- at management level, nowhere: the breach is told, not moved.
+
+Within a team, the active member who may hold cases and owns the fewest open cases takes it.
+``Lookups`` keeps what a batch of escalations shares (team walks, member counts, the manager
+on duty), so a batch of a hundred breaches costs a handful of these queries, not hundreds, and
+counts the cases it hands out as it goes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from cases.models import Case, Level, Team
+from sla.selectors import management_team_for, manager_on_duty, team_members_by_open_cases
+
+LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
+TOP_RANK = LEVEL_RANK[Level.MANAGEMENT]
+_UNSET: Any = object()
+
+
+class Rule(models.TextChoices):
+    WARN = "warn_owner_and_lead", "Warn the owner and the team lead"
+    TO_SPECIALIST = "breach_to_specialist_team", "Reassign to the category's specialist team"
+    TO_NEXT_LEVEL = "breach_to_next_level", "Reassign to the next level"
+    TO_MANAGER_ON_DUTY = "breach_to_manager_on_duty", "Reassign to the manager on duty"
+    AT_TOP = "breach_at_management", "Breached at management level: notify"
+    NO_TARGET = "breach_without_target", "Nobody to escalate to: notify"
+    UPDATE_OVERDUE = "update_overdue", "Customer update overdue: notify"
+
+
+@dataclass(frozen=True)
+class Target:
+    rule: Rule
+    team: Team | None
+    owner: AbstractBaseUser | None
+    level: str
+
+
+@dataclass
+class Lookups:
+    """Answers shared by one batch of escalations (one transaction)."""
+
+    members: dict[int, list[Any]] = field(default_factory=dict)
+    next_teams: dict[tuple[int, int], Team | None] = field(default_factory=dict)
+    on_duty: Any = _UNSET
+
+    def manager_on_duty(self, now: datetime) -> AbstractBaseUser | None:
+        if self.on_duty is _UNSET:
+            self.on_duty = manager_on_duty(now=now)
+        return self.on_duty  # type: ignore[no-any-return]
+
+    def owner_in(self, team: Team, *, exclude_user_id: int | None) -> AbstractBaseUser | None:
+        """The team member with the fewest open cases (counting those handed out in this
+        batch); one query per team per batch."""
+        if team.pk not in self.members:
+            self.members[team.pk] = list(team_members_by_open_cases(team=team))
+        candidates = [u for u in self.members[team.pk] if u.pk != exclude_user_id]
+        if not candidates:
+            return None
+        chosen = min(candidates, key=lambda u: (u.open_cases, u.pk))
+        chosen.open_cases += 1
+        return chosen  # type: ignore[no-any-return]
+
+    def next_level_team(self, team: Team | None, rank: int) -> Team | None:
+        """Follow ``escalates_to`` from ``team`` to the first active team above ``rank``."""
+        if team is None:
+            return None
+        key = (team.pk, rank)
+        if key not in self.next_teams:
+            self.next_teams[key] = _walk_up(team, rank)
+        return self.next_teams[key]
+
+
+def escalation_target(
+    *, case: Case, now: datetime, lookups: Lookups | None = None
+) -> Target | None:
+    """Where a breached case goes next; None at management level or with nobody to take it."""
+    lookups = lookups or Lookups()
+    rank = level_rank(case.level)
+    if rank >= TOP_RANK:
+        return None
+    exclude = case.owner_id
+    specialist = case.category.specialist_team if case.category_id else None  # type: ignore[union-attr]
+    if (
+        specialist is not None
+        and specialist.is_active
+        and specialist.pk != case.team_id
+        and rank <= level_rank(specialist.level) < TOP_RANK
+    ):
+        owner = lookups.owner_in(specialist, exclude_user_id=exclude)
+        return Target(Rule.TO_SPECIALIST, specialist, owner, specialist.level)
+    team = lookups.next_level_team(case.team, rank)
+    if team is not None and level_rank(team.level) < TOP_RANK:
+        owner = lookups.owner_in(team, exclude_user_id=exclude)
+        return Target(Rule.TO_NEXT_LEVEL, team, owner, team.level)
+    manager = lookups.manager_on_duty(now)
+    if manager is None:
+        if team is None:
+            return None
+        owner = lookups.owner_in(team, exclude_user_id=exclude)
+        return Target(Rule.TO_NEXT_LEVEL, team, owner, team.level)
+    mgmt_team = team if team is not None else management_team_for(user=manager)
+    return Target(Rule.TO_MANAGER_ON_DUTY, mgmt_team, manager, Level.MANAGEMENT)
+
+
+def level_rank(level: str) -> int:
+    return LEVEL_RANK.get(Level(level), 1) if level in Level.values else 1
+
+
+def _walk_up(team: Team, rank: int) -> Team | None:
+    seen: set[int] = set()
+    current: Team | None = team
+    while current is not None and current.escalates_to_id and current.pk not in seen:
+        seen.add(current.pk)
+        current = Team.objects.filter(pk=current.escalates_to_id).select_related("lead").first()
+        if current is not None and current.is_active and level_rank(current.level) > rank:
+            return current
+    return None
