@@ -1,0 +1,445 @@
+"""Forms of the case pages. They validate input and hand clean values to the services in
+cases/services.py; the rules of what may change live in the services, not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+
+from cases.models import (
+    Case,
+    Category,
+    Contact,
+    Customer,
+    Impact,
+    LinkKind,
+    Product,
+    RootCause,
+    Severity,
+    Status,
+    Team,
+)
+from cases.services.attachments import attachment_check
+from escalation.errors import DomainError
+from escalation.roles import Role
+
+User = get_user_model()
+
+TITLE_MAX = Case._meta.get_field("title").max_length or 200
+TEXT_MAX = 20_000
+REASON_MAX = 2_000
+MAX_FILES = 10
+
+# The statuses a bulk update may set; resolve, reopen and close need more than a reason.
+SETTABLE_STATUSES = (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+
+
+class BootstrapMixin:
+    """Gives every widget its Bootstrap class and marks invalid fields for assistive tech."""
+
+    fields: dict[str, forms.Field]
+
+    def _style_widgets(self) -> None:
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            elif isinstance(widget, forms.RadioSelect):
+                css = ""
+            else:
+                css = "form-control"
+            if css:
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if field.help_text:
+                widget.attrs.setdefault("aria-describedby", f"id_{name}_helptext")
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        for name in self.errors:  # type: ignore[attr-defined]
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                described = attrs.get("aria-describedby", "")
+                attrs["aria-describedby"] = f"{described} id_{name}_error".strip()
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a refusal from a service on the field it names, or above the form."""
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)  # type: ignore[attr-defined]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Zero or more uploads, each checked for size; the service checks the content type."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"Attach at most {MAX_FILES} files at a time.")
+        cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
+        limit = settings.ATTACHMENT_MAX_BYTES
+        for upload in cleaned:
+            if upload.size is not None and upload.size > limit:
+                raise forms.ValidationError(
+                    f"{upload.name} is {filesizeformat(upload.size)}; "
+                    f"files may be at most {filesizeformat(limit)}."
+                )
+        return cleaned
+
+
+def active_staff() -> QuerySet[Any]:
+    """People a case may be assigned to: active operators and escalation managers."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.OPERATOR, Role.MANAGER])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class CustomerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.get_tier_display()})"
+
+
+class CaseRaiseForm(BootstrapMixin, forms.Form):
+    customer = CustomerChoiceField(
+        queryset=Customer.objects.filter(is_active=True),
+        empty_label="Choose a customer…",
+        error_messages={"invalid_choice": "Choose a customer from the list."},
+    )
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text="The person at the customer who reported it.",
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(is_active=True), required=False
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    severity = forms.ChoiceField(choices=[("", "Choose…"), *Severity.choices])
+    impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.SINGLE_USER)
+    title = forms.CharField(
+        max_length=TITLE_MAX,
+        help_text="One line the triage queue shows, e.g. “Checkout fails with error 502”.",
+    )
+    description = forms.CharField(
+        max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}), help_text="What happens."
+    )
+    tried = forms.CharField(
+        label="What was tried",
+        max_length=TEXT_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Steps already taken, so nobody repeats them.",
+    )
+    attachments = MultipleFileField(
+        label="Files",
+        help_text="Screenshots or logs, up to "
+        f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        customer_id = self._customer_id()
+        if customer_id is not None:
+            self.fields["contact"].queryset = Contact.objects.filter(  # type: ignore[attr-defined]
+                customer_id=customer_id
+            )
+        self._style_widgets()
+        title = self.fields["title"].widget.attrs
+        title["autocomplete"] = "off"
+
+    def _customer_id(self) -> int | None:
+        raw = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        if isinstance(raw, Customer):
+            return raw.pk
+        return parse_id(raw)
+
+    def clean_attachments(self) -> list[UploadedFile]:
+        return check_uploads(self.cleaned_data["attachments"])
+
+
+def check_uploads(uploads: list[UploadedFile]) -> list[UploadedFile]:
+    """Refuse the whole batch before anything is stored if one file would be refused, using
+    the service's own rule (type, name and size)."""
+    for upload in uploads:
+        try:
+            attachment_check(upload)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+    return uploads
+
+
+def parse_id(raw: object) -> int | None:
+    """A positive database id from user input, or None."""
+    text = str(raw or "").strip()
+    # isascii: str.isdigit() also accepts other scripts' digits, which int() would convert.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text) or None
+
+
+class NoteForm(BootstrapMixin, forms.Form):
+    VISIBILITY = (("internal", "Internal note"), ("customer", "Customer-facing update"))
+
+    body = forms.CharField(
+        label="Message", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    visibility = forms.ChoiceField(
+        label="Kind",
+        choices=VISIBILITY,
+        initial="internal",
+        widget=forms.RadioSelect,
+        help_text="Internal notes are for the support organisation only.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+    @property
+    def customer_facing(self) -> bool:
+        return self.cleaned_data["visibility"] == "customer"
+
+
+class AttachmentForm(BootstrapMixin, forms.Form):
+    attachments = MultipleFileField(label="Files", required=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+    def clean_attachments(self) -> list[UploadedFile]:
+        return check_uploads(self.cleaned_data["attachments"])
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", REASON_MAX)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2}))
+        super().__init__(**kwargs)
+
+
+class AssignForm(BootstrapMixin, forms.Form):
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    owner = UserChoiceField(queryset=active_staff(), required=False, empty_label="—")
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_staff()  # type: ignore[attr-defined]
+        self._style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("team") and not data.get("owner") and not self.errors:
+            raise forms.ValidationError("Choose a team, an owner or both.")
+        return data
+
+
+class SeverityForm(BootstrapMixin, forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices)
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+
+class StatusForm(BootstrapMixin, forms.Form):
+    # A new case is acknowledged with its own button; this form moves a case being worked on.
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in (Status.IN_PROGRESS, Status.WAITING)]
+    )
+    reason = ReasonField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+
+class RootCauseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class ResolveForm(BootstrapMixin, forms.Form):
+    summary = forms.CharField(
+        label="Resolution summary",
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    root_cause = RootCauseChoiceField(
+        queryset=RootCause.objects.filter(is_active=True).select_related("parent"),
+        empty_label="Choose a root cause…",
+        error_messages={"invalid_choice": "Choose a root cause from the list."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+
+class ReopenForm(BootstrapMixin, forms.Form):
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+
+class EmptyForm(BootstrapMixin, forms.Form):
+    """Acknowledge and close: the button is the whole input."""
+
+
+class WatchForm(BootstrapMixin, forms.Form):
+    watching = forms.TypedChoiceField(
+        choices=(("1", "Watch"), ("0", "Stop watching")),
+        coerce=lambda value: value == "1",
+        widget=forms.HiddenInput,
+    )
+
+
+class LinkForm(BootstrapMixin, forms.Form):
+    reference = forms.CharField(
+        label="Other case",
+        max_length=20,
+        help_text="Its reference, e.g. ESC-000123.",
+        widget=forms.TextInput(attrs={"placeholder": "ESC-000123", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(label="Relation", choices=LinkKind.choices, initial=LinkKind.RELATED)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style_widgets()
+
+    def clean_reference(self) -> str:
+        reference: str = self.cleaned_data["reference"]
+        if Case.pk_from_reference(reference) is None:
+            raise forms.ValidationError("This is not a case reference; it looks like ESC-000123.")
+        return reference.strip().upper()
+
+
+class IdListField(forms.Field):
+    """Ticked row ids: whatever is not an id is dropped (only a tampered form sends such);
+    the bulk service reports ids that name no case."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        return [pk for pk in (parse_id(v) for v in values) if pk is not None]
+
+
+class BulkAction:
+    ASSIGN = "assign"
+    STATUS = "status"
+    SEVERITY = "severity"
+    CHOICES = (
+        (ASSIGN, "Assign"),
+        (STATUS, "Change status"),
+        (SEVERITY, "Change severity"),
+    )
+
+
+class BulkForm(BootstrapMixin, forms.Form):
+    """One action applied to the chosen cases of the queue, with one reason for all."""
+
+    cases = IdListField(error_messages={"required": "Select at least one case."})
+    action = forms.ChoiceField(choices=[("", "Choose an action…"), *BulkAction.CHOICES])
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    owner = UserChoiceField(queryset=active_staff(), required=False, empty_label="—")
+    status = forms.ChoiceField(
+        choices=[("", "—"), *[(s.value, s.label) for s in SETTABLE_STATUSES]], required=False
+    )
+    severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
+    reason = forms.CharField(max_length=REASON_MAX)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_staff()  # type: ignore[attr-defined]
+        self._style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == BulkAction.ASSIGN and not (data.get("team") or data.get("owner")):
+            self.add_error("team", "Choose a team, an owner or both to assign to.")
+        elif action == BulkAction.STATUS and not data.get("status"):
+            self.add_error("status", "Choose the new status.")
+        elif action == BulkAction.SEVERITY and not data.get("severity"):
+            self.add_error("severity", "Choose the new severity.")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The keyword arguments for cases_bulk_update besides ids, actor and reason."""
+        data = self.cleaned_data
+        action = data["action"]
+        if action == BulkAction.ASSIGN:
+            return {"team": data.get("team"), "owner": data.get("owner")}
+        if action == BulkAction.STATUS:
+            return {"status": data["status"]}
+        return {"severity": data["severity"]}
+
+
+FILTER_CHECKBOXES = {"status", "severity"}
+UNASSIGNED_CHOICES = (("", "Any"), ("true", "Unassigned only"), ("false", "Assigned only"))
+
+
+def style_filter_form(form: forms.Form) -> None:
+    """Bootstrap classes for the queue's FilterSet form: statuses and severities as
+    checkboxes, "Any" for an empty choice, words for the unassigned filter."""
+    for name, field in form.fields.items():
+        if name in FILTER_CHECKBOXES:
+            field.widget = forms.CheckboxSelectMultiple(
+                attrs={"class": "form-check-input"},
+                choices=field.choices,  # type: ignore[attr-defined]
+            )
+            continue
+        if name == "unassigned":
+            field.widget = forms.Select(choices=UNASSIGNED_CHOICES)
+        elif isinstance(field, forms.ModelChoiceField):
+            field.empty_label = "Any"
+        elif name != "sort" and hasattr(field, "empty_label"):
+            # django-filter's choice field: setting the choices again rebuilds its iterator
+            # (and the widget's) with the new empty label.
+            choices = [c for c in field.choices if c[0] != ""]  # type: ignore[attr-defined]
+            field.empty_label = "Any"
+            field.choices = choices  # type: ignore[attr-defined]
+        widget = field.widget
+        is_select = isinstance(widget, forms.Select)
+        widget.attrs["class"] = (
+            "form-select form-select-sm" if is_select else "form-control form-control-sm"
+        )
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["aria-invalid"] = "true"

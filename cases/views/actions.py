@@ -1,0 +1,210 @@
+"""What a viewer does on the case page: each action is a plain POST that redirects back, and
+with HTMX the page swaps the changed regions in place instead (progressive enhancement)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from cases import services
+from cases.forms import BootstrapMixin, WatchForm
+from cases.models import Case
+from cases.permissions import can_contribute, can_triage
+from cases.selectors import case_get_for_viewer
+from cases.views.case_page import ACTIONS, TRIAGE, case_page_context
+from cases.views.common import signed_in
+from escalation.access import role_required
+from escalation.errors import DomainError
+from escalation.roles import Role
+
+Perform = Callable[[HttpRequest, Case, forms.Form], str]
+CONTRIBUTORS = (Role.OPERATOR, Role.MANAGER)
+
+
+def _respond_done(request: HttpRequest, reference: str, message: str) -> HttpResponse:
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, message)
+        return redirect("cases:detail", reference=reference)
+    try:
+        case = case_get_for_viewer(viewer=request.user, reference=reference)
+    except Http404:
+        # The change took the case out of the viewer's sight: nothing left to swap in.
+        messages.success(request, message)
+        return HttpResponseClientRedirect(reverse("home"))
+    context = case_page_context(request, case)
+    context["flash"] = {"level": "success", "text": message}
+    return render(request, "cases/case/_swap.html", context)
+
+
+def _respond_invalid(request: HttpRequest, case: Case, name: str, form: forms.Form) -> HttpResponse:
+    context = case_page_context(request, case, bound=(name, form))
+    if name not in context["forms"]:
+        # The form is not offered in the case's current state (another tab changed it): say
+        # why above the page instead.
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        context["flash"] = {"level": "danger", "text": " ".join(errors) or "Nothing was changed."}
+    else:
+        context["flash"] = {"level": "danger", "text": "Nothing was changed: see the form."}
+    template = "cases/case/_swap.html" if request.htmx else "cases/case/detail.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _run(request: HttpRequest, reference: str, name: str, perform: Perform) -> HttpResponse:
+    """Check who may do ``name`` on this case, validate the form, call the service, answer."""
+    case = case_get_for_viewer(viewer=request.user, reference=reference)
+    form_class, who, _statuses = ACTIONS[name]
+    allowed = can_triage(request.user) if who == TRIAGE else can_contribute(request.user, case)
+    if not allowed:
+        raise PermissionDenied("Your role does not allow this change.")
+    form = form_class(request.POST, request.FILES, prefix=name)
+    if form.is_valid():
+        try:
+            message = perform(request, case, form)
+        except DomainError as error:
+            assert isinstance(form, BootstrapMixin)
+            form.add_domain_error(error)
+        else:
+            return _respond_done(request, case.reference, message)
+    return _respond_invalid(request, case, name, form)
+
+
+def _note(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    customer_facing = form.cleaned_data["visibility"] == "customer"
+    services.case_add_note(
+        case=case,
+        by=signed_in(request),
+        body=form.cleaned_data["body"],
+        customer_facing=customer_facing,
+    )
+    return "Customer update added." if customer_facing else "Internal note added."
+
+
+def _attach(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    # The form has checked every file with the service's rules, so none is refused halfway.
+    uploads = form.cleaned_data["attachments"]
+    for upload in uploads:
+        services.case_add_attachment(case=case, by=signed_in(request), upload=upload)
+    return f"{len(uploads)} file{'s' if len(uploads) != 1 else ''} attached."
+
+
+def _acknowledge(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    services.case_acknowledge(case=case, by=signed_in(request))
+    return f"{case.reference} acknowledged."
+
+
+def _assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    updated = services.case_assign(
+        case=case,
+        by=signed_in(request),
+        owner=data["owner"],
+        team=data["team"],
+        reason=data["reason"],
+    )
+    owner = updated.owner
+    holder = (owner.get_full_name() or owner.get_username()) if owner else ""
+    team = updated.team.name if updated.team else ""
+    return f"{case.reference} assigned to {' in '.join(p for p in (holder, team) if p)}."
+
+
+def _severity(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    services.case_change_severity(
+        case=case, by=signed_in(request), severity=data["severity"], reason=data["reason"]
+    )
+    return f"Severity set to {data['severity']}."
+
+
+def _status(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    updated = services.case_set_status(
+        case=case, by=signed_in(request), status=data["status"], reason=data["reason"]
+    )
+    return f"Status set to {updated.get_status_display().lower()}."
+
+
+def _resolve(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    data = form.cleaned_data
+    services.case_resolve(
+        case=case, by=signed_in(request), summary=data["summary"], root_cause=data["root_cause"]
+    )
+    return f"{case.reference} resolved."
+
+
+def _reopen(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    services.case_reopen(case=case, by=signed_in(request), reason=form.cleaned_data["reason"])
+    return f"{case.reference} reopened."
+
+
+def _close(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    services.case_close(case=case, by=signed_in(request))
+    return f"{case.reference} closed."
+
+
+def _link(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    reference = form.cleaned_data["reference"]
+    try:
+        target = case_get_for_viewer(viewer=request.user, reference=reference)
+    except Http404:
+        raise DomainError(f"There is no case {reference}.", field="reference") from None
+    if target.pk == case.pk:
+        raise DomainError("A case cannot be linked to itself.", field="reference")
+    link = services.case_link(
+        case=case, by=signed_in(request), target=target, kind=form.cleaned_data["kind"]
+    )
+    return f"Linked: {link.get_kind_display().lower()} {target.reference}."
+
+
+def _action(
+    name: str, perform: Perform, roles: tuple[Role, ...]
+) -> Callable[..., HttpResponseBase]:
+    @require_POST
+    def view(request: HttpRequest, reference: str) -> HttpResponse:
+        return _run(request, reference, name, perform)
+
+    view.__name__ = view.__qualname__ = name
+    return role_required(*roles)(view)
+
+
+note = _action("note", _note, CONTRIBUTORS)
+attach = _action("attach", _attach, CONTRIBUTORS)
+acknowledge = _action("acknowledge", _acknowledge, (Role.MANAGER,))
+assign = _action("assign", _assign, (Role.MANAGER,))
+severity = _action("severity", _severity, (Role.MANAGER,))
+status = _action("status", _status, (Role.MANAGER,))
+resolve = _action("resolve", _resolve, (Role.MANAGER,))
+reopen = _action("reopen", _reopen, (Role.MANAGER,))
+close = _action("close", _close, (Role.MANAGER,))
+link = _action("link", _link, (Role.MANAGER,))
+
+
+@role_required(*CONTRIBUTORS)
+@require_POST
+def watch(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_get_for_viewer(viewer=request.user, reference=reference)
+    if not can_contribute(request.user, case):
+        raise PermissionDenied("Your role does not allow this change.")
+    form = WatchForm(request.POST)
+    if not form.is_valid():
+        context = case_page_context(request, case)
+        context["flash"] = {"level": "danger", "text": "Choose to watch or to stop watching."}
+        template = "cases/case/_swap.html" if request.htmx else "cases/case/detail.html"  # type: ignore[attr-defined]
+        return render(request, template, context, status=400)
+    watching = form.cleaned_data["watching"]
+    services.case_set_watching(
+        case=case, by=signed_in(request), user=signed_in(request), watching=watching
+    )
+    message = (
+        f"You are watching {case.reference}."
+        if watching
+        else f"You stopped watching {case.reference}."
+    )
+    return _respond_done(request, case.reference, message)

@@ -1,0 +1,86 @@
+"""Small helpers shared by the case pages: SLA display hooks and request details."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, QueryDict
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from cases.filters import OPEN, Sort
+from cases.models import Case
+
+SLA_BADGES = "sla/_clock_badges.html"
+# A submitted filter form carries this marker, so "no status ticked" means every status;
+# without it (a fresh visit) the lists show open cases.
+FILTERED = "filtered"
+
+
+def queue_filters(query: QueryDict, *, default_sort: str = Sort.DUE) -> QueryDict:
+    """The list's GET parameters with its defaults: open cases, sorted by ``default_sort``."""
+    data = query.copy()
+    if FILTERED not in data and "status" not in data:
+        data.setlist("status", [OPEN])
+    if not data.get("sort"):
+        data["sort"] = default_sort
+    return data
+
+
+def sla_badges_template() -> str | None:
+    """The SLA app's clock badges partial when it exists, so the pages work before and after
+    the SLA app ships it (until then they show ``next_due_at`` only)."""
+    try:
+        get_template(SLA_BADGES)
+    except TemplateDoesNotExist:
+        return None
+    return SLA_BADGES
+
+
+def attach_clock_states(cases: Iterable[Case], *, now: datetime) -> None:
+    """Set ``case.sla_clocks`` (a list of the SLA app's ClockState) on each case, in one query
+    for all of them; an empty list while the SLA selector does not exist yet."""
+    cases = list(cases)
+    try:
+        from sla.selectors import clock_states_for
+    except ImportError:
+        # The SLA app has not shipped its selector yet: the pages fall back to next_due_at.
+        states: dict[int, list[Any]] = {}
+    else:
+        states = clock_states_for(cases=cases, now=now) if cases else {}
+    for case in cases:
+        case.sla_clocks = states.get(case.pk, [])  # type: ignore[attr-defined]
+
+
+def timeline_order(request: HttpRequest) -> str:
+    """``newest`` or ``oldest``: from the query string, or for an HTMX action from the URL the
+    page shows (the order toggle pushes it there)."""
+    order = request.GET.get("order")
+    if order is None and request.htmx and request.htmx.current_url:  # type: ignore[attr-defined]
+        query = parse_qs(urlsplit(request.htmx.current_url).query)  # type: ignore[attr-defined]
+        order = (query.get("order") or [""])[0]
+    return "newest" if order == "newest" else "oldest"
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """A same-site path to go back to after a POST, never an open redirect."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def signed_in(request: HttpRequest) -> AbstractBaseUser:
+    """The logged-in user; the login middleware has already turned anonymous visitors away."""
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise PermissionDenied("Log in first.")
+    return user

@@ -1,0 +1,101 @@
+"""The escalation managers' triage queue and its bulk actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import services
+from cases.filters import Sort
+from cases.forms import BulkForm, style_filter_form
+from cases.permissions import can_triage
+from cases.selectors import case_queue
+from cases.services import BulkResult
+from cases.views.common import (
+    FILTERED,
+    attach_clock_states,
+    queue_filters,
+    safe_next,
+    signed_in,
+    sla_badges_template,
+)
+from escalation.access import role_required
+from escalation.errors import DomainError
+from escalation.roles import Role
+
+REFUSALS_SHOWN = 10
+
+
+@require_GET
+@role_required(Role.MANAGER, Role.EXECUTIVE)
+def queue(request: HttpRequest) -> HttpResponse:
+    page = case_queue(viewer=request.user, filters=queue_filters(request.GET))
+    now = timezone.now()
+    attach_clock_states(page.rows, now=now)
+    style_filter_form(page.filterset.form)
+    may_bulk = can_triage(request.user)
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "page": page,
+            "filter_form": page.filterset.form,
+            "now": now,
+            "sla_badges": sla_badges_template(),
+            "bulk_form": BulkForm(prefix="bulk") if may_bulk else None,
+            "sorts": Sort.choices,
+            "active_filters": sum(
+                1
+                for name in page.filterset.form.fields
+                if name != "sort" and any(request.GET.getlist(name))
+            ),
+            "filtered": FILTERED,
+        },
+    )
+
+
+@role_required(Role.MANAGER)
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    """One change to the ticked cases; the message says what changed and what was refused."""
+    back = safe_next(request, reverse("cases:queue"))
+    form = BulkForm(request.POST, prefix="bulk")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else str(error))
+        return redirect(back)
+    try:
+        result = services.cases_bulk_update(
+            case_ids=form.cleaned_data["cases"],
+            by=signed_in(request),
+            reason=form.cleaned_data["reason"],
+            **form.changes(),
+        )
+    except DomainError as error:
+        messages.error(request, f"Nothing was changed: {error.message}")
+        return redirect(back)
+    _report(request, result)
+    return redirect(back)
+
+
+def _report(request: HttpRequest, result: BulkResult) -> None:
+    changed = len(result.updated)
+    if changed:
+        messages.success(
+            request,
+            f"{changed} case{'s' if changed != 1 else ''} changed: {', '.join(result.updated)}.",
+        )
+    if result.refused:
+        shown = list(result.refused.items())[:REFUSALS_SHOWN]
+        more = len(result.refused) - len(shown)
+        reasons = "; ".join(f"{reference}: {why}" for reference, why in shown)
+        tail = f" (and {more} more)" if more > 0 else ""
+        messages.warning(request, f"{len(result.refused)} refused — {reasons}{tail}".rstrip())
+    if not changed and not result.refused:
+        messages.info(request, "Nothing was changed.")
