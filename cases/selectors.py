@@ -13,7 +13,20 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -109,16 +122,38 @@ class CursorError(ValueError):
 @dataclass(frozen=True)
 class _Keyset:
     key: str | None  # annotation or field sorted before the id; None: the id alone
-    key_ascending: bool
-    id_ascending: bool
+    ascending: bool  # the key and the id run the same way, so one row comparison pages
 
 
 KEYSETS: dict[str, _Keyset] = {
-    Sort.DUE: _Keyset("due_key", True, True),
-    Sort.NEWEST: _Keyset(None, True, False),
-    Sort.OLDEST: _Keyset(None, True, True),
-    Sort.SEVERITY: _Keyset("severity", True, False),
+    Sort.DUE: _Keyset("due_key", True),
+    Sort.NEWEST: _Keyset(None, False),
+    Sort.OLDEST: _Keyset(None, True),
+    # S1 first; within a severity the longest-waiting first.
+    Sort.SEVERITY: _Keyset("severity", True),
 }
+
+
+class RowComparison(Func):
+    """``(key, id) > (k, i)`` (or ``<``) as one SQL row comparison.
+
+    PostgreSQL turns a row comparison into a single index range condition on a (key, id)
+    index, so a page deep in the queue starts where the cursor points even when thousands of
+    rows share the key (every S3 case, every case without a deadline). SQLite has row values
+    since 3.15.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, key: Any, pk: Any, key_value: Any, pk_value: Any, *, op: str) -> None:
+        super().__init__(key, pk, key_value, pk_value)
+        self.op = op
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        parts = [compiler.compile(e) for e in self.get_source_expressions()]
+        (a, a_params), (b, b_params), (x, x_params), (y, y_params) = parts
+        sql = f"(({a}, {b}) {self.op} ({x}, {y}))"
+        return sql, [*a_params, *b_params, *x_params, *y_params]
 
 
 @dataclass
@@ -177,27 +212,28 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool]:
     return key, pk, backwards
 
 
-def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q:
-    """Rows strictly after (key, pk) in the keyset's order (before it when ``backwards``).
-
-    Written as ``key >= k AND (key > k OR id > i)`` rather than a plain OR, so the database
-    starts an index range scan at ``k`` instead of filtering from the first row.
-    """
-    id_up = keyset.id_ascending != backwards
-    id_after = Q(pk__gt=pk) if id_up else Q(pk__lt=pk)
+def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q | RowComparison:
+    """Rows strictly after (key, pk) in the keyset's order (before it when ``backwards``)."""
+    forward = keyset.ascending != backwards
     if keyset.key is None:
-        return id_after
-    key_up = keyset.key_ascending != backwards
-    op = "gt" if key_up else "lt"
-    return Q(**{f"{keyset.key}__{op}e": key}) & (Q(**{f"{keyset.key}__{op}": key}) | id_after)
+        return Q(pk__gt=pk) if forward else Q(pk__lt=pk)
+    field = DateTimeField() if keyset.key == "due_key" else CharField()
+    key_expr = due_key() if keyset.key == "due_key" else F(keyset.key)
+    return RowComparison(
+        key_expr,
+        F("id"),
+        Value(key, output_field=field),
+        Value(pk, output_field=BigIntegerField()),
+        op=">" if forward else "<",
+    )
 
 
 def _order(keyset: _Keyset, *, backwards: bool) -> list[Any]:
+    up = keyset.ascending != backwards
     order: list[Any] = []
     if keyset.key is not None:
-        up = keyset.key_ascending != backwards
         order.append(F(keyset.key).asc() if up else F(keyset.key).desc())
-    order.append("id" if keyset.id_ascending != backwards else "-id")
+    order.append("id" if up else "-id")
     return order
 
 

@@ -156,7 +156,7 @@ class Case(models.Model):
                 name="case_open_unassigned_due_idx",
                 condition=OPEN & Q(owner__isnull=True),
             ),
-            models.Index(fields=["severity", "-id"], name="case_open_severity_idx", condition=OPEN),
+            models.Index(fields=["severity", "id"], name="case_open_sev_id_idx", condition=OPEN),
             models.Index(fields=["status", "severity"], name="case_status_severity_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
