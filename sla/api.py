@@ -34,7 +34,9 @@ class CalendarSerializer(serializers.ModelSerializer):
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    calendar = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    calendar: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
     calendar_id = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 from escalation.roles import Role, has_role
@@ -15,7 +15,7 @@ from sla.selectors import notification_unread_count
 class NotificationBell:
     """The unread count, counted only if a template shows it (one indexed count query)."""
 
-    def __init__(self, user: AbstractBaseUser) -> None:
+    def __init__(self, user: User) -> None:
         self.user = user
 
     @cached_property

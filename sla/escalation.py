@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -381,7 +381,7 @@ def _breach_event(
 
 def _notify(
     *,
-    recipients: list[AbstractBaseUser | None],
+    recipients: list[User | None],
     case: Case,
     kind: NotificationKind,
     subject: str,
@@ -395,7 +395,7 @@ def _notify(
     )
 
 
-def _lead(team: Team | None) -> AbstractBaseUser | None:
+def _lead(team: Team | None) -> User | None:
     return team.lead if team is not None else None
 
 
@@ -403,14 +403,12 @@ def _what(clock: CaseClock) -> str:
     return ClockKind(clock.kind).label.lower()
 
 
-def _known_user(
-    user_id: int | None, *candidates: AbstractBaseUser | None
-) -> AbstractBaseUser | None:
+def _known_user(user_id: int | None, *candidates: User | None) -> User | None:
     """The user with ``user_id`` among ``candidates`` already in memory (no query)."""
     return next((u for u in candidates if u is not None and u.pk == user_id), None)
 
 
-def _assignee(owner: AbstractBaseUser | None, team: Team | None) -> str:
+def _assignee(owner: User | None, team: Team | None) -> str:
     who = (
         (owner.get_full_name() or owner.get_username())  # type: ignore[attr-defined]
         if owner is not None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from cases.models import Case, Level, Team
@@ -45,7 +45,7 @@ class Rule(models.TextChoices):
 class Target:
     rule: Rule
     team: Team | None
-    owner: AbstractBaseUser | None
+    owner: User | None
     level: str
 
 
@@ -57,12 +57,12 @@ class Lookups:
     next_teams: dict[tuple[int, int], Team | None] = field(default_factory=dict)
     on_duty: Any = _UNSET
 
-    def manager_on_duty(self, now: datetime) -> AbstractBaseUser | None:
+    def manager_on_duty(self, now: datetime) -> User | None:
         if self.on_duty is _UNSET:
             self.on_duty = manager_on_duty(now=now)
         return self.on_duty  # type: ignore[no-any-return]
 
-    def owner_in(self, team: Team, *, exclude_user_id: int | None) -> AbstractBaseUser | None:
+    def owner_in(self, team: Team, *, exclude_user_id: int | None) -> User | None:
         """The team member with the fewest open cases (counting those handed out in this
         batch); one query per team per batch."""
         if team.pk not in self.members:

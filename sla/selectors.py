@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cases.models import Case, Level, Team
@@ -33,8 +33,8 @@ STATE_CSS = {
     ClockStateName.MET: "text-bg-light border",
     ClockStateName.PAUSED: "text-bg-secondary",
 }
-KIND_ORDER = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.UPDATE: 2}
-SHORT_KIND = {
+KIND_ORDER: dict[str, int] = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.UPDATE: 2}
+SHORT_KIND: dict[str, str] = {
     ClockKind.RESPONSE: "Response",
     ClockKind.RESOLUTION: "Resolution",
     ClockKind.UPDATE: "Update",
@@ -160,7 +160,7 @@ def team_members_by_open_cases(*, team: Team) -> QuerySet:
 
 def team_member_with_fewest_open_cases(
     *, team: Team, exclude_user_id: int | None = None
-) -> AbstractBaseUser | None:
+) -> User | None:
     """The member of ``team`` who should take the next case (one query)."""
     members = team_members_by_open_cases(team=team)
     if exclude_user_id is not None:
@@ -168,7 +168,7 @@ def team_member_with_fewest_open_cases(
     return members.first()
 
 
-def manager_on_duty(*, now: datetime) -> AbstractBaseUser | None:
+def manager_on_duty(*, now: datetime) -> User | None:
     """The escalation manager on duty at ``now``: the latest-starting shift covering it (of an
     active manager), else the lead of the first active management team."""
     shift = (
@@ -194,7 +194,7 @@ def _manager_users() -> QuerySet:
     return get_user_model().objects.filter(_has_role(Role.MANAGER))
 
 
-def management_team_for(*, user: AbstractBaseUser) -> Team | None:
+def management_team_for(*, user: User) -> Team | None:
     """The active management team the manager leads or belongs to, else the first one."""
     teams = Team.objects.filter(level=Level.MANAGEMENT, is_active=True).select_related("lead")
     own = teams.filter(Q(lead=user) | Q(members=user)).order_by("name", "pk").first()
@@ -204,11 +204,11 @@ def management_team_for(*, user: AbstractBaseUser) -> Team | None:
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def notifications_for(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+def notifications_for(*, user: User) -> QuerySet[Notification]:
     """The user's own notifications, newest first, with their case."""
     return Notification.objects.filter(recipient_id=user.pk).select_related("case")
 
 
-def notification_unread_count(*, user: AbstractBaseUser) -> int:
+def notification_unread_count(*, user: User) -> int:
     """One count on the partial index of unread notifications."""
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, Subquery
 
@@ -134,7 +134,7 @@ def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[
     """
     finished_at = (case.resolved_at or now) if case.status in FINISHED else None
     waiting = case.status == Status.WAITING
-    plans = {
+    plans: dict[str, ClockPlan] = {
         ClockKind.RESPONSE: ClockPlan(
             start=case.raised_at,
             stop=case.first_response_at or finished_at,
@@ -334,9 +334,7 @@ def clocks_resync_later(
 # --- Notifications ----------------------------------------------------------------------------
 
 
-def notification_mark_read(
-    *, user: AbstractBaseUser, notification_id: int, now: datetime
-) -> Notification:
+def notification_mark_read(*, user: User, notification_id: int, now: datetime) -> Notification:
     """Mark one of the user's own notifications read. Anyone else's is 'not found'."""
     with transaction.atomic():
         notification = Notification.objects.select_for_update().get(
@@ -348,7 +346,7 @@ def notification_mark_read(
     return notification
 
 
-def notifications_mark_all_read(*, user: AbstractBaseUser, now: datetime) -> int:
+def notifications_mark_all_read(*, user: User, now: datetime) -> int:
     """Mark every unread notification of the user read; the number marked."""
     with transaction.atomic():
         return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=now)

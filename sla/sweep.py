@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -71,7 +72,7 @@ def sla_sweep(
             if ids:
                 CaseClock.objects.filter(pk__in=ids).update(dispatched_at=now)
                 batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
-                transaction.on_commit(lambda batches=batches: _send(dispatch, batches))
+                transaction.on_commit(partial(_send, dispatch, batches))
         result.pages += 1
         result.dispatched += len(ids)
         if not more:
