@@ -204,7 +204,8 @@ def machine() -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall-clock milliseconds over `runs` calls."""
+    """Wall-clock milliseconds over `runs` calls; `cpu_median`: the median CPU time this
+    process spent per call (when measured), which other processes' load does not inflate."""
 
     runs: int
     median: float
@@ -213,9 +214,10 @@ class Timing:
     mean: float
     fastest: float
     slowest: float
+    cpu_median: float | None = None
 
     @classmethod
-    def of(cls, samples_ms: list[float]) -> Timing:
+    def of(cls, samples_ms: list[float], cpu_ms: list[float] | None = None) -> Timing:
         if not samples_ms:
             raise ValueError("no samples")
         ordered = sorted(samples_ms)
@@ -227,6 +229,7 @@ class Timing:
             mean=statistics.fmean(ordered),
             fastest=ordered[0],
             slowest=ordered[-1],
+            cpu_median=statistics.median(cpu_ms) if cpu_ms else None,
         )
 
 
@@ -242,12 +245,13 @@ def time_it(fn: Callable[[], Any], *, runs: int = 30, warmup: int = 3) -> Timing
     """Call `fn` `warmup` times unmeasured, then `runs` times measured."""
     for _ in range(warmup):
         fn()
-    samples = []
+    samples, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    return Timing.of(samples)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return Timing.of(samples, cpu)
 
 
 def count_queries(fn: Callable[[], Any]) -> int:

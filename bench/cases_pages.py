@@ -1,0 +1,125 @@
+"""Cases: the triage queue (first page and 90% deep) and a case page with 200 timeline events.
+
+Server time of the Django views through the test Client, logged in as the demo manager: the
+whole middleware stack and template rendering, no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench.common import Row, count_queries, logged_in_client, time_it
+
+TIMELINE_EVENTS = 200
+QUEUE_TARGET_MS = 50.0
+CASE_PAGE_TARGET_MS = 80.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--queue-depth",
+        type=float,
+        default=0.9,
+        help="cases_pages: how far down the open cases the deep page starts (default 0.9)",
+    )
+
+
+def run(args: argparse.Namespace) -> list[Row]:
+    from django.urls import reverse
+
+    from cases.models import Case
+
+    client = logged_in_client("manager")
+    queue_url = reverse("cases:queue")
+    open_cases = Case.objects.open().count()
+    print(f"  {open_cases:,} open cases; finding the page {args.queue_depth:.0%} down...")
+    cursor, depth = deep_cursor(fraction=args.queue_depth)
+    deep_url = f"{queue_url}?cursor={cursor}"
+    case = case_with_timeline(TIMELINE_EVENTS)
+    case_url = reverse("cases:detail", args=[case.reference])
+
+    rows: list[Row] = []
+    for label, url, target in (
+        ("queue, first page", queue_url, QUEUE_TARGET_MS),
+        (f"queue, page at row {depth:,}", deep_url, QUEUE_TARGET_MS),
+        (f"case page, {TIMELINE_EVENTS} events", case_url, CASE_PAGE_TARGET_MS),
+    ):
+        check(client.get(url), url)
+        timing = time_it(lambda url=url: client.get(url), runs=args.runs)
+        queries = count_queries(lambda url=url: client.get(url))
+        rows += [
+            Row(f"{label}: median", round(timing.median, 1), "ms", target),
+            Row(f"{label}: p95", round(timing.p95, 1), "ms"),
+            Row(f"{label}: CPU median", round(timing.cpu_median or 0, 1), "ms"),
+            Row(f"{label}: queries", queries, "queries"),
+        ]
+    return rows
+
+
+def check(response: Any, url: str) -> None:
+    if response.status_code != 200:
+        raise SystemExit(f"GET {url} answered {response.status_code}, not 200")
+
+
+def deep_cursor(*, fraction: float) -> tuple[str, int]:
+    """A cursor `fraction` of the way down the manager's default queue (open cases, nearest
+    deadline first), found by walking the keyset pages of 100 as a client would."""
+    from django.contrib.auth import get_user_model
+    from django.http import QueryDict
+
+    from cases.selectors import case_queue
+    from cases.views.common import queue_filters
+
+    manager = get_user_model().objects.get(username="manager")
+    from cases.models import Case
+
+    wanted = int(Case.objects.open().count() * fraction)
+    cursor, seen = "", 0
+    while True:
+        query = QueryDict(mutable=True)
+        if cursor:
+            query["cursor"] = cursor
+        page = case_queue(viewer=manager, filters=queue_filters(query), page_size=100)
+        seen += len(page.rows)
+        if page.next_cursor is None or seen >= wanted:
+            if not cursor and page.next_cursor is None:
+                raise SystemExit("the queue has a single page: seed more open cases")
+            return page.next_cursor or cursor, seen
+        cursor = page.next_cursor
+
+
+def case_with_timeline(events: int) -> Any:
+    """The newest open case with at least `events` timeline events; the newest open case gets
+    notes and customer updates added until it has them (once: later runs reuse it)."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    from cases.models import Case, CaseEvent, EventKind
+
+    case = (
+        Case.objects.open()
+        .annotate(n=Count("events"))
+        .filter(n__gte=events)
+        .order_by("-pk")
+        .first()
+    )
+    if case is not None:
+        return case
+    case = Case.objects.open().order_by("-pk").first()
+    if case is None:
+        raise SystemExit("no open case to put a timeline on: seed cases first")
+    have = case.events.count()
+    start = case.raised_at
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            created_at=start + timedelta(minutes=i + 1),
+            actor_id=case.raised_by_id,
+            kind=EventKind.UPDATE if i % 3 == 0 else EventKind.NOTE,
+            body=f"Progress note {i + 1}: checked the logs, the gateway and the customer's setup.",
+        )
+        for i in range(events - have)
+    )
+    return case
