@@ -1,4 +1,5 @@
-"""Percentiles in the database: percentile_cont on PostgreSQL, ranks elsewhere: same numbers."""
+"""Counts and percentiles over several groupings of one scan: percentile_cont on PostgreSQL,
+ranks elsewhere, the same numbers."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import F
 
-from reports.aggregates import grouped_percentiles
+from reports.aggregates import Grouping, counts_by, percentiles_by
 from sla.models import CaseClock, ClockKind
 from tests.reports.factories import ReportCaseFactory, met_clock
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 3, 2, 9, tzinfo=AMS)
+ALL = Grouping("all", ())
+BY_SEVERITY = Grouping("severity", ("sev",))
 
 
 def linear(values: list[float], p: float) -> float:
@@ -33,6 +36,10 @@ def clocks_with(elapsed: list[int], *, severity: str = "S3") -> None:
         )
 
 
+def source():  # type: ignore[no-untyped-def]
+    return CaseClock.objects.order_by().values(v=F("elapsed_seconds"), sev=F("case__severity"))
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "values",
@@ -40,46 +47,44 @@ def clocks_with(elapsed: list[int], *, severity: str = "S3") -> None:
 )
 def test_median_and_90th_percentile_match_percentile_cont(values: list[int]) -> None:
     clocks_with(values)
-    result = grouped_percentiles(
-        CaseClock.objects.all(), group_by={}, value="elapsed_seconds", percentiles=(0.5, 0.9)
-    )
-    assert list(result) == [()]
-    assert result[()][0.5] == pytest.approx(linear(values, 0.5))
-    assert result[()][0.9] == pytest.approx(linear(values, 0.9))
+    result = percentiles_by(source(), [ALL], value="v", percentiles=(0.5, 0.9))
+    [row] = result["all"]
+    assert row["percentiles"][0.5] == pytest.approx(linear(values, 0.5))
+    assert row["percentiles"][0.9] == pytest.approx(linear(values, 0.9))
 
 
 @pytest.mark.django_db
-def test_percentiles_are_computed_per_group() -> None:
+def test_percentiles_are_computed_for_every_grouping_in_one_query(
+    django_assert_num_queries,
+) -> None:  # type: ignore[no-untyped-def]
     clocks_with([1, 2, 3, 4], severity="S1")
     clocks_with([10, 40], severity="S2")
-    result = grouped_percentiles(
-        CaseClock.objects.all(),
-        group_by={"sev": F("case__severity")},
-        value="elapsed_seconds",
-        percentiles=(0.5, 0.9),
-    )
-    assert result[("S1",)] == {0.5: pytest.approx(2.5), 0.9: pytest.approx(3.7)}
-    assert result[("S2",)] == {0.5: pytest.approx(25), 0.9: pytest.approx(37)}
-
-
-@pytest.mark.django_db
-def test_clocks_without_a_value_and_empty_sets_give_no_percentile() -> None:
-    case = ReportCaseFactory(raised_at=START)
-    met_clock(case, ClockKind.RESOLUTION, stopped_at=START, elapsed=0).__class__.objects.update(
-        elapsed_seconds=None
-    )
-    assert (
-        grouped_percentiles(
-            CaseClock.objects.all(), group_by={}, value="elapsed_seconds", percentiles=(0.5,)
-        )
-        == {}
-    )
-
-
-@pytest.mark.django_db
-def test_percentiles_read_a_bounded_number_of_rows(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    clocks_with(list(range(1, 60)))
     with django_assert_num_queries(1):
-        grouped_percentiles(
-            CaseClock.objects.all(), group_by={}, value="elapsed_seconds", percentiles=(0.5, 0.9)
-        )
+        result = percentiles_by(source(), [ALL, BY_SEVERITY], value="v", percentiles=(0.5, 0.9))
+    by_severity = {row["sev"]: row["percentiles"] for row in result["severity"]}
+    assert by_severity["S1"] == {0.5: pytest.approx(2.5), 0.9: pytest.approx(3.7)}
+    assert by_severity["S2"] == {0.5: pytest.approx(25), 0.9: pytest.approx(37)}
+    assert result["all"][0]["percentiles"][0.5] == pytest.approx(3.5)
+
+
+@pytest.mark.django_db
+def test_rows_without_a_value_and_empty_sets_give_no_percentile() -> None:
+    case = ReportCaseFactory(raised_at=START)
+    met_clock(case, ClockKind.RESOLUTION, stopped_at=START, elapsed=0)
+    CaseClock.objects.update(elapsed_seconds=None)
+    result = percentiles_by(source(), [ALL, BY_SEVERITY], value="v", percentiles=(0.5,))
+    assert result == {"all": [], "severity": []}
+
+
+@pytest.mark.django_db
+def test_counts_for_every_grouping_in_one_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    clocks_with([1, 2, 3], severity="S1")
+    clocks_with([5], severity="S4")
+    with django_assert_num_queries(1):
+        result = counts_by(source(), [ALL, BY_SEVERITY])
+    assert result["all"] == [{"n": 4}]
+    assert sorted((r["sev"], r["n"]) for r in result["severity"]) == [("S1", 3), ("S4", 1)]
+    assert counts_by(source().filter(v__gt=100), [ALL, BY_SEVERITY]) == {
+        "all": [{"n": 0}],
+        "severity": [],
+    }

@@ -1,0 +1,244 @@
+"""The report's figures per week, for the whole organisation and per dimension, computed by
+the database in four scans whatever the number of weeks and groups.
+
+Definitions (the report page says the same in words):
+- raised / resolved in a week: ``Case.raised_at`` / ``Case.resolved_at`` within it;
+- open at a moment T: raised before T and not resolved by T (``resolved_at`` empty or >= T);
+- SLA outcomes come from ``sla.CaseClock`` as the SLA engine keeps it: a clock counts as met in
+  the week it stopped in time (``met`` and ``stopped_at``), as missed in the week its deadline
+  passed (``breached_at``), so every response/resolution deadline counts once, in one week;
+  compliance = met / (met + missed);
+- breaches: clocks of any kind whose ``breached_at`` falls in the week;
+- time to resolve: the resolution clock's ``elapsed_seconds`` (business time, pauses excluded)
+  for clocks that stopped in the week, as median and 90th percentile;
+- reopened: distinct cases with a ``reopened`` timeline event in the week.
+Team and customer tier are the case's current ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
+
+from cases.models import Case, CaseEvent, EventKind
+from reports.aggregates import Grouping, WeekIndex, counts_by, in_periods, percentiles_by
+from reports.definitions import (
+    COMPLIANCE_KINDS,
+    PERCENTILES,
+    Dimension,
+    ReportFilters,
+    clocks_for,
+    empty_metrics,
+    with_rates,
+)
+from reports.weeks import Period
+from sla.models import ClockKind
+
+AGE_BUCKETS: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
+    ("<1d", None, timedelta(days=1)),
+    ("1-3d", timedelta(days=1), timedelta(days=3)),
+    ("3-7d", timedelta(days=3), timedelta(days=7)),
+    ("7-30d", timedelta(days=7), timedelta(days=30)),
+    (">30d", timedelta(days=30), None),
+)
+
+Series = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """``series["all"][None]``: the figures of each period for everything the filters select;
+    ``series[dimension.key][group]``: the same per group. ``backlog_age``: the cases open at
+    the end of the last period, by age."""
+
+    series: dict[str, dict[Any, Series]]
+    backlog_age: list[dict[str, Any]]
+
+
+def _alias(dimension: Dimension) -> str:
+    return f"d_{dimension.key}"
+
+
+def age_bucket(moment: datetime) -> CaseWhen:
+    """The AGE_BUCKETS index of a case open at ``moment`` (NULL when it was not open)."""
+    # Ages are elapsed time: a day is 24 hours, also across a clock change.
+    moment = moment.astimezone(UTC)
+    whens = [When(Q(raised_at__gte=moment) | Q(resolved_at__lt=moment), then=Value(None))]
+    for index, (_, younger, older) in enumerate(AGE_BUCKETS):
+        # age >= younger and age < older  <=>  raised_at <= moment-younger, > moment-older
+        condition = Q()
+        if younger is not None:
+            condition &= Q(raised_at__lte=moment - younger)
+        if older is not None:
+            condition &= Q(raised_at__gt=moment - older)
+        whens.append(When(condition, then=Value(index)))
+    return CaseWhen(*whens, default=Value(None), output_field=IntegerField())
+
+
+def period_figures(
+    *,
+    periods: Sequence[Period],
+    filters: ReportFilters,
+    dimensions: Sequence[Dimension] = (),
+    with_ages: bool = True,
+) -> PeriodFigures:
+    """Every figure of each of the (consecutive) periods, overall and per group of each
+    dimension: four queries, each one scan feeding every grouping. ``with_ages``: also count
+    the cases open at the end by age."""
+    n = len(periods)
+    groupings = [Grouping("all", ())] + [Grouping(d.key, (_alias(d),)) for d in dimensions]
+    series: dict[str, dict[Any, Series]] = {
+        g.key: defaultdict(lambda: [empty_metrics() for _ in periods]) for g in groupings
+    }
+
+    def cells(grouping: Grouping, row: dict[str, Any]) -> Series:
+        return series[grouping.key][row[grouping.columns[0]] if grouping.columns else None]
+
+    def extend(extra: tuple[str, ...]) -> list[Grouping]:
+        return [Grouping(g.key, g.columns + extra) for g in groupings]
+
+    # 1. Cases raised, resolved, and open at each period's end: the cases open at some point of
+    #    the span, each with the period it was raised in (-1: before) and resolved in (n: not
+    #    by the end). Open at the end of period i <=> raised in or before i, resolved after i.
+    start, end = periods[0].start, periods[-1].end
+    cases = _select(
+        Case.objects.filter(filters.q())
+        .filter(raised_at__lt=end)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)),
+        dimensions,
+        "",
+        rb=WeekIndex("raised_at", periods),
+        sb=WeekIndex("resolved_at", periods, null=n),
+        **({"age": age_bucket(end)} if with_ages else {}),
+    )
+    counted = counts_by(
+        cases, [*extend(("rb", "sb")), *([Grouping("age", ("age",))] if with_ages else [])]
+    )
+    for grouping in groupings:
+        for row in counted[grouping.key]:
+            cell, raised, resolved, count = cells(grouping, row), row["rb"], row["sb"], row["n"]
+            if 0 <= raised < n:
+                cell[raised]["raised"] += count
+            if resolved < n:
+                cell[resolved]["resolved"] += count
+            for i in range(max(raised, 0), min(resolved, n)):
+                cell[i]["backlog"] += count
+    ages = {row["age"]: row["n"] for row in counted.get("age", []) if row["age"] is not None}
+    backlog_age = [
+        {"bucket": label, "cases": ages.get(i, 0)} for i, (label, _, _) in enumerate(AGE_BUCKETS)
+    ]
+
+    # 2. Deadlines met (by the period they stopped in) and missed (by when they passed).
+    met = Q(kind__in=COMPLIANCE_KINDS, met=True) & in_periods("stopped_at", periods)
+    clocks = _select(
+        clocks_for(filters).filter(met | in_periods("breached_at", periods)),
+        dimensions,
+        "case__",
+        "kind",
+        ws=CaseWhen(
+            When(met, then=WeekIndex("stopped_at", periods)),
+            default=Value(None),
+            output_field=IntegerField(),
+        ),
+        wb=WeekIndex("breached_at", periods),
+    )
+    counted = counts_by(clocks, extend(("kind", "ws", "wb")))
+    for grouping in groupings:
+        for row in counted[grouping.key]:
+            cell, kind, count = cells(grouping, row), row["kind"], row["n"]
+            # A row selected for one column may fall outside the periods in the other.
+            if row["ws"] is not None and 0 <= row["ws"] < n:
+                cell[row["ws"]][f"{kind}_met"] += count
+            if row["wb"] is not None and 0 <= row["wb"] < n:
+                cell[row["wb"]]["breaches"] += count
+                if kind in COMPLIANCE_KINDS:
+                    cell[row["wb"]][f"{kind}_missed"] += count
+
+    # 3. Time to resolve: percentiles of the business time of resolution clocks stopped.
+    resolution = _select(
+        clocks_for(filters)
+        .filter(kind=ClockKind.RESOLUTION, elapsed_seconds__isnull=False)
+        .filter(in_periods("stopped_at", periods)),
+        dimensions,
+        "case__",
+        w=WeekIndex("stopped_at", periods),
+        v=F("elapsed_seconds"),
+    )
+    found = percentiles_by(resolution, extend(("w",)), value="v", percentiles=PERCENTILES)
+    for grouping in groupings:
+        for row in found[grouping.key]:
+            cell = cells(grouping, row)[row["w"]]
+            cell["resolve_p50"] = round(row["percentiles"][0.5], 1)
+            cell["resolve_p90"] = round(row["percentiles"][0.9], 1)
+
+    # 4. Cases reopened.
+    reopened = _select(
+        CaseEvent.objects.filter(filters.q("case__"), kind=EventKind.REOPENED).filter(
+            in_periods("created_at", periods)
+        ),
+        dimensions,
+        "case__",
+        "case_id",
+        w=WeekIndex("created_at", periods),
+    )
+    counted = counts_by(reopened, extend(("w",)), distinct="case_id")
+    for grouping in groupings:
+        for row in counted[grouping.key]:
+            cells(grouping, row)[row["w"]]["reopened"] += row["n"]
+
+    return PeriodFigures(
+        series={
+            key: {group: [with_rates(m) for m in values] for group, values in groups.items()}
+            for key, groups in series.items()
+        },
+        backlog_age=backlog_age,
+    )
+
+
+def _select(
+    queryset: QuerySet[Any],
+    dimensions: Sequence[Dimension],
+    prefix: str,
+    *fields: str,
+    **expressions: Any,
+) -> QuerySet[Any]:
+    dims = {_alias(d): F(f"{prefix}{d.field}") for d in dimensions}
+    return queryset.order_by().values(*fields, **expressions, **dims)
+
+
+def period_counts(*, periods: Sequence[Period], filters: ReportFilters) -> list[dict[str, int]]:
+    """Raised, resolved and breaches per period: the cheap summary of weeks not yet frozen."""
+    rows = [{"raised": 0, "resolved": 0, "breaches": 0} for _ in periods]
+    cases = Case.objects.filter(filters.q()).order_by()
+    for metric, field in (("raised", "raised_at"), ("resolved", "resolved_at")):
+        for row in (
+            cases.filter(in_periods(field, periods))
+            .values(w=WeekIndex(field, periods))
+            .annotate(n=Count("id"))
+        ):
+            rows[row["w"]][metric] = row["n"]
+    for row in (
+        clocks_for(filters)
+        .filter(in_periods("breached_at", periods))
+        .order_by()
+        .values(w=WeekIndex("breached_at", periods))
+        .annotate(n=Count("id"))
+    ):
+        rows[row["w"]]["breaches"] = row["n"]
+    return rows
+
+
+def dimension_labels(dimension: Dimension, keys: Sequence[Any]) -> dict[Any, str]:
+    labels: dict[Any, str] = {None: dimension.empty_label}
+    if dimension.choices is not None:
+        labels.update({value: label for value, label in dimension.choices.choices})
+    elif dimension.model is not None:
+        ids = [k for k in keys if k is not None]
+        labels.update(dimension.model._default_manager.filter(pk__in=ids).values_list("pk", "name"))
+    return labels
