@@ -55,7 +55,15 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("open") and notification.case_id:
         return redirect("cases:detail", reference=notification.case.reference)  # type: ignore[union-attr]
     if getattr(request, "htmx", False):
-        return render(request, "sla/_notification.html", {"notification": notification})
+        return render(
+            request,
+            "sla/_notification_read.html",
+            {
+                "notification": notification,
+                "unread": notification_unread_count(user=_me(request)),
+                "page_number": request.POST.get("page", ""),
+            },
+        )
     return redirect(_back(request))
 
 
