@@ -394,7 +394,8 @@ def load(
     Closed loop (rate None): `concurrency` clients, each sending its next request when the
     last one answered: measures the most the server can do. Open loop (rate set): requests
     fall due at a fixed rate, spread over `concurrency` clients; a late answer counts from when
-    it was due. `body(i)` makes the i-th request's body.
+    it was due, and requests still unsent at the end count as errors ("not sent by the end").
+    `body(i)` makes the i-th request's body.
     """
     parts = urlsplit(url)
     if parts.hostname not in LOOPBACK:
@@ -417,6 +418,12 @@ def load(
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+            elif wait < 0 and time.monotonic() >= stop_at:
+                # A server that fell this far behind does not get the backlog sent anyway:
+                # the run stops on time, and what was never sent counts as failed.
+                with lock:
+                    result.errors["not sent by the end"] += 1
+                continue
             payload = body(index) if body else None
             try:
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
