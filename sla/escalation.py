@@ -45,7 +45,7 @@ from escalation.errors import DomainError
 from sla import clock as bh
 from sla.calendars import calendar_for
 from sla.models import CaseClock, ClockKind, EscalationRecord, NotificationKind
-from sla.notifications import notification_send
+from sla.notifications import Message, notifications_send
 from sla.rules import TOP_RANK, Lookups, Rule, Target, escalation_target, level_rank
 from sla.selectors import duration_words
 
@@ -72,6 +72,36 @@ class Batch:
         for link in links.select_related("user"):
             self.watchers[link.case_id].append(link.user)
         self.records: list[EscalationRecord] = []
+        self.outbox: list[Message] = []
+
+    def notify(
+        self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: str
+    ) -> None:
+        """Tell people; the rows and mail of the whole batch go out together at its end."""
+        self.outbox.append(
+            Message(
+                recipients=recipients,
+                kind=kind,
+                subject=subject,
+                body=f"{case.reference} {case.title}",
+                case=case,
+            )
+        )
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.records), len(self.outbox)
+
+    def undo_since(self, mark: tuple[int, int]) -> None:
+        """Forget the records and messages of a step that failed."""
+        records, outbox = mark
+        for record in self.records[records:]:
+            self.recorded.discard((record.case_id, record.clock_kind, record.cycle, record.step))
+        del self.records[records:]
+        del self.outbox[outbox:]
+
+    def finish(self) -> None:
+        notifications_send(self.outbox)
+        EscalationRecord.objects.bulk_create(self.records)
 
     def record(
         self,
@@ -105,18 +135,33 @@ class Batch:
         return True
 
 
+class _StepFailed(Exception):
+    """A step failed in the fast pass; the batch is taken again, each clock in a savepoint."""
+
+
 def clocks_escalate_due(
     *, clock_ids: Sequence[int], clock_now: Callable[[], datetime] = timezone.now
 ) -> list[str]:
     """Take every step now due on each of ``clock_ids``, each step once; the steps taken.
 
     1. In one transaction: lock the clocks' cases in id order, then all their clocks.
-    2. Per clock, in a savepoint: take its due steps. A step failing for a reason other than
-       the database is logged, undone, and left for the sweep to hand out again; the rest of
-       the batch goes on. A database error fails the batch, and the task retries it.
-    3. Insert the batch's escalation records (the unique constraint is the last word).
+    2. Take each clock's due steps. A database error fails the batch, and the task retries it.
+       Any other failure rolls the batch back and it is taken again with a savepoint per
+       clock: the failing clock is logged and left for the sweep to hand out again, the others
+       go ahead.
+    3. Insert the batch's escalation records (the unique constraint is the last word) and its
+       notifications; the mail goes out after commit.
     Clocks or cases that are gone, stopped, paused or not due are skipped.
     """
+    try:
+        return _batch_take(clock_ids=clock_ids, clock_now=clock_now, isolate=False)
+    except _StepFailed:
+        return _batch_take(clock_ids=clock_ids, clock_now=clock_now, isolate=True)
+
+
+def _batch_take(
+    *, clock_ids: Sequence[int], clock_now: Callable[[], datetime], isolate: bool
+) -> list[str]:
     wanted = set(clock_ids)
     taken: list[str] = []
     with transaction.atomic():
@@ -143,8 +188,23 @@ def clocks_escalate_due(
             if clock.pk not in wanted:
                 continue
             case_id = clock.case_id
+            if not isolate:
+                try:
+                    steps, cases[case_id] = _steps_take(
+                        case=cases[case_id],
+                        clock=clock,
+                        siblings=siblings[case_id],
+                        batch=batch,
+                        now=clock_now(),
+                    )
+                except OperationalError:
+                    raise
+                except Exception as failure:
+                    raise _StepFailed from failure
+                taken += steps
+                continue
             before = [(c, [getattr(c, f) for f in ENGINE_FIELDS]) for c in siblings[case_id]]
-            records_before = len(batch.records)
+            mark = batch.mark()
             try:
                 with transaction.atomic():
                     steps, cases[case_id] = _steps_take(
@@ -162,12 +222,8 @@ def clocks_escalate_due(
                 for sibling, values in before:
                     for name, value in zip(ENGINE_FIELDS, values, strict=True):
                         setattr(sibling, name, value)
-                for record in batch.records[records_before:]:
-                    batch.recorded.discard(
-                        (record.case_id, record.clock_kind, record.cycle, record.step)
-                    )
-                del batch.records[records_before:]
-        EscalationRecord.objects.bulk_create(batch.records)
+                batch.undo_since(mark)
+        batch.finish()
     return taken
 
 
@@ -197,7 +253,7 @@ def _steps_take(
         clock.warned_at = now
         # A warning that comes due together with its breach says nothing the breach won't.
         if not breach_due and batch.record(case, clock, step="warning", rule=Rule.WARN, now=now):
-            _warn(case=case, clock=clock, now=now)
+            _warn(case=case, clock=clock, batch=batch, now=now)
             taken.append("warning")
     step = ""
     if breach_due:
@@ -236,7 +292,7 @@ def _escalate(
             return False, case
         clock.save(update_fields=ENGINE_FIELDS)
         _breach_event(case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None)
-        _notify(
+        batch.notify(
             recipients=[case.owner, _lead(case.team)],
             case=case,
             kind=NotificationKind.SLA_BREACH,
@@ -260,7 +316,7 @@ def _escalate(
     clock.save(update_fields=ENGINE_FIELDS)
     _breach_event(case=case, clock=clock, step=step, rule=rule, target=target)
     if target is None:
-        _notify(
+        batch.notify(
             recipients=[
                 case.owner,
                 _lead(case.team),
@@ -292,7 +348,7 @@ def _escalate(
     # case_assign tells a new owner; everyone else concerned hears it from us.
     told_by_assign = new_owner if new_owner is not None and new_owner != old_owner else None
     recipients = [old_owner, _lead(old_team), _lead(target.team), *watchers]
-    _notify(
+    batch.notify(
         recipients=[r for r in recipients if r is not None and r != told_by_assign],
         case=case,
         kind=NotificationKind.SLA_BREACH,
@@ -334,7 +390,7 @@ def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str) -> Cas
     )
 
 
-def _warn(*, case: Case, clock: CaseClock, now: datetime) -> None:
+def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
     left = duration_words(clock.due_at - now)
     event_record(
         case=case,
@@ -350,7 +406,7 @@ def _warn(*, case: Case, clock: CaseClock, now: datetime) -> None:
             "due_at": clock.due_at.isoformat(),
         },
     )
-    _notify(
+    batch.notify(
         recipients=[case.owner, _lead(case.team)],
         case=case,
         kind=NotificationKind.SLA_WARNING,
@@ -376,22 +432,6 @@ def _breach_event(
             "to_team": target.team.pk if target and target.team else None,
             "to_owner": target.owner.pk if target and target.owner else None,
         },
-    )
-
-
-def _notify(
-    *,
-    recipients: list[User | None],
-    case: Case,
-    kind: NotificationKind,
-    subject: str,
-) -> None:
-    notification_send(
-        recipients=recipients,
-        kind=kind,
-        subject=subject,
-        body=f"{case.reference} {case.title}",
-        case=case,
     )
 
 

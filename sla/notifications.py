@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -12,6 +13,17 @@ from django.utils import timezone
 
 from cases.models import Case
 from sla.models import Notification, NotificationKind
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to some people (None entries are ignored)."""
+
+    recipients: Iterable[User | None]
+    kind: NotificationKind
+    subject: str
+    body: str = ""
+    case: Case | None = None
 
 
 def notification_send(
@@ -27,22 +39,43 @@ def notification_send(
     The rows are written in the caller's transaction; the emails go out only once it commits,
     so a rolled-back action never mails anyone.
     """
-    people = {u.pk: u for u in recipients if u is not None and u.is_active}
-    if not people:
-        return []
-    now = timezone.now()
-    subject = subject[:200]
-    rows = Notification.objects.bulk_create(
-        Notification(recipient=u, case=case, kind=kind, subject=subject, body=body, created_at=now)
-        for u in people.values()
+    return notifications_send(
+        [Message(recipients=recipients, kind=kind, subject=subject, body=body, case=case)]
     )
-    link = f"{settings.SITE_URL}/cases/{case.reference}/" if case is not None else settings.SITE_URL
-    text = f"{body}\n\n{link}\n" if body else f"{link}\n"
-    messages = [
-        (f"[Escalation] {subject}", text, settings.DEFAULT_FROM_EMAIL, [email])
-        for u in people.values()
-        if (email := getattr(u, "email", ""))
-    ]
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
-    return rows
+
+
+def notifications_send(messages: Iterable[Message]) -> list[Notification]:
+    """``notification_send`` for many messages at once: one insert for all the rows, and all
+    the mail over one connection after commit."""
+    now = timezone.now()
+    rows: list[Notification] = []
+    mail: list[tuple[str, str, str, list[str]]] = []
+    for message in messages:
+        people = {u.pk: u for u in message.recipients if u is not None and u.is_active}
+        subject = message.subject[:200]
+        case = message.case
+        link = (
+            f"{settings.SITE_URL}/cases/{case.reference}/"
+            if case is not None
+            else settings.SITE_URL
+        )
+        text = f"{message.body}\n\n{link}\n" if message.body else f"{link}\n"
+        for person in people.values():
+            rows.append(
+                Notification(
+                    recipient=person,
+                    case=case,
+                    kind=message.kind,
+                    subject=subject,
+                    body=message.body,
+                    created_at=now,
+                )
+            )
+            if email := getattr(person, "email", ""):
+                mail.append((f"[Escalation] {subject}", text, settings.DEFAULT_FROM_EMAIL, [email]))
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    if mail:
+        transaction.on_commit(lambda: send_mass_mail(mail, fail_silently=False))
+    return created
