@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import services
 from cases.filters import Sort
-from cases.forms import BulkForm, style_filter_form
+from cases.forms import BulkForm, parse_id, style_filter_form
 from cases.permissions import can_triage
 from cases.selectors import case_queue
 from cases.services import BulkResult
@@ -28,12 +28,14 @@ from escalation.errors import DomainError
 from escalation.roles import Role
 
 REFUSALS_SHOWN = 10
+PAGE_SIZES = (25, 50, 100)
 
 
 @require_GET
 @role_required(Role.MANAGER, Role.EXECUTIVE)
 def queue(request: HttpRequest) -> HttpResponse:
-    page = case_queue(viewer=request.user, filters=queue_filters(request.GET))
+    page_size = page_size_from(request)
+    page = case_queue(viewer=request.user, filters=queue_filters(request.GET), page_size=page_size)
     now = timezone.now()
     attach_clock_states(page.rows, now=now)
     style_filter_form(page.filterset.form)
@@ -54,8 +56,16 @@ def queue(request: HttpRequest) -> HttpResponse:
                 if name != "sort" and any(request.GET.getlist(name))
             ),
             "filtered": FILTERED,
+            "page_sizes": PAGE_SIZES,
+            "page_size": page_size,
         },
     )
+
+
+def page_size_from(request: HttpRequest) -> int:
+    """Rows per page: one of PAGE_SIZES, the first when the parameter is missing or odd."""
+    wanted = parse_id(request.GET.get("page_size"))
+    return wanted if wanted in PAGE_SIZES else PAGE_SIZES[0]
 
 
 @role_required(Role.MANAGER)

@@ -351,3 +351,14 @@ def test_linking_a_case_to_itself_is_refused(bob, working) -> None:
 
 def test_actions_answer_405_to_a_get(bob, working) -> None:
     assert client_for(bob).get(url("assign", working)).status_code == 405
+
+
+def test_an_htmx_action_keeps_the_timeline_order_the_page_shows(alice, case) -> None:
+    client = client_for(alice)
+    client.post(url("note", case), {"note-body": "older", "note-visibility": "internal"})
+    page = reverse("cases:detail", args=[case.reference]) + "?order=newest"
+    response = client.post(
+        url("note", case), {"note-body": "newer", "note-visibility": "internal"}, **hx_from(page)
+    )
+    timeline = page_text(response).split('id="case-timeline"')[1]
+    assert timeline.index("newer") < timeline.index("older")
