@@ -27,41 +27,49 @@ def _empty_series(count: int) -> list[dict[str, Any]]:
 def _trend(
     *,
     periods: list[Period],
-    filters: ReportFilters,
+    frozen: dict[IsoWeek, dict[str, Any]],
     figures: PeriodFigures,
     satisfaction: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The headline figures of each period, oldest first. Finished weeks that have a snapshot
-    show their frozen figures, so the trend agrees with their own pages."""
-    live = figures.series["all"].get(None) or _empty_series(len(periods))
-    frozen = selectors.snapshot_headlines(weeks=[p.week for p in periods[:-1]], filters=filters)
+    """The headline figures of each period, oldest first: frozen ones for the weeks that have
+    a snapshot (so the trend agrees with their own pages), computed ones for the rest, which
+    ``figures`` and ``satisfaction`` cover (the last periods)."""
+    computed = figures.series["all"].get(None) or _empty_series(len(satisfaction))
+    first_computed = len(periods) - len(computed)
     trend = []
-    for period, figures, csat in zip(periods, live, satisfaction, strict=True):
-        stored = frozen.get(period.week)
-        row = stored if stored is not None else {**figures, **csat}
-        trend.append({**row, "week": str(period.week), "frozen": stored is not None})
+    for index, period in enumerate(periods):
+        stored = frozen.get(period.week) if index < len(periods) - 1 else None
+        if stored is None:
+            offset = index - first_computed
+            stored_or_live = {**computed[offset], **satisfaction[offset]}
+        else:
+            stored_or_live = stored
+        trend.append({**stored_or_live, "week": str(period.week), "frozen": stored is not None})
     return trend
 
 
 def _breakdowns(
-    *, previous: Period, filters: ReportFilters, figures: PeriodFigures
+    *, frozen: dict[str, Any] | None, figures: PeriodFigures
 ) -> dict[str, list[dict[str, Any]]]:
     """Per dimension, a row per group with this week's figures and, under ``previous``, last
-    week's (frozen ones when last week has a snapshot)."""
-    frozen = selectors.snapshot_breakdowns(week=previous.week, filters=filters) or {}
+    week's: ``frozen`` (last week's snapshot breakdowns) when there is one, else computed in
+    ``figures`` (which then covers both weeks; otherwise only this one)."""
     result = {}
     for dimension in DIMENSIONS:
         data = figures.series[dimension.key]
-        frozen_rows = {row["key"]: row for row in frozen.get(dimension.key, [])}
+        frozen_rows = {row["key"]: row for row in (frozen or {}).get(dimension.key, [])}
         keys = set(data) | set(frozen_rows)
         labels = selectors.dimension_labels(dimension, list(keys))
         blank = _empty_series(2)
         rows = []
         for key in keys:
-            before, now = data.get(key, blank)
-            if frozen:
+            series = data.get(key, blank)
+            now = series[-1]
+            if frozen is not None:
                 stored = frozen_rows.get(key)
                 before = _figures_of(stored) if stored else blank[0]
+            else:
+                before = series[-2]
             if not any(now[k] or before[k] for k in selectors.COUNT_KEYS):
                 continue
             rows.append({"key": key, "label": labels.get(key, str(key)), **now, "previous": before})
@@ -88,17 +96,26 @@ def report_compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> d
 def _compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> dict[str, Any]:
     periods = periods_ending(week, count=TREND_WEEKS, now=now)
     current, previous = periods[-1], periods[-2]
-    satisfaction = selectors.satisfaction_series(periods=periods, filters=filters)
-    # The trend needs twelve weeks overall, the breakdowns two weeks per group: two passes
-    # over the data read far fewer rows than one pass grouping twelve weeks five more ways.
-    figures = period_figures(periods=periods, filters=filters)
-    by_group = period_figures(
-        periods=periods[-2:], filters=filters, dimensions=DIMENSIONS, with_ages=False
+    # Weeks already frozen are read from their snapshots, not recomputed: once the Monday task
+    # has frozen the past weeks, only the week itself is computed.
+    frozen = selectors.snapshot_headlines(weeks=[p.week for p in periods[:-1]], filters=filters)
+    first_open = next(
+        i for i, p in enumerate(periods) if i == len(periods) - 1 or p.week not in frozen
     )
+    computed = periods[first_open:]
+    satisfaction = selectors.satisfaction_series(periods=computed, filters=filters)
+    figures = period_figures(periods=computed, filters=filters)
     trend = _trend(
-        periods=periods, filters=filters, figures=figures, satisfaction=satisfaction["series"]
+        periods=periods, frozen=frozen, figures=figures, satisfaction=satisfaction["series"]
     )
-    breakdowns = _breakdowns(previous=previous, filters=filters, figures=by_group)
+    frozen_groups = selectors.snapshot_breakdowns(week=previous.week, filters=filters)
+    by_group = period_figures(
+        periods=[current] if frozen_groups is not None else [previous, current],
+        filters=filters,
+        dimensions=DIMENSIONS,
+        with_ages=False,
+    )
+    breakdowns = _breakdowns(frozen=frozen_groups, figures=by_group)
     titles = {d.key: d.title for d in DIMENSIONS}
     return {
         "version": PAYLOAD_VERSION,

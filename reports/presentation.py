@@ -371,6 +371,7 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
             Column("status", "Status now", "status"),
         ],
         breaches["rows"],
+        display_limit=10,
         note=(
             f"Showing {len(breaches['rows'])} of {breaches['total']}."
             if breaches["total"] > len(breaches["rows"])

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
+from cases.models import Team, Tier
 from escalation.errors import DomainError
 from escalation.roles import Role
 from reports.models import WeeklySnapshot
@@ -118,12 +119,25 @@ def digest_send(*, snapshot: WeeklySnapshot, now: datetime) -> int:
         return len(rows)
 
 
+def report_variants() -> list[ReportFilters]:
+    """The filter combinations frozen every Monday besides the whole organisation: each
+    customer tier and each active team, so their pages too show the week as it ended."""
+    teams = Team.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    return [ReportFilters(tier=tier) for tier in Tier.values] + [
+        ReportFilters(team_id=team) for team in teams
+    ]
+
+
 def weekly_snapshot_run(*, now: datetime) -> WeeklySnapshot:
-    """The Monday job: freeze the week that just ended and send its digest (both once)."""
+    """The Monday job: freeze the week that just ended and send its digest, then freeze it for
+    each tier and team. Each step happens once however often the job runs."""
     week = IsoWeek.containing(now).previous()
     filters = ReportFilters()
     snapshot = snapshot_get(week=week, filters=filters) or snapshot_store(
         week=week, filters=filters, now=now
     )
     digest_send(snapshot=snapshot, now=now)
+    for variant in report_variants():
+        if snapshot_get(week=week, filters=variant) is None:
+            snapshot_store(week=week, filters=variant, now=now)
     return snapshot

@@ -11,11 +11,12 @@ from django.core.management import CommandError, call_command
 from cases.models import Status
 from escalation.roles import Role
 from reports.models import WeeklySnapshot
+from reports.payload import report_compute
 from reports.selectors import ReportFilters
 from reports.services import digest_send, snapshot_rebuild, week_report
 from reports.tasks import weekly_snapshot
 from sla.models import Notification, NotificationKind
-from tests.factories import UserFactory
+from tests.factories import TeamFactory, UserFactory
 from tests.reports.conftest import NOW, W09, W10, W11, Fortnight, at
 from tests.reports.factories import ReportCaseFactory
 
@@ -76,7 +77,7 @@ def test_the_monday_task_freezes_last_week_and_mails_the_executives_once(
         assert weekly_snapshot() == "2026-03-02"
     with django_capture_on_commit_callbacks(execute=True):
         weekly_snapshot()  # a second run (retry, two beats): nothing new
-    snapshot = WeeklySnapshot.objects.get()
+    snapshot = WeeklySnapshot.objects.get(filters_key="")
     assert snapshot.digest_sent_at == NOW
     notes = Notification.objects.filter(kind=NotificationKind.REPORT)
     assert sorted(n.recipient.username for n in notes) == ["erin", "eve"]  # not bob, not olga
@@ -141,3 +142,39 @@ def test_the_command_refuses_bad_weeks_and_filters(
     with pytest.raises(CommandError, match=message):
         call_command("weekly_report", *args, stdout=StringIO(), stderr=StringIO())
     assert not WeeklySnapshot.objects.exists()
+
+
+def test_the_monday_task_also_freezes_the_week_for_each_tier_and_active_team(
+    fortnight: Fortnight, time_machine
+) -> None:  # type: ignore[no-untyped-def]
+    retired = TeamFactory(name="Retired team", is_active=False)
+    time_machine.move_to(NOW, tick=False)
+    weekly_snapshot()
+    weekly_snapshot()
+    keys = set(
+        WeeklySnapshot.objects.filter(week_start=W10.monday).values_list("filters_key", flat=True)
+    )
+    sd, fs = fortnight.teams["sd"].pk, fortnight.teams["fs"].pk
+    assert keys == {
+        "",
+        "tier=standard",
+        "tier=premium",
+        "tier=strategic",
+        f"team={sd}",
+        f"team={fs}",
+    }
+    assert f"team={retired.pk}" not in keys
+    assert WeeklySnapshot.objects.count() == 6
+    premium = WeeklySnapshot.objects.get(filters_key="tier=premium")
+    assert premium.payload["headline"]["raised"] == 1 and premium.digest_sent_at is None
+
+
+def test_once_past_weeks_are_frozen_only_the_week_itself_is_computed(fortnight: Fortnight) -> None:
+    cold = report_compute(week=W10, filters=ALL, now=NOW)
+    for offset in range(11, 0, -1):
+        week_report(week=W10.shifted(-offset), filters=ALL, now=NOW)
+    warm = report_compute(week=W10, filters=ALL, now=NOW)
+    assert all(row["frozen"] for row in warm["trend"][:-1]) and not warm["trend"][-1]["frozen"]
+    for key in ("headline", "previous", "breakdowns", "highlights", "backlog_age", "top_customers"):
+        assert warm[key] == cold[key], key
+    assert [r["raised"] for r in warm["trend"]] == [r["raised"] for r in cold["trend"]]
