@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms import formset_factory
@@ -54,7 +54,7 @@ class ReviewForm(forms.Form):
     def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = people
-        self.fields["participants"].choices = people.choices
+        cast(forms.ChoiceField, self.fields["participants"]).choices = people.choices
 
     def clean_participants(self) -> list[Any]:
         return [self.people.users[pk] for pk in self.cleaned_data["participants"]]
@@ -89,7 +89,10 @@ class ActionForm(forms.Form):
     def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.people = people
-        self.fields["owner"].choices = [("", "Choose an owner"), *people.choices]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
+            ("", "Choose an owner"),
+            *people.choices,
+        ]
 
     def clean_owner(self) -> Any:
         return self.people.users[self.cleaned_data["owner"]]

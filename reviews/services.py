@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -28,6 +28,12 @@ from sla.models import NotificationKind
 from sla.notifications import notification_send
 
 REQUIRED_SEVERITIES = (Severity.S1, Severity.S2)
+TEXT_LABELS = {
+    "summary": "summary",
+    "went_well": "what went well",
+    "went_badly": "what went badly",
+    "lessons": "lessons learned",
+}
 TEXT_MAX = 20_000
 DESCRIPTION_MAX = 2_000
 
@@ -37,7 +43,7 @@ class ActionInput:
     """One corrective action as the review form submits it; ``id`` None adds a new one."""
 
     description: str
-    owner: AbstractBaseUser
+    owner: User
     due_on: date
     status: ActionStatus = ActionStatus.OPEN
     id: int | None = None
@@ -53,7 +59,7 @@ def review_due_on(*, resolved_on: date) -> date:
     return resolved_on + timedelta(days=settings.REVIEW_DUE_DAYS)
 
 
-def review_on_case_resolved(*, case: Case, by: AbstractBaseUser | None) -> None:
+def review_on_case_resolved(*, case: Case, by: User | None) -> None:
     """Contract: ``case_resolve`` calls this inside its transaction once the case is resolved.
 
     1. S1 and S2 cases get a required review, due REVIEW_DUE_DAYS after the resolution (a case
@@ -62,44 +68,45 @@ def review_on_case_resolved(*, case: Case, by: AbstractBaseUser | None) -> None:
     """
     from reviews.surveys import survey_schedule
 
-    resolved_at = case.resolved_at or timezone.now()
-    if case.severity in REQUIRED_SEVERITIES:
-        due_on = review_due_on(resolved_on=timezone.localdate(resolved_at))
-        review = Review.objects.select_for_update().filter(case=case).first()
-        if review is None:
-            Review.objects.create(
-                case=case,
-                required=True,
-                due_on=due_on,
-                created_at=resolved_at,
-                updated_at=resolved_at,
-            )
-            event_record(
-                case=case,
-                actor=by,
-                kind=EventKind.REVIEW,
-                to_value=f"due {due_on:%d %b %Y}",
-                reason=f"A post-resolution review is required for {case.severity} cases.",
-                data={"action": "scheduled", "due_on": due_on.isoformat()},
-            )
-        elif review.completed_at is None and review.due_on != due_on:
-            previous = review.due_on
-            review.due_on, review.required, review.updated_at = due_on, True, timezone.now()
-            review.last_reminded_on = None
-            review.save(update_fields=["due_on", "required", "updated_at", "last_reminded_on"])
-            event_record(
-                case=case,
-                actor=by,
-                kind=EventKind.REVIEW,
-                from_value=f"due {previous:%d %b %Y}",
-                to_value=f"due {due_on:%d %b %Y}",
-                reason="The case was resolved again.",
-                data={"action": "rescheduled", "due_on": due_on.isoformat()},
-            )
-    survey_schedule(case=case)
+    with transaction.atomic():  # a savepoint inside case_resolve's transaction
+        resolved_at = case.resolved_at or timezone.now()
+        if case.severity in REQUIRED_SEVERITIES:
+            due_on = review_due_on(resolved_on=timezone.localdate(resolved_at))
+            review = Review.objects.select_for_update().filter(case=case).first()
+            if review is None:
+                Review.objects.create(
+                    case=case,
+                    required=True,
+                    due_on=due_on,
+                    created_at=resolved_at,
+                    updated_at=resolved_at,
+                )
+                event_record(
+                    case=case,
+                    actor=by,
+                    kind=EventKind.REVIEW,
+                    to_value=f"due {due_on:%d %b %Y}",
+                    reason=f"A post-resolution review is required for {case.severity} cases.",
+                    data={"action": "scheduled", "due_on": due_on.isoformat()},
+                )
+            elif review.completed_at is None and review.due_on != due_on:
+                previous = review.due_on
+                review.due_on, review.required, review.updated_at = due_on, True, timezone.now()
+                review.last_reminded_on = None
+                review.save(update_fields=["due_on", "required", "updated_at", "last_reminded_on"])
+                event_record(
+                    case=case,
+                    actor=by,
+                    kind=EventKind.REVIEW,
+                    from_value=f"due {previous:%d %b %Y}",
+                    to_value=f"due {due_on:%d %b %Y}",
+                    reason="The case was resolved again.",
+                    data={"action": "rescheduled", "due_on": due_on.isoformat()},
+                )
+        survey_schedule(case=case)
 
 
-def _require_manager(by: AbstractBaseUser) -> None:
+def _require_manager(by: User) -> None:
     if not is_manager(by):
         raise PermissionDenied("Only escalation managers create and edit reviews.")
 
@@ -113,7 +120,7 @@ def _clean(value: str, *, field: str, label: str, max_length: int = TEXT_MAX) ->
     return text
 
 
-def _staff_ids(users: Iterable[AbstractBaseUser]) -> set[int]:
+def _staff_ids(users: Iterable[User]) -> set[int]:
     """The ids among ``users`` who are active and hold a staff role (one query)."""
     ids = {u.pk for u in users}
     if not ids:
@@ -129,9 +136,9 @@ def _staff_ids(users: Iterable[AbstractBaseUser]) -> set[int]:
 def review_save(
     *,
     case: Case,
-    by: AbstractBaseUser,
+    by: User,
     meeting_on: date | None,
-    participants: Sequence[AbstractBaseUser],
+    participants: Sequence[User],
     summary: str,
     went_well: str,
     went_badly: str,
@@ -192,7 +199,7 @@ def review_save(
             if getattr(review, field) != value:
                 setattr(review, field, value)
                 if review.pk is not None:
-                    changes.append(f"{Review._meta.get_field(field).verbose_name} edited")
+                    changes.append(f"{TEXT_LABELS[field]} edited")
         if review.meeting_on != meeting_on:
             review.meeting_on = meeting_on
             changes.append(
@@ -240,7 +247,7 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
         if item.id is None:
             if item.due_on < timezone.localdate(now):
                 raise DomainError("A new action cannot be due in the past.", field="actions")
-            action = CorrectiveAction.objects.create(
+            CorrectiveAction.objects.create(
                 review=review,
                 description=description,
                 owner=item.owner,
@@ -252,11 +259,12 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
             )
             changes.append(f"action added: {_short(description)} (owner {_name(item.owner)})")
             continue
-        action = existing.get(item.id)
-        if action is None:
+        known = existing.get(item.id)
+        if known is None:
             raise DomainError(
                 "A corrective action does not belong to this review.", field="actions"
             )
+        action = known
         what = []
         if action.description != description:
             action.description = description
@@ -293,16 +301,16 @@ def _short(text: str) -> str:
     return f"“{line[:60]}…”" if len(line) > 60 or "\n" in text else f"“{line}”"
 
 
-def _name(user: AbstractBaseUser) -> str:
+def _name(user: User) -> str:
     return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
-def can_mark_action_done(user: AbstractBaseUser, action: CorrectiveAction) -> bool:
+def can_mark_action_done(user: User, action: CorrectiveAction) -> bool:
     """Managers, and the action's owner (whatever their staff role)."""
     return is_manager(user) or (action.owner_id == user.pk and bool(_staff_ids([user])))
 
 
-def action_mark_done(*, action: CorrectiveAction, by: AbstractBaseUser) -> CorrectiveAction:
+def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
     """The owner (or a manager) marks a corrective action done; a timeline event records it."""
     if not can_mark_action_done(by, action):
         raise PermissionDenied("Only the action's owner or a manager can mark it done.")
@@ -333,7 +341,7 @@ def action_mark_done(*, action: CorrectiveAction, by: AbstractBaseUser) -> Corre
     return locked
 
 
-def _managers() -> list[AbstractBaseUser]:
+def _managers() -> list[User]:
     return list(
         get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER.value).distinct()
     )
@@ -356,7 +364,7 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
         .select_related("case__team__lead")
         .order_by("due_on", "id")
     )
-    managers: list[AbstractBaseUser] | None = None
+    managers: list[User] | None = None
     sent_reviews = 0
     for review in reviews:
         with transaction.atomic():
@@ -368,7 +376,7 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
             case = review.case
             lead = case.team.lead if case.team is not None else None
             if lead is not None and lead.is_active:
-                recipients: list[AbstractBaseUser] = [lead]
+                recipients: list[User] = [lead]
             else:
                 managers = _managers() if managers is None else managers
                 recipients = managers

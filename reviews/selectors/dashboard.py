@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case as CaseWhen
 from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -79,14 +79,14 @@ def sla_state(now: datetime) -> CaseWhen:
     )
 
 
-def manager_teams(*, manager: AbstractBaseUser) -> list[Team]:
+def manager_teams(*, manager: User) -> list[Team]:
     """The teams a manager leads or belongs to; none means they oversee every team."""
     return list(
         Team.objects.filter(Q(lead=manager) | Q(members=manager), is_active=True).distinct()
     )
 
 
-def dashboard_for(*, manager: AbstractBaseUser, now: datetime | None = None) -> Dashboard:
+def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
     """The manager's teams' open cases by SLA state, those at risk now and those unassigned;
     pending reviews and due actions; customers at risk. A fixed number of queries."""
     now = now or timezone.now()

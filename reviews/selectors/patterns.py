@@ -205,44 +205,48 @@ def customers_at_risk(
     def risk(customer_id: int) -> CustomerRisk:
         return risks.setdefault(customer_id, CustomerRisk(id=customer_id, name=""))
 
-    for row in (
+    escalations = (
         Case.objects.filter(raised_at__gte=since)
-        .values("customer_id")
+        .values_list("customer_id")
         .annotate(n=Count("id"))
         .filter(n__gte=RISK_ESCALATIONS)
-    ):
-        r = risk(row["customer_id"])
-        r.escalations = row["n"]
-        r.reasons.append(f"{row['n']} escalations in {SHORT_DAYS} days")
-    for row in (
+    )
+    for customer_id, n in escalations:
+        r = risk(customer_id)
+        r.escalations = n
+        r.reasons.append(f"{n} escalations in {SHORT_DAYS} days")
+    breaches = (
         CaseClock.objects.filter(breached_at__gte=since)
-        .values("case__customer_id")
+        .values_list("case__customer_id")
         .annotate(n=Count("case_id", distinct=True))
         .filter(n__gte=RISK_BREACHES)
-    ):
-        r = risk(row["case__customer_id"])
-        r.breaches = row["n"]
-        r.reasons.append(f"{row['n']} cases breached their SLA in {SHORT_DAYS} days")
-    for row in (
+    )
+    for customer_id, n in breaches:
+        r = risk(customer_id)
+        r.breaches = n
+        r.reasons.append(f"{n} cases breached their SLA in {SHORT_DAYS} days")
+    open_s1 = (
         Case.objects.open()
         .filter(severity=Severity.S1)
-        .values("customer_id")
+        .values_list("customer_id")
         .annotate(n=Count("id"))
-    ):
-        r = risk(row["customer_id"])
-        r.open_s1 = row["n"]
-        r.reasons.append(f"{row['n']} open S1 case{'s' * (row['n'] != 1)}")
-    for row in (
+    )
+    for customer_id, n in open_s1:
+        r = risk(customer_id)
+        r.open_s1 = n
+        r.reasons.append(f"{n} open S1 case{'s' * (n != 1)}")
+    unhappy = (
         SatisfactionSurvey.objects.filter(answered_at__gte=now - timedelta(days=LONG_DAYS))
-        .values("case__customer_id")
+        .values_list("case__customer_id")
         .annotate(average=Avg("score"), n=Count("id"))
         .filter(average__lt=RISK_SATISFACTION_BELOW)
-    ):
-        r = risk(row["case__customer_id"])
-        r.satisfaction, r.answers = float(row["average"]), row["n"]
+    )
+    for customer_id, average, n in unhappy:
+        r = risk(customer_id)
+        r.satisfaction, r.answers = float(average), n
         r.reasons.append(
-            f"satisfaction {r.satisfaction:.1f}/5 from {row['n']} answer"
-            f"{'s' * (row['n'] != 1)} in {LONG_DAYS} days"
+            f"satisfaction {r.satisfaction:.1f}/5 from {n} answer"
+            f"{'s' * (n != 1)} in {LONG_DAYS} days"
         )
     if not risks:
         return []

@@ -11,10 +11,21 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import TrigramDistance
 from django.db import connection
-from django.db.models import BooleanField, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Count,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models import Case as CaseWhen
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -49,12 +60,14 @@ class TrigramMatch(Func):
 class RelatedCases:
     same_customer: list[Case] = field(default_factory=list)
     similar: list[Case] = field(default_factory=list)
+    # Whether ``similar`` is one customer's cases (False: every customer's).
+    similar_one_customer: bool = True
 
     def __bool__(self) -> bool:
         return bool(self.same_customer or self.similar)
 
 
-def _base(viewer: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Case]:
+def _base(viewer: User | AnonymousUser | None) -> QuerySet[Case]:
     if viewer is None:
         return Case.objects.all()
     from cases.selectors import case_visible_to
@@ -75,31 +88,56 @@ def cases_similar(
     customer_id: int | None = None,
     exclude_id: int | None = None,
     limit: int = 5,
-    viewer: AbstractBaseUser | AnonymousUser | None = None,
+    viewer: User | AnonymousUser | None = None,
+    days: int = RECENT_DAYS,
 ) -> list[Case]:
-    """Cases whose title is most like ``text``, most similar first.
+    """Cases raised in the last ``days`` days whose title is most like ``text``, most similar
+    first: one case per distinct title (its newest), with ``similar_count`` set on it to the
+    number of cases that share that title, so a recurring problem shows once, with its count.
 
     ``customer_id`` keeps one customer's cases; ``viewer`` keeps the cases that user may see
-    (None: no restriction, for system use). PostgreSQL ranks by trigram distance among the
-    titles pg_trgm calls similar; SQLite by the number of shared words (at least two when the
-    text has three or more), newest first among equals.
+    (None: no restriction, for system use).
+
+    PostgreSQL: pg_trgm similarity of UPPER(title) (above pg_trgm.similarity_threshold).
+    1. Group the window's cases by UPPER(title): the newest id and the count of each title.
+    2. Keep the groups pg_trgm calls similar (a HAVING clause: similarity is computed once per
+       distinct title, not once per case, which matters when titles repeat).
+    3. Order by trigram distance, then recency; read the chosen cases in a second query.
+    SQLite (development): the number of meaningful words shared (at least two when the text has
+    three or more), newest first among equals.
     """
     text = " ".join((text or "").split())[:200]
     if len(text) < TEXT_MIN or limit <= 0:
         return []
-    qs = _base(viewer)
+    qs = _base(viewer).filter(raised_at__gte=timezone.now() - timedelta(days=days))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    qs = qs.select_related(*DISPLAY_RELATED)
     if connection.vendor == "postgresql":
         needle = text.upper()
-        return list(
-            qs.alias(title_upper=Upper("title"))
-            .filter(TrigramMatch("title_upper", Value(needle)))
-            .order_by(TrigramDistance("title_upper", needle), "-id")[:limit]
+        groups = list(
+            qs.values(title_key=Upper("title"))
+            .annotate(newest=Max("id"), seen=Count("id"), probe=Min(Upper("title")))
+            .filter(TrigramMatch("probe", Value(needle)))
+            .order_by(TrigramDistance("probe", needle), "-newest")
+            .values_list("newest", "seen")[:limit]
         )
+    else:
+        groups = _similar_by_words(qs, text=text, limit=limit)
+    if not groups:
+        return []
+    found = Case.objects.select_related(*DISPLAY_RELATED).in_bulk([pk for pk, _ in groups])
+    result = []
+    for pk, seen in groups:
+        case = found[pk]
+        case.similar_count = seen  # type: ignore[attr-defined]
+        result.append(case)
+    return result
+
+
+def _similar_by_words(qs: QuerySet[Case], *, text: str, limit: int) -> list[tuple[int, int]]:
+    """(newest id, count) per distinct title sharing words with ``text``, best first."""
     words = text_words(text)
     if not words:
         return []
@@ -108,9 +146,16 @@ def cases_similar(
         start=Value(0, output_field=IntegerField()),
     )
     needed = 1 if len(words) <= 2 else 2
-    return list(
-        qs.alias(hits=hits).filter(hits__gte=needed).order_by("-hits", "-raised_at", "-id")[:limit]
+    rows = (
+        qs.alias(hits=hits)
+        .filter(hits__gte=needed)
+        .order_by("-hits", "-raised_at", "-id")
+        .values_list("id", "title")[: limit * 20]
     )
+    groups: dict[str, list[int]] = {}
+    for pk, title in rows:
+        groups.setdefault(title.upper(), []).append(pk)
+    return [(ids[0], len(ids)) for ids in groups.values()][:limit]
 
 
 def cases_recurring(
@@ -121,7 +166,7 @@ def cases_recurring(
     exclude_id: int | None = None,
     since: datetime | None = None,
     limit: int = 5,
-    viewer: AbstractBaseUser | AnonymousUser | None = None,
+    viewer: User | AnonymousUser | None = None,
 ) -> list[Case]:
     """The customer's cases raised since ``since`` (default: RECENT_DAYS days ago) about the
     same product or the same category, newest first. Without a product and a category there is
@@ -142,14 +187,17 @@ def cases_recurring(
 
 def related_for_draft(
     *,
-    viewer: AbstractBaseUser | AnonymousUser,
+    viewer: User | AnonymousUser,
     title: str,
     customer_id: int | None,
     product_id: int | None = None,
     category_id: int | None = None,
     limit: int = 5,
 ) -> RelatedCases:
-    """What the raise form shows while the operator types."""
+    """What the raise form shows while the operator types: the chosen customer's cases of the
+    last RECENT_DAYS days about the same product or category, and that customer's cases of the
+    same period with a similar title (every customer's until one is chosen). Scoping the title
+    search to the customer keeps it to a few thousand rows, so it answers while typing."""
     recurring = (
         cases_recurring(
             customer_id=customer_id,
@@ -163,19 +211,21 @@ def related_for_draft(
     )
     return RelatedCases(
         same_customer=recurring,
+        similar_one_customer=customer_id is not None,
         similar=_without(
-            cases_similar(text=title, limit=limit + len(recurring), viewer=viewer),
+            cases_similar(
+                text=title, customer_id=customer_id, limit=limit + len(recurring), viewer=viewer
+            ),
             recurring,
             limit,
         ),
     )
 
 
-def related_for_case(
-    *, case: Case, viewer: AbstractBaseUser | AnonymousUser, limit: int = 5
-) -> RelatedCases:
+def related_for_case(*, case: Case, viewer: User | AnonymousUser, limit: int = 5) -> RelatedCases:
     """What a case page shows: the same customer's cases on the same product or category raised
-    from RECENT_DAYS days before this one onwards, and cases with similar titles."""
+    from RECENT_DAYS days before this one onwards, and the customer's recent cases with a
+    similar title."""
     recurring = cases_recurring(
         customer_id=case.customer_id,
         product_id=case.product_id,
@@ -186,7 +236,11 @@ def related_for_case(
         viewer=viewer,
     )
     similar = cases_similar(
-        text=case.title, exclude_id=case.pk, limit=limit + len(recurring), viewer=viewer
+        text=case.title,
+        customer_id=case.customer_id,
+        exclude_id=case.pk,
+        limit=limit + len(recurring),
+        viewer=viewer,
     )
     return RelatedCases(same_customer=recurring, similar=_without(similar, recurring, limit))
 

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Case
@@ -38,6 +38,10 @@ class ReviewPage:
     actions: list[CorrectiveAction]
 
 
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
 def staff_users() -> QuerySet:
     """Active users holding a staff role: who can take part in a review or own an action."""
     return (
@@ -48,7 +52,7 @@ def staff_users() -> QuerySet:
     )
 
 
-def review_page(*, viewer: AbstractBaseUser | AnonymousUser, reference: str) -> ReviewPage:
+def review_page(*, viewer: User | AnonymousUser, reference: str) -> ReviewPage:
     """The case (404 when missing or not visible to ``viewer``), its review and actions."""
     from cases.selectors import case_get_for_viewer
 
@@ -86,7 +90,8 @@ def reviews_list(*, state: ReviewState, today: date | None = None) -> QuerySet[R
         return qs.filter(completed_at__isnull=True, due_on__lt=today).order_by("due_on", "id")
     if state == ReviewState.DONE:
         return qs.filter(completed_at__isnull=False).order_by("-completed_at", "-id")
-    return qs.order_by(Q(completed_at__isnull=False), "due_on", "id")
+    # Pending first (False sorts before True), then by due date.
+    return qs.order_by(_flag(Q(completed_at__isnull=False)), "due_on", "id")
 
 
 def reviews_pending(*, today: date | None = None, limit: int = 10) -> tuple[int, int, list[Review]]:
@@ -111,12 +116,12 @@ def actions_due(
     return counts["total"], counts["overdue"], rows
 
 
-def actions_for_owner(*, owner: AbstractBaseUser) -> list[CorrectiveAction]:
+def actions_for_owner(*, owner: User) -> list[CorrectiveAction]:
     """The user's corrective actions: pending ones first by due date, then the latest others."""
     return list(
         CorrectiveAction.objects.filter(owner=owner)
         .select_related("review__case")
-        .order_by(~Q(status__in=PENDING_ACTION_STATUSES), "due_on", "id")[:200]
+        .order_by(_flag(~Q(status__in=PENDING_ACTION_STATUSES)), "due_on", "id")[:200]
     )
 
 

@@ -68,20 +68,23 @@ def satisfaction_by_week(
         "average": Avg("score"),
         "satisfied": Count("id", filter=Q(score__gte=4)),
     }
-    total = answers.aggregate(**measures)
-    by_week = {
-        timezone.localdate(row["week"]) if isinstance(row["week"], datetime) else row["week"]: row
-        for row in answers.annotate(week=TruncWeek("answered_at"))
-        .values("week")
+    total: dict[str, Any] = answers.aggregate(**measures)
+    by_week: dict[date, dict[str, Any]] = {}
+    for week_start, count, average, satisfied in (
+        answers.annotate(week=TruncWeek("answered_at"))
+        .values_list("week")
         .annotate(**measures)
         .order_by("week")
-    }
+    ):
+        # TruncWeek gives an aware local midnight on PostgreSQL, a date-like value on SQLite.
+        day = timezone.localdate(week_start) if isinstance(week_start, datetime) else week_start
+        by_week[day] = {"count": count, "average": average, "satisfied": satisfied}
     weeks = []
     first = timezone.localtime(start_at).date()
     monday = first - timedelta(days=first.weekday())
     last = timezone.localtime(end_at - timedelta(microseconds=1)).date()
     while monday <= last:
-        row = by_week.get(monday, {"count": 0, "average": None, "satisfied": 0})
+        row: dict[str, Any] = by_week.get(monday, {"count": 0, "average": None, "satisfied": 0})
         year, week, _ = monday.isocalendar()
         weeks.append(
             {

@@ -11,12 +11,13 @@ from escalation.access import role_required
 from escalation.roles import Role
 from reviews import selectors
 from reviews.selectors.patterns import LONG_DAYS, SHORT_DAYS
+from reviews.views.common import me
 
 
 @require_GET
 @role_required(Role.MANAGER)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board = selectors.dashboard_for(manager=request.user)
+    board = selectors.dashboard_for(manager=me(request))
     return render(
         request, "reviews/dashboard.html", {"board": board, "today": timezone.localdate()}
     )

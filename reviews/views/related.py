@@ -10,6 +10,7 @@ from escalation.access import role_required
 from escalation.roles import Role
 from reviews import selectors
 from reviews.forms import RelatedQueryForm
+from reviews.views.common import me
 
 
 @require_GET
@@ -25,12 +26,12 @@ def related(request: HttpRequest) -> HttpResponse:
     if data["case"]:
         from cases.selectors import case_get_for_viewer
 
-        case = case_get_for_viewer(viewer=request.user, reference=data["case"])
-        result = selectors.related_for_case(case=case, viewer=request.user)
+        case = case_get_for_viewer(viewer=me(request), reference=data["case"])
+        result = selectors.related_for_case(case=case, viewer=me(request))
     else:
         case = None
         result = selectors.related_for_draft(
-            viewer=request.user,
+            viewer=me(request),
             title=data["title"],
             customer_id=data["customer"],
             product_id=data["product"],

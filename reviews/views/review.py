@@ -18,6 +18,7 @@ from escalation.roles import Role, is_manager
 from reviews import selectors, services
 from reviews.forms import ActionFormSet, People, ReviewForm
 from reviews.selectors.review import REVIEW_STATE_LABELS, ReviewPage, ReviewState
+from reviews.views.common import me
 
 STAFF = (Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 PAGE_SIZE = 50
@@ -78,8 +79,8 @@ def _initial(page: ReviewPage) -> tuple[dict[str, object], list[dict[str, object
 def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
     """Managers create and edit the review; operators (who can see the case) and executives
     read it; a POST from anyone but a manager is refused."""
-    page = selectors.review_page(viewer=request.user, reference=reference)
-    can_edit = is_manager(request.user)
+    page = selectors.review_page(viewer=me(request), reference=reference)
+    can_edit = is_manager(me(request))
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only escalation managers edit reviews.")
     form = formset = None
@@ -94,7 +95,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 try:
                     services.review_save(
                         case=page.case,
-                        by=request.user,
+                        by=me(request),
                         meeting_on=data["meeting_on"],
                         participants=data["participants"],
                         summary=data["summary"],
@@ -134,7 +135,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 @role_required(*STAFF)
 def actions_mine(request: HttpRequest) -> HttpResponse:
-    actions = selectors.actions_for_owner(owner=request.user)
+    actions = selectors.actions_for_owner(owner=me(request))
     return render(
         request, "reviews/actions_mine.html", {"actions": actions, "today": timezone.localdate()}
     )
@@ -146,10 +147,10 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponseBase:
     action = selectors.action_for_update(pk=pk)
     if action is None:
         raise Http404("No such corrective action.")
-    if not services.can_mark_action_done(request.user, action):
+    if not services.can_mark_action_done(me(request), action):
         raise PermissionDenied("Only the action's owner or a manager can mark it done.")
     try:
-        services.action_mark_done(action=action, by=request.user)
+        services.action_mark_done(action=action, by=me(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -81,7 +81,8 @@ def test_related_for_a_case_lists_each_case_once(bob) -> None:
     product = ProductFactory(name="Payroll")
     case = CaseFactory(title="Payroll export fails", customer=acme, product=product)
     twin = CaseFactory(title="Payroll export fails again", customer=acme, product=product)
-    lookalike = CaseFactory(title="Payroll export fails at night")
+    lookalike = CaseFactory(title="Payroll export fails at night", customer=acme)
+    CaseFactory(title="Payroll export fails at night")  # another customer's
     related = related_for_case(case=case, viewer=bob)
     assert related.same_customer == [twin]
     assert related.similar == [lookalike]
@@ -104,17 +105,44 @@ def test_an_operator_sees_only_related_cases_they_may_see(alice, service_desk, o
     assert mine in shown and theirs not in shown
 
 
+def test_the_raise_form_compares_titles_within_the_chosen_customer_else_everywhere(bob) -> None:
+    acme, globex = CustomerFactory(name="Acme"), CustomerFactory(name="Globex")
+    own = CaseFactory(title="Mailbox quota exceeded", customer=acme)
+    other = CaseFactory(title="Mailbox quota exceeded", customer=globex)
+    chosen = related_for_draft(viewer=bob, title="Mailbox quota exceeded", customer_id=acme.pk)
+    assert chosen.similar == [own] and chosen.similar_one_customer
+    anyone = related_for_draft(viewer=bob, title="Mailbox quota exceeded", customer_id=None)
+    assert anyone.similar == [other] and anyone.similar[0].similar_count == 2
+    assert not anyone.similar_one_customer
+
+
 def test_a_person_without_a_role_sees_no_related_cases(nora) -> None:
     CaseFactory(title="Payroll export fails")
     assert not related_for_draft(viewer=nora, title="Payroll export fails", customer_id=None)
 
 
-def test_similar_lookup_costs_one_query_however_many_results(django_assert_num_queries) -> None:
+def test_similar_lookup_costs_two_queries_however_many_results(django_assert_num_queries) -> None:
     for n in range(12):
         CaseFactory(title=f"Backup job failed on server {n}")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         found = cases_similar(text="Backup job failed", limit=10)
+        assert len(found) == 10
         assert [c.customer.name for c in found]  # customer, product, category came along
+
+
+def test_a_repeated_title_shows_once_as_its_newest_case_with_its_count() -> None:
+    for days in (9, 5, 2):
+        newest = CaseFactory(title="Email service: down after maintenance", raised_at=ago(days))
+    [found] = cases_similar(text="Email service down after maintenance")
+    assert found == newest
+    assert found.similar_count == 3
+
+
+def test_only_cases_raised_in_the_last_30_days_are_compared() -> None:
+    CaseFactory(title="Payroll export fails", raised_at=ago(31))
+    recent = CaseFactory(title="Payroll export fails", raised_at=ago(29))
+    found = cases_similar(text="Payroll export fails")
+    assert found == [recent] and found[0].similar_count == 1
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL only")
