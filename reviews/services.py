@@ -375,7 +375,8 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
                 continue
             case = review.case
             lead = case.team.lead if case.team is not None else None
-            if lead is not None and lead.is_active:
+            # The team's lead when they are a manager (only managers hold reviews).
+            if lead is not None and lead.is_active and is_manager(lead):
                 recipients: list[User] = [lead]
             else:
                 managers = _managers() if managers is None else managers

@@ -80,10 +80,23 @@ def sla_state(now: datetime) -> CaseWhen:
 
 
 def manager_teams(*, manager: User) -> list[Team]:
-    """The teams a manager leads or belongs to; none means they oversee every team."""
-    return list(
-        Team.objects.filter(Q(lead=manager) | Q(members=manager), is_active=True).distinct()
-    )
+    """The teams a manager oversees: those they lead or belong to, and every team whose
+    escalation path (``escalates_to``, followed upwards) reaches one of those. None means the
+    manager oversees every team. Two small queries; the walk is done in memory."""
+    teams = {t.pk: t for t in Team.objects.filter(is_active=True).order_by("name")}
+    overseen = {
+        pk
+        for pk in Team.objects.filter(Q(lead=manager) | Q(members=manager))
+        .values_list("pk", flat=True)
+        .distinct()
+        if pk in teams
+    }
+    grew = bool(overseen)
+    while grew:
+        below = {pk for pk, t in teams.items() if t.escalates_to_id in overseen} - overseen
+        overseen |= below
+        grew = bool(below)
+    return [t for pk, t in teams.items() if pk in overseen]
 
 
 def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:

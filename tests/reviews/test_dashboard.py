@@ -55,6 +55,15 @@ def test_open_cases_of_the_managers_teams_by_sla_state(bob) -> None:
     assert [states[0].state for _, states in board.at_risk] == ["breached", "at_risk"]
 
 
+def test_a_manager_oversees_the_teams_that_escalate_to_theirs(bob) -> None:
+    management = TeamFactory(name="Management", lead=bob)
+    engineering = TeamFactory(name="Engineering", escalates_to=management)
+    TeamFactory(name="Desk", escalates_to=engineering)
+    TeamFactory(name="Elsewhere")
+    board = dashboard_for(manager=bob)
+    assert board.scope == "Desk, Engineering, Management"
+
+
 def test_a_manager_without_teams_oversees_every_team(bob) -> None:
     open_case(TeamFactory(name="A"))
     open_case(TeamFactory(name="B"))

@@ -59,6 +59,13 @@ def test_without_a_team_lead_every_manager_is_reminded(bob) -> None:
     }
 
 
+def test_a_team_lead_who_is_not_a_manager_is_not_reminded_the_managers_are(bob, alice) -> None:
+    team = TeamFactory(name="Desk", lead=alice)
+    ReviewFactory(case=resolved_case(team=team), due_on=TODAY - timedelta(days=1))
+    reminders_send()
+    assert list(Notification.objects.values_list("recipient__username", flat=True)) == ["bob"]
+
+
 def test_reviews_due_today_or_later_and_completed_ones_are_not_reminded(bob) -> None:
     ReviewFactory(due_on=TODAY)
     ReviewFactory(due_on=TODAY - timedelta(days=3), completed_at=datetime(2025, 6, 1, tzinfo=AMS))
