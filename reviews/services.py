@@ -194,11 +194,12 @@ def review_save(
                 created_at=now,
                 updated_at=now,
             )
+            review.save()  # participants and actions need its id
             changes.append("review started")
         for field, value in texts.items():
             if getattr(review, field) != value:
                 setattr(review, field, value)
-                if review.pk is not None:
+                if "review started" not in changes:
                     changes.append(f"{TEXT_LABELS[field]} edited")
         if review.meeting_on != meeting_on:
             review.meeting_on = meeting_on
@@ -211,10 +212,6 @@ def review_save(
         elif not completed and review.completed_at is not None:
             review.completed_at, review.completed_by = None, None
             changes.append("review reopened")
-        if changes:
-            review.updated_at = now
-        review.save()
-
         before = set(review.participants.values_list("pk", flat=True))
         after = {p.pk for p in people}
         if before != after:
@@ -223,6 +220,8 @@ def review_save(
         changes += _actions_apply(review=review, actions=actions, now=now)
 
         if changes:
+            review.updated_at = now
+            review.save()
             event_record(
                 case=locked,
                 actor=by,

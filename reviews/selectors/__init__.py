@@ -11,6 +11,7 @@ from reviews.selectors.patterns import (
 )
 from reviews.selectors.related import (
     RelatedCases,
+    case_for_related,
     cases_recurring,
     cases_similar,
     related_for_case,
@@ -36,6 +37,7 @@ __all__ = [
     "ReviewPage",
     "ReviewState",
     "action_for_update",
+    "case_for_related",
     "actions_due",
     "actions_for_owner",
     "cases_recurring",

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models import Case as CaseWhen
 from django.db.models.functions import Upper
+from django.http import Http404
 from django.utils import timezone
 
 from cases.models import Case
@@ -220,6 +221,16 @@ def related_for_draft(
             limit,
         ),
     )
+
+
+def case_for_related(*, viewer: User | AnonymousUser, reference: str) -> Case:
+    """The case a lookup is about; Http404 when there is no such case or the viewer may not
+    see it. Lighter than the case page's selector: only the row is needed."""
+    pk = Case.pk_from_reference(reference)
+    case = _base(viewer).filter(pk=pk).first() if pk is not None else None
+    if case is None:
+        raise Http404("No such case.")
+    return case
 
 
 def related_for_case(*, case: Case, viewer: User | AnonymousUser, limit: int = 5) -> RelatedCases:

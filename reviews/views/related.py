@@ -24,9 +24,7 @@ def related(request: HttpRequest) -> HttpResponse:
         return render(request, "reviews/_related.html", {"errors": form.errors}, status=400)
     data = form.cleaned_data
     if data["case"]:
-        from cases.selectors import case_get_for_viewer
-
-        case = case_get_for_viewer(viewer=me(request), reference=data["case"])
+        case = selectors.case_for_related(viewer=me(request), reference=data["case"])
         result = selectors.related_for_case(case=case, viewer=me(request))
     else:
         case = None
