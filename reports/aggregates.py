@@ -40,7 +40,9 @@ class WeekIndex(Func):
         self.bounds = [p.start for p in periods] + [periods[-1].end]
         self.null = null
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
         field = self.column_name
         whens = [When(Q(**{f"{field}__isnull": True}), then=Value(self.null))]
         whens.append(When(Q(**{f"{field}__lt": self.bounds[0]}), then=Value(-1)))
@@ -198,8 +200,8 @@ def percentiles_by(
                 | {"percentiles": {p: float(v) for p, v in zip(percentiles, found, strict=True)}}
             )
         return result
-    for grouping, values, found in _percentiles_by_rank(inner, groupings, value, percentiles):
-        result[grouping.key].append({c: values[c] for c in grouping.columns} | found)
+    for grouping, values, ranked in _percentiles_by_rank(inner, groupings, value, percentiles):
+        result[grouping.key].append({c: values[c] for c in grouping.columns} | ranked)
     return result
 
 

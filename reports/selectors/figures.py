@@ -173,9 +173,9 @@ def period_figures(
     found = percentiles_by(resolution, extend(("w",)), value="v", percentiles=PERCENTILES)
     for grouping in groupings:
         for row in found[grouping.key]:
-            cell = cells(grouping, row)[row["w"]]
-            cell["resolve_p50"] = round(row["percentiles"][0.5], 1)
-            cell["resolve_p90"] = round(row["percentiles"][0.9], 1)
+            week = cells(grouping, row)[row["w"]]
+            week["resolve_p50"] = round(row["percentiles"][0.5], 1)
+            week["resolve_p90"] = round(row["percentiles"][0.9], 1)
 
     # 4. Cases reopened.
     reopened = _select(

@@ -70,6 +70,9 @@ def test_an_executive_reads_last_weeks_report_and_downloads_a_table(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Weekly reports")).to_be_visible()
 
+    expect(page.locator("#weeks")).to_contain_text(week.label)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "reports-index.png", full_page=True)
     page.get_by_role("link", name=week.label).click()
     expect(page).to_have_url(f"{live_server.url}/reports/weekly/{week}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Escalations, {week.label}")
@@ -90,5 +93,10 @@ def test_an_executive_reads_last_weeks_report_and_downloads_a_table(
     assert lines[1].startswith("Service desk,3,2,")
 
     assert errors == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "reports-weekly.png", full_page=True)
+    # The print stylesheet: no navigation or filters, the data tables open.
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    expect(page.get_by_role("form", name="Filter the report")).to_be_hidden()
+    page.screenshot(path=SCREENSHOTS / "reports-weekly-print.png", full_page=True)

@@ -194,3 +194,9 @@ def test_the_list_of_weeks_pages_back_and_refuses_pages_past_the_end(
     assert str(second.context["rows"][0]["week"]) == "2025-W37"
     assert client.get(reverse("reports:index") + "?page=9").status_code == 404
     assert client.get(reverse("reports:index") + "?page=zero").status_code == 400
+
+
+def test_cases_in_the_report_link_to_their_page(fortnight: Fortnight, bob) -> None:  # type: ignore[no-untyped-def]
+    page = client_for(bob).get(weekly_url()).content.decode()
+    c8 = fortnight.cases["c8"]
+    assert f'<a href="/cases/{c8.reference}/">{c8.reference}</a>' in page
