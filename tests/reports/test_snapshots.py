@@ -178,3 +178,17 @@ def test_once_past_weeks_are_frozen_only_the_week_itself_is_computed(fortnight: 
     for key in ("headline", "previous", "breakdowns", "highlights", "backlog_age", "top_customers"):
         assert warm[key] == cold[key], key
     assert [r["raised"] for r in warm["trend"]] == [r["raised"] for r in cold["trend"]]
+
+
+def test_beat_runs_the_snapshot_task_on_monday_morning_in_the_organisation_time_zone() -> None:
+    from django.conf import settings
+
+    from escalation.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-weekly-snapshot"]
+    assert entry["task"] == "reports.tasks.weekly_snapshot"
+    assert entry["schedule"].day_of_week == {1}
+    assert entry["schedule"].hour == {settings.WEEKLY_REPORT_HOUR}
+    assert settings.CELERY_TIMEZONE == settings.TIME_ZONE
+    app.loader.import_default_modules()
+    assert "reports.tasks.weekly_snapshot" in app.tasks
