@@ -39,6 +39,12 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available on this machine")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # A real hasher costs ~0.4 s per user; tests check behaviour, not key stretching.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def service_desk(db: None) -> Team:
     return TeamFactory(name="Service desk", level=Level.L1)
