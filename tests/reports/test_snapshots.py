@@ -15,6 +15,7 @@ from reports.payload import report_compute
 from reports.selectors import ReportFilters
 from reports.services import digest_send, snapshot_rebuild, week_report
 from reports.tasks import weekly_snapshot
+from reports.weeks import IsoWeek
 from sla.models import Notification, NotificationKind
 from tests.factories import TeamFactory, UserFactory
 from tests.reports.conftest import NOW, W09, W10, W11, Fortnight, at
@@ -127,12 +128,26 @@ def test_the_command_defaults_to_last_week(fortnight: Fortnight, time_machine) -
     assert WeeklySnapshot.objects.get().week_start == W10.monday
 
 
+def test_the_command_freezes_the_missing_weeks_since_one(
+    fortnight: Fortnight, time_machine
+) -> None:  # type: ignore[no-untyped-def]
+    time_machine.move_to(NOW, tick=False)
+    week_report(week=W09, filters=ALL, now=NOW)
+    out = StringIO()
+    call_command("weekly_report", "--since", "2026-W07", stdout=out)
+    assert "Froze 3 weeks from 2026-W07 to 2026-W10 (all)." in out.getvalue()
+    weeks = sorted(WeeklySnapshot.objects.values_list("week_start", flat=True))
+    assert [IsoWeek.of_date(d).week for d in weeks] == [7, 8, 9, 10]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--week", "2026-W11"], "not over yet"),
         (["--week", "2026-W99"], "ISO week"),
         (["--week", "2026-W10", "--team", "999999"], "no team with id 999999"),
+        (["--since", "2026-W11"], "not over yet"),
+        (["--since", "2026-W01", "--week", "2026-W10"], "not both"),
     ],
 )
 def test_the_command_refuses_bad_weeks_and_filters(
