@@ -11,6 +11,7 @@ from typing import Any
 
 from reports import selectors
 from reports.aggregates import analytic_queries
+from reports.definitions import empty_metrics
 from reports.highlights import highlights
 from reports.selectors import DIMENSIONS, PeriodFigures, ReportFilters, period_figures, with_rates
 from reports.weeks import IsoWeek, Period, periods_ending
@@ -20,8 +21,7 @@ TREND_WEEKS = 12
 
 
 def _empty_series(count: int) -> list[dict[str, Any]]:
-    blank = {**dict.fromkeys(selectors.COUNT_KEYS, 0), "resolve_p50": None, "resolve_p90": None}
-    return [with_rates(blank) for _ in range(count)]
+    return [with_rates(empty_metrics()) for _ in range(count)]
 
 
 def _trend(
