@@ -20,8 +20,8 @@ def user_team_ids(user: AnyUser) -> frozenset[int]:
         return frozenset()
     cached: frozenset[int] | None = getattr(user, "_escalation_team_ids", None)
     if cached is None:
-        cached = frozenset(user.teams.values_list("id", flat=True))  # type: ignore[union-attr]
-        user._escalation_team_ids = cached  # type: ignore[union-attr]
+        cached = frozenset(user.teams.values_list("id", flat=True))  # type: ignore[union-attr,attr-defined]
+        user._escalation_team_ids = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 

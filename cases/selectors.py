@@ -149,7 +149,9 @@ class RowComparison(Func):
         super().__init__(key, pk, key_value, pk_value)
         self.op = op
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
         parts = [compiler.compile(e) for e in self.get_source_expressions()]
         (a, a_params), (b, b_params), (x, x_params), (y, y_params) = parts
         sql = f"(({a}, {b}) {self.op} ({x}, {y}))"

@@ -30,6 +30,10 @@ from cases.services import REASON_MAX, TAGS_MAX, TEXT_MAX, TITLE_MAX
 
 User = get_user_model()
 
+# Some fields below share a name with a Field/Serializer attribute (label, source, data,
+# errors): DRF's metaclass pops declared fields off the class, so only the type checker
+# minds, hence their "type: ignore[assignment]".
+
 
 def person_name(user: AbstractBaseUser | None) -> str | None:
     if user is None:
@@ -96,7 +100,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class RootCauseSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(source="__str__", read_only=True)
+    label = serializers.CharField(source="__str__", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = RootCause
@@ -112,7 +116,9 @@ class CaseListSerializer(serializers.ModelSerializer):
     category = NamedSerializer(read_only=True, allow_null=True)
     team = TeamSerializer(read_only=True, allow_null=True)
     owner = PersonSerializer(read_only=True, allow_null=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
 
     class Meta:
         model = Case
@@ -144,7 +150,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class LinkSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="source.reference", read_only=True)
+    source = serializers.CharField(source="source.reference", read_only=True)  # type: ignore[assignment]
     target = serializers.CharField(source="target.reference", read_only=True)
 
     class Meta:
@@ -185,7 +191,7 @@ class CaseDetailSerializer(CaseListSerializer):
 
 class EventSerializer(serializers.ModelSerializer):
     actor = PersonSerializer(read_only=True, allow_null=True)
-    data = serializers.DictField(read_only=True)
+    data = serializers.DictField(read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = CaseEvent
@@ -214,7 +220,7 @@ class ErrorSerializer(serializers.Serializer):
     """Every error answer: a message, and for invalid input the messages of each field."""
 
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
 

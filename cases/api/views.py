@@ -124,7 +124,7 @@ def _queue_parameters() -> list[OpenApiParameter]:
     parameters.append(
         OpenApiParameter(
             "page_size",
-            OpenApiTypes.INT,
+            {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
             OpenApiParameter.QUERY,
             description=f"Rows per page, 1 to {PAGE_SIZE_MAX} (default {PAGE_SIZE}).",
         )
@@ -152,6 +152,8 @@ class CaseListCreateApi(Api):
 
     @extend_schema(
         operation_id="cases_list",
+        description="The cases you may see, filtered like the queue page and paged by cursor: "
+        "follow `next`/`previous`. There is no total count, by design.",
         parameters=_queue_parameters(),
         responses={200: s.CasePageSerializer, **errors(400, 401, 403, 429)},
     )
@@ -170,6 +172,8 @@ class CaseListCreateApi(Api):
 
     @extend_schema(
         operation_id="cases_create",
+        description="Raise a case (operators and managers). It starts as new, in the raiser's "
+        "level-1 team unless `team` says otherwise.",
         request=s.CaseCreateInput,
         responses={201: s.CaseDetailSerializer, **errors(400, 401, 403, 429)},
     )

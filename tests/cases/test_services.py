@@ -261,3 +261,14 @@ def test_root_cause_can_be_corrected_with_an_event(bob) -> None:
 def test_the_system_may_act_without_a_person(bob) -> None:
     case = case_set_status(case=case_in(Status.ACKNOWLEDGED), by=None, status=Status.IN_PROGRESS)
     assert CaseEvent.objects.get(case=case).actor is None
+
+
+def test_the_database_refuses_to_edit_a_timeline_event(bob) -> None:
+    from django.db import DatabaseError, transaction
+
+    case = case_set_status(case=case_in(Status.ACKNOWLEDGED), by=bob, status=Status.WAITING)
+    event = CaseEvent.objects.get(case=case)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CaseEvent.objects.filter(pk=event.pk).update(reason="rewritten history")
+    event.refresh_from_db()
+    assert event.reason == ""
