@@ -29,6 +29,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Raise escalation", "cases:raise", frozenset({OPERATOR, MANAGER})),
     NavItem("Reviews", "reviews:list", frozenset({MANAGER, EXECUTIVE})),
     NavItem("Patterns", "reviews:patterns", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("At risk", "reviews:risk", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("My actions", "reviews:actions_mine", frozenset({OPERATOR})),
     NavItem("Reports", "reports:index", frozenset({MANAGER, EXECUTIVE})),
 )
 
