@@ -241,7 +241,27 @@ class TagsField(serializers.ListField):
         )
 
 
-class CaseCreateInput(serializers.Serializer):
+class RejectUnknownFieldsMixin:
+    """Refuse keys the endpoint does not take, instead of silently ignoring them: a client
+    that PATCHes ``severity`` must learn it went nowhere."""
+
+    refused_hint: dict[str, str] = {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        initial = getattr(self, "initial_data", None)
+        if isinstance(initial, dict):
+            unknown = sorted(set(initial) - set(self.fields))  # type: ignore[attr-defined]
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [self.refused_hint.get(name, "This field cannot be changed here.")]
+                        for name in unknown
+                    }
+                )
+        return super().validate(attrs)  # type: ignore[misc]
+
+
+class CaseCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=_active(Customer))
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True
@@ -262,32 +282,18 @@ class CaseCreateInput(serializers.Serializer):
     impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.SINGLE_USER)
     tags = TagsField(required=False)
 
+    refused_hint = {
+        "status": "A case starts as new; change its status afterwards.",
+        "owner": "Assign with POST .../assign/ once the case is raised.",
+    }
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
         contact, customer = attrs.get("contact"), attrs.get("customer")
         if contact is not None and customer is not None and contact.customer_id != customer.pk:
             raise serializers.ValidationError(
                 {"contact": [f"{contact.name} is not a contact of {customer.name}."]}
             )
-        return attrs
-
-
-class RejectUnknownFieldsMixin:
-    """Refuse keys the endpoint does not take, instead of silently ignoring them: a client
-    that PATCHes ``severity`` must learn it went nowhere."""
-
-    refused_hint: dict[str, str] = {}
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        initial = getattr(self, "initial_data", None)
-        if isinstance(initial, dict):
-            unknown = sorted(set(initial) - set(self.fields))  # type: ignore[attr-defined]
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [self.refused_hint.get(name, "This field cannot be changed here.")]
-                        for name in unknown
-                    }
-                )
         return attrs
 
 

@@ -148,6 +148,8 @@ def valid_case(**changes: object) -> dict[str, object]:
         ({"tags": [f"t{i}" for i in range(11)]}, "tags"),
         ({"tags": ["x" * 51]}, "tags"),
         ({"title": "a\x00b"}, "title"),
+        ({"status": "closed"}, "status"),
+        ({"owner": 1}, "owner"),
     ],
 )
 def test_bad_case_input_gets_field_messages_and_writes_nothing(
