@@ -28,6 +28,7 @@ The rules (targets in ``sla.rules``):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -36,7 +37,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
-from django.db.models import Subquery
 from django.utils import timezone
 
 from cases.models import Case, EventKind, Team
@@ -48,6 +48,7 @@ from sla.models import CaseClock, ClockKind, EscalationRecord, NotificationKind
 from sla.notifications import Message, notifications_send
 from sla.rules import TOP_RANK, Lookups, Rule, Target, escalation_target, level_rank
 from sla.selectors import duration_words
+from sla.services import Prefetched, clocks_prefetched, policies_by_key
 
 logger = logging.getLogger(__name__)
 
@@ -164,12 +165,16 @@ def _batch_take(
 ) -> list[str]:
     wanted = set(clock_ids)
     taken: list[str] = []
+    # The ids first: as a subquery, a million cases can tempt the planner into scanning them.
+    case_ids = sorted(
+        set(CaseClock.objects.filter(pk__in=wanted).values_list("case_id", flat=True))
+    )
     with transaction.atomic():
         cases = {
             case.pk: case
             for case in Case.objects.select_for_update(of=("self",))
-            .select_related("team__lead", "owner", "category__specialist_team__lead")
-            .filter(pk__in=Subquery(CaseClock.objects.filter(pk__in=wanted).values("case_id")))
+            .select_related("customer", "team__lead", "owner", "category__specialist_team__lead")
+            .filter(pk__in=case_ids)
             .order_by("pk")
         }
         if not cases:
@@ -184,46 +189,83 @@ def _batch_take(
         for clock in clocks:
             siblings[clock.case_id].append(clock)
         batch = Batch(list(cases))
-        for clock in clocks:
-            if clock.pk not in wanted:
-                continue
-            case_id = clock.case_id
-            if not isolate:
-                try:
-                    steps, cases[case_id] = _steps_take(
-                        case=cases[case_id],
-                        clock=clock,
-                        siblings=siblings[case_id],
-                        batch=batch,
-                        now=clock_now(),
-                    )
-                except OperationalError:
-                    raise
-                except Exception as failure:
-                    raise _StepFailed from failure
-                taken += steps
-                continue
-            before = [(c, [getattr(c, f) for f in ENGINE_FIELDS]) for c in siblings[case_id]]
-            mark = batch.mark()
-            try:
-                with transaction.atomic():
-                    steps, cases[case_id] = _steps_take(
-                        case=cases[case_id],
-                        clock=clock,
-                        siblings=siblings[case_id],
-                        batch=batch,
-                        now=clock_now(),
-                    )
-                taken += steps
-            except OperationalError:
-                raise  # the task retries the whole batch with backoff
-            except Exception:
-                logger.exception("SLA step on clock %s of case %s failed", clock.pk, case_id)
-                for sibling, values in before:
-                    for name, value in zip(ENGINE_FIELDS, values, strict=True):
-                        setattr(sibling, name, value)
-                batch.undo_since(mark)
+        # The fast pass lends the locked clocks to the reassignment's clock sync; the careful
+        # pass does not, so a step undone by its savepoint leaves nothing stale behind.
+        lent = (
+            contextlib.nullcontext()
+            if isolate
+            else clocks_prefetched(
+                Prefetched(
+                    policies=policies_by_key(),
+                    tiers={pk: case.customer.tier for pk, case in cases.items()},
+                    clocks=siblings,
+                )
+            )
+        )
+        with lent:
+            taken += _clocks_take(
+                clocks=clocks,
+                wanted=wanted,
+                cases=cases,
+                siblings=siblings,
+                batch=batch,
+                clock_now=clock_now,
+                isolate=isolate,
+            )
         batch.finish()
+    return taken
+
+
+def _clocks_take(
+    *,
+    clocks: list[CaseClock],
+    wanted: set[int],
+    cases: dict[int, Case],
+    siblings: dict[int, list[CaseClock]],
+    batch: Batch,
+    clock_now: Callable[[], datetime],
+    isolate: bool,
+) -> list[str]:
+    taken: list[str] = []
+    for clock in clocks:
+        if clock.pk not in wanted:
+            continue
+        case_id = clock.case_id
+        if not isolate:
+            try:
+                steps, cases[case_id] = _steps_take(
+                    case=cases[case_id],
+                    clock=clock,
+                    siblings=siblings[case_id],
+                    batch=batch,
+                    now=clock_now(),
+                )
+            except OperationalError:
+                raise
+            except Exception as failure:
+                raise _StepFailed from failure
+            taken += steps
+            continue
+        before = [(c, [getattr(c, f) for f in ENGINE_FIELDS]) for c in siblings[case_id]]
+        mark = batch.mark()
+        try:
+            with transaction.atomic():
+                steps, cases[case_id] = _steps_take(
+                    case=cases[case_id],
+                    clock=clock,
+                    siblings=siblings[case_id],
+                    batch=batch,
+                    now=clock_now(),
+                )
+            taken += steps
+        except OperationalError:
+            raise  # the task retries the whole batch with backoff
+        except Exception:
+            logger.exception("SLA step on clock %s of case %s failed", clock.pk, case_id)
+            for sibling, values in before:
+                for name, value in zip(ENGINE_FIELDS, values, strict=True):
+                    setattr(sibling, name, value)
+            batch.undo_since(mark)
     return taken
 
 
