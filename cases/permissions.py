@@ -56,9 +56,9 @@ def can_raise(user: AnyUser) -> bool:
 
 
 def can_watch(user: AnyUser, case: Case) -> bool:
-    """Anyone who can see a case may follow it (executives included: watching changes nothing
-    of the case itself)."""
-    return can_view_case(user, case)
+    """Those who may contribute to a case may follow it. Executives read and change nothing,
+    watcher lists included (the pages offer them no watch button either)."""
+    return can_contribute(user, case)
 
 
 def can_be_owner(user: AnyUser) -> bool:

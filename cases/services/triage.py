@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from cases.permissions import (
     can_contribute,
     can_triage,
     can_view_case,
+    can_watch,
     user_team_ids,
 )
 from cases.services.common import (
@@ -276,6 +278,8 @@ def case_set_watching(
         require(by, can_triage)
     if not can_view_case(user, case):
         raise DomainError(f"{user_label(user)} cannot see {case.reference}.", field="user")
+    if not can_watch(user, case):
+        raise PermissionDenied(f"{user_label(user)} reads cases and cannot watch them.")
     with transaction.atomic():
         case = case_lock(case)
         is_watching = case.watchers.filter(pk=user.pk).exists()

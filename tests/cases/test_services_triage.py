@@ -257,3 +257,11 @@ def test_bulk_update_refused_case_keeps_its_earlier_changes_rolled_back(bob, ali
 def test_bulk_update_is_for_managers(alice) -> None:
     with pytest.raises(PermissionDenied):
         cases_bulk_update(case_ids=[1], by=alice, status=Status.WAITING, reason="x")
+
+
+@pytest.mark.django_db
+def test_executives_cannot_watch_a_case(alice, erin, service_desk) -> None:
+    case = case_in(service_desk, raised_by=alice)
+    with pytest.raises(PermissionDenied):
+        case_set_watching(case=case, by=erin, user=erin, watching=True)
+    assert not case.watchers.exists()
