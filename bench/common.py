@@ -448,3 +448,127 @@ def load(
         thread.join(timeout=seconds + 60)
     result.seconds = time.monotonic() - start
     return result
+
+
+# -- wrk (closed loop, C, much lighter than the Python clients) ------------------------------
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    seconds: float
+    throughput: float
+    median_ms: float
+    p90_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+def wrk_available() -> bool:
+    import shutil
+
+    return shutil.which("wrk") is not None
+
+
+def wrk_load(
+    url: str,
+    *,
+    method: str = "GET",
+    bodies: list[bytes] | None = None,
+    headers: Mapping[str, str] | None = None,
+    seconds: float = 10.0,
+    connections: int = 8,
+    threads: int = 1,
+) -> WrkResult:
+    """Closed-loop load with wrk (`apt-get install wrk`): `connections` clients, each sending
+    its next request when the last one answered, cycling through `bodies`. Loopback only,
+    at most MAX_LOAD_SECONDS."""
+    parts = urlsplit(url)
+    if parts.hostname not in LOOPBACK:
+        raise ValueError("the load generator only targets loopback addresses")
+    seconds = min(seconds, MAX_LOAD_SECONDS)
+    script = BENCH_VAR / "wrk_request.lua"
+    script.write_text(
+        _wrk_script(method=method, path=parts.path, bodies=bodies or [b""], headers=headers or {})
+    )
+    run = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds:.0f}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+    )
+    if run.returncode != 0 or run.stderr.strip():
+        raise RuntimeError(f"wrk failed ({run.returncode}): {run.stderr.strip()}")
+    return _wrk_parse(run.stdout)
+
+
+def _lua_string(text: str) -> str:
+    level = "=" * 4
+    if f"]{level}]" in text:
+        raise ValueError("body contains the Lua long-string terminator")
+    return f"[{level}[{text}]{level}]"
+
+
+def _wrk_script(*, method: str, path: str, bodies: list[bytes], headers: Mapping[str, str]) -> str:
+    items = ",\n".join(_lua_string(b.decode()) for b in bodies)
+    header_lines = "\n".join(
+        # The spaces matter: "[[" would open a Lua long string.
+        f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}"
+        for k, v in headers.items()
+    )
+    return f"""wrk.method = {_lua_string(method)}
+{header_lines}
+local bodies = {{
+{items}
+}}
+local i = 0
+request = function()
+  i = i % #bodies + 1
+  return wrk.format(nil, {_lua_string(path)}, nil, bodies[i])
+end
+"""
+
+
+def _wrk_ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+
+def _wrk_parse(out: str) -> WrkResult:
+    import re
+
+    def grab(pattern: str, default: str = "0") -> str:
+        found = re.search(pattern, out)
+        return found.group(1) if found else default
+
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m),", out)
+    if done is None:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return WrkResult(
+        requests=int(done.group(1)),
+        seconds=_wrk_ms(done.group(2) + done.group(3)) / 1000,
+        throughput=float(grab(r"Requests/sec:\s+([\d.]+)")),
+        median_ms=_wrk_ms(grab(r"\s50%\s+([\d.]+\w+)")),
+        p90_ms=_wrk_ms(grab(r"\s90%\s+([\d.]+\w+)")),
+        p99_ms=_wrk_ms(grab(r"\s99%\s+([\d.]+\w+)")),
+        non_2xx=int(grab(r"Non-2xx or 3xx responses: (\d+)")),
+        # Sync gunicorn workers close each connection: wrk counts the close as a read error
+        # only when a response was cut short, so read errors stay meaningful.
+        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+    )
