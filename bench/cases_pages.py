@@ -1,4 +1,4 @@
-"""Cases: the triage queue (first page and 90% deep) and a case page with 200 timeline events.
+"""Cases: the triage queue (first page, 40% and 90% deep) and a case page with 200 events.
 
 Server time of the Django views through the test Client, logged in as the demo manager: the
 whole middleware stack and template rendering, no network.
@@ -33,16 +33,19 @@ def run(args: argparse.Namespace) -> list[Row]:
     client = logged_in_client("manager")
     queue_url = reverse("cases:queue")
     open_cases = Case.objects.open().count()
-    print(f"  {open_cases:,} open cases; finding the page {args.queue_depth:.0%} down...")
-    cursor, depth = deep_cursor(fraction=args.queue_depth)
-    deep_url = f"{queue_url}?cursor={cursor}"
+    depths = sorted({0.4, args.queue_depth})
+    print(f"  {open_cases:,} open cases; walking to {', '.join(f'{d:.0%}' for d in depths)}...")
+    pages = [
+        (f"queue, page at row {seen:,}", f"{queue_url}?cursor={cursor}", QUEUE_TARGET_MS)
+        for cursor, seen in deep_cursors(fractions=depths)
+    ]
     case = case_with_timeline(TIMELINE_EVENTS)
     case_url = reverse("cases:detail", args=[case.reference])
 
     rows: list[Row] = []
     for label, url, target in (
         ("queue, first page", queue_url, QUEUE_TARGET_MS),
-        (f"queue, page at row {depth:,}", deep_url, QUEUE_TARGET_MS),
+        *pages,
         (f"case page, {TIMELINE_EVENTS} events", case_url, CASE_PAGE_TARGET_MS),
     ):
         check(client.get(url), url)
@@ -62,31 +65,35 @@ def check(response: Any, url: str) -> None:
         raise SystemExit(f"GET {url} answered {response.status_code}, not 200")
 
 
-def deep_cursor(*, fraction: float) -> tuple[str, int]:
-    """A cursor `fraction` of the way down the manager's default queue (open cases, nearest
-    deadline first), found by walking the keyset pages of 100 as a client would."""
+def deep_cursors(*, fractions: list[float]) -> list[tuple[str, int]]:
+    """Cursors `fractions` of the way down the manager's default queue (open cases, nearest
+    deadline first; those without a running deadline last), found by walking the keyset pages
+    of 100 as a client would. Each: (cursor, rows before it)."""
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
 
+    from cases.models import Case
     from cases.selectors import case_queue
     from cases.views.common import queue_filters
 
     manager = get_user_model().objects.get(username="manager")
-    from cases.models import Case
-
-    wanted = int(Case.objects.open().count() * fraction)
+    total = Case.objects.open().count()
+    wanted = sorted(int(total * f) for f in fractions)
+    found: list[tuple[str, int]] = []
     cursor, seen = "", 0
-    while True:
+    while wanted:
         query = QueryDict(mutable=True)
         if cursor:
             query["cursor"] = cursor
         page = case_queue(viewer=manager, filters=queue_filters(query), page_size=100)
         seen += len(page.rows)
-        if page.next_cursor is None or seen >= wanted:
-            if not cursor and page.next_cursor is None:
-                raise SystemExit("the queue has a single page: seed more open cases")
-            return page.next_cursor or cursor, seen
+        if page.next_cursor is None:
+            raise SystemExit(f"the queue ends after {seen:,} rows: seed more open cases")
         cursor = page.next_cursor
+        while wanted and seen >= wanted[0]:
+            found.append((cursor, seen))
+            wanted.pop(0)
+    return found
 
 
 def case_with_timeline(events: int) -> Any:
