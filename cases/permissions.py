@@ -6,12 +6,8 @@ the request, so checking a list of cases costs nothing per case.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 from cases.models import Case
-from escalation.roles import Role, has_role
-
-AnyUser = AbstractBaseUser | AnonymousUser
+from escalation.roles import AnyUser, Role, has_role
 
 
 def user_team_ids(user: AnyUser) -> frozenset[int]:
@@ -20,8 +16,8 @@ def user_team_ids(user: AnyUser) -> frozenset[int]:
         return frozenset()
     cached: frozenset[int] | None = getattr(user, "_escalation_team_ids", None)
     if cached is None:
-        cached = frozenset(user.teams.values_list("id", flat=True))  # type: ignore[union-attr,attr-defined]
-        user._escalation_team_ids = cached  # type: ignore[union-attr,attr-defined]
+        cached = frozenset(user.teams.values_list("id", flat=True))
+        user._escalation_team_ids = cached  # type: ignore[attr-defined]  # a per-request cache
     return cached
 
 

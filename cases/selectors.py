@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -45,9 +44,7 @@ from cases.models import (
     Team,
 )
 from cases.models.case import OPEN_STATUSES, due_key
-from escalation.roles import Role, has_role
-
-AnyUser = AbstractBaseUser | AnonymousUser
+from escalation.roles import AnyUser, Role, has_role
 
 PAGE_SIZE = 25
 PAGE_SIZE_MAX = 100
@@ -62,6 +59,8 @@ def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
     """Managers and executives: every case. Operators: the cases they raised and those of their
     teams. Anyone else: none."""
     cases = Case.objects.all()
+    if isinstance(viewer, AnonymousUser):
+        return cases.none()
     if has_role(viewer, Role.MANAGER, Role.EXECUTIVE):
         return cases
     if has_role(viewer, Role.OPERATOR):
@@ -420,13 +419,10 @@ def teams_active() -> QuerySet[Team]:
     return Team.objects.filter(is_active=True).order_by("name")
 
 
-def team_members(*, team: Team) -> QuerySet[AbstractBaseUser]:
+def team_members(*, team: Team) -> QuerySet[User]:
     """The people who can hold a case in ``team``: its active operator and manager members."""
-    User = get_user_model()
     groups = [Role.OPERATOR.value, Role.MANAGER.value]
-    in_role = User.groups.through.objects.filter(  # type: ignore[attr-defined]
-        user_id=OuterRef("pk"), group__name__in=groups
-    )
+    in_role = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=groups)
     return (
         User.objects.filter(is_active=True, teams=team)
         .filter(Exists(in_role))

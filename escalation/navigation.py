@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.urls import NoReverseMatch, reverse
 
-from escalation.roles import Role, user_roles
+from escalation.roles import AnyUser, Role, user_roles
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _reverse(url_name: str) -> str | None:
         return None
 
 
-def nav_for(user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, str]]:
+def nav_for(user: AnyUser) -> list[tuple[str, str]]:
     roles = user_roles(user)
     items = []
     for item in NAV_ITEMS:
@@ -58,7 +57,7 @@ def nav_for(user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, str]]:
     return items
 
 
-def home_url_for(user: AbstractBaseUser | AnonymousUser) -> str | None:
+def home_url_for(user: AnyUser) -> str | None:
     roles = user_roles(user)
     for role, names in HOME_ORDER:
         if role in roles:

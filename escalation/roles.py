@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
+
+# The project keeps Django's default user model (settings name no AUTH_USER_MODEL), so services
+# take a `User`. A request's user is an `AnyUser` until something has checked the login:
+# `cases.views.common.signed_in` for pages, `escalation.access.api_user` for the API.
+AnyUser = User | AnonymousUser
 
 
 class Role(models.TextChoices):
@@ -12,29 +17,29 @@ class Role(models.TextChoices):
     EXECUTIVE = "Executives", "Executive"
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[Role]:
+def user_roles(user: AnyUser) -> frozenset[Role]:
     """The roles of a user, cached on the user object for the request."""
     if not user.is_authenticated:
         return frozenset()
     cached: frozenset[Role] | None = getattr(user, "_escalation_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        names = set(user.groups.values_list("name", flat=True))
         cached = frozenset(role for role in Role if role.value in names)
-        user._escalation_roles = cached  # type: ignore[union-attr,attr-defined]
+        user._escalation_roles = cached  # type: ignore[attr-defined]  # a per-request cache
     return cached
 
 
-def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+def has_role(user: AnyUser, *roles: Role) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def is_operator(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_operator(user: AnyUser) -> bool:
     return has_role(user, Role.OPERATOR)
 
 
-def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_manager(user: AnyUser) -> bool:
     return has_role(user, Role.MANAGER)
 
 
-def is_executive(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_executive(user: AnyUser) -> bool:
     return has_role(user, Role.EXECUTIVE)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from cases.models import (
@@ -28,17 +27,15 @@ from cases.models import (
 )
 from cases.services import REASON_MAX, TAGS_MAX, TEXT_MAX, TITLE_MAX
 
-User = get_user_model()
-
 # Some fields below share a name with a Field/Serializer attribute (label, source, data,
 # errors): DRF's metaclass pops declared fields off the class, so only the type checker
 # minds, hence their "type: ignore[assignment]".
 
 
-def person_name(user: AbstractBaseUser | None) -> str | None:
+def person_name(user: User | None) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+    return user.get_full_name() or user.get_username()
 
 
 # --- Outputs -------------------------------------------------------------------------------
@@ -49,7 +46,7 @@ class PersonSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
     name = serializers.SerializerMethodField()
 
-    def get_name(self, user: AbstractBaseUser) -> str:
+    def get_name(self, user: User) -> str:
         return person_name(user) or ""
 
 

@@ -51,7 +51,7 @@ from cases.services import (
     case_set_status,
     case_update_details,
 )
-from escalation.access import roles_permission
+from escalation.access import api_user, roles_permission
 from escalation.roles import Role
 
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
@@ -180,7 +180,7 @@ class CaseListCreateApi(Api):
     def post(self, request: Request) -> Response:
         refuse_unless(can_raise(request.user), "Only operators and managers raise cases.")
         data = _validated(s.CaseCreateInput, request)
-        case = case_raise(raised_by=request.user, source=Source.API, **data)
+        case = case_raise(raised_by=api_user(request), source=Source.API, **data)
         case = case_get_for_viewer(viewer=request.user, reference=case.reference)
         return Response(s.CaseDetailSerializer(case).data, status=status.HTTP_201_CREATED)
 
@@ -258,7 +258,7 @@ class CaseDetailApi(CaseApi):
         clear = [name for name in ("category", "product") if name in data and data[name] is None]
         case = case_update_details(
             case=case,
-            by=request.user,
+            by=api_user(request),
             title=data.get("title"),
             description=data.get("description"),
             impact=data.get("impact"),
@@ -299,7 +299,7 @@ class CaseAcknowledgeApi(CaseApi):
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
         self.triage_only()
-        return self.answer(case_acknowledge(case=case, by=request.user))
+        return self.answer(case_acknowledge(case=case, by=api_user(request)))
 
 
 class CaseAssignApi(CaseApi):
@@ -312,7 +312,7 @@ class CaseAssignApi(CaseApi):
         data = _validated(s.AssignInput, request)
         case = case_assign(
             case=case,
-            by=request.user,
+            by=api_user(request),
             owner=data.get("owner"),
             team=data.get("team"),
             level=data.get("level"),
@@ -330,7 +330,7 @@ class CaseStatusApi(CaseApi):
         self.triage_only()
         data = _validated(s.StatusInput, request)
         case = case_set_status(
-            case=case, by=request.user, status=data["status"], reason=data.get("reason", "")
+            case=case, by=api_user(request), status=data["status"], reason=data.get("reason", "")
         )
         return self.answer(case)
 
@@ -344,7 +344,7 @@ class CaseSeverityApi(CaseApi):
         self.triage_only()
         data = _validated(s.SeverityInput, request)
         case = case_change_severity(
-            case=case, by=request.user, severity=data["severity"], reason=data["reason"]
+            case=case, by=api_user(request), severity=data["severity"], reason=data["reason"]
         )
         return self.answer(case)
 
@@ -360,7 +360,10 @@ class CaseNoteApi(CaseApi):
         )
         data = _validated(s.NoteInput, request)
         event = case_add_note(
-            case=case, by=request.user, body=data["body"], customer_facing=data["customer_facing"]
+            case=case,
+            by=api_user(request),
+            body=data["body"],
+            customer_facing=data["customer_facing"],
         )
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
@@ -377,7 +380,7 @@ class CaseLinkApi(CaseApi):
             target = case_get_for_viewer(viewer=request.user, reference=data["target"])
         except Http404:
             raise serializers.ValidationError({"target": ["No such case."]}) from None
-        link = case_link(case=case, by=request.user, target=target, kind=data["kind"])
+        link = case_link(case=case, by=api_user(request), target=target, kind=data["kind"])
         return Response(s.LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
@@ -390,7 +393,7 @@ class CaseResolveApi(CaseApi):
         self.triage_only()
         data = _validated(s.ResolveInput, request)
         case = case_resolve(
-            case=case, by=request.user, summary=data["summary"], root_cause=data["root_cause"]
+            case=case, by=api_user(request), summary=data["summary"], root_cause=data["root_cause"]
         )
         return self.answer(case)
 
@@ -403,7 +406,7 @@ class CaseReopenApi(CaseApi):
         case = self.case(reference)
         self.triage_only()
         data = _validated(s.ReopenInput, request)
-        return self.answer(case_reopen(case=case, by=request.user, reason=data["reason"]))
+        return self.answer(case_reopen(case=case, by=api_user(request), reason=data["reason"]))
 
 
 class CaseCloseApi(CaseApi):
@@ -413,7 +416,7 @@ class CaseCloseApi(CaseApi):
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
         self.triage_only()
-        return self.answer(case_close(case=case, by=request.user))
+        return self.answer(case_close(case=case, by=api_user(request)))
 
 
 # --- Reference data for pickers -------------------------------------------------------------

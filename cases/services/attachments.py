@@ -6,7 +6,7 @@ import os
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -87,7 +87,7 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
 
 
 def attachment_store(
-    *, case: Case, by: AbstractBaseUser, upload: UploadedFile, name: str, content_type: str
+    *, case: Case, by: User, upload: UploadedFile, name: str, content_type: str
 ) -> Attachment:
     """Save the file under a random token (never the uploader's name) and write its row.
 
@@ -115,7 +115,7 @@ def attachments_discard(stored: list[Attachment]) -> None:
             attachment.file.storage.delete(attachment.file.name)
 
 
-def case_add_attachment(*, case: Case, by: AbstractBaseUser, upload: UploadedFile) -> Attachment:
+def case_add_attachment(*, case: Case, by: User, upload: UploadedFile) -> Attachment:
     require(by, lambda u: can_contribute(u, case))
     name, content_type = attachment_check(upload)
     stored: list[Attachment] = []
@@ -135,7 +135,7 @@ def case_add_attachment(*, case: Case, by: AbstractBaseUser, upload: UploadedFil
     return attachment
 
 
-def attachment_event(*, case: Case, by: AbstractBaseUser, attachment: Attachment) -> None:
+def attachment_event(*, case: Case, by: User, attachment: Attachment) -> None:
     event_record(
         case=case,
         actor=by,

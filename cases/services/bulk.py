@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -30,8 +30,8 @@ class BulkResult:
 def cases_bulk_update(
     *,
     case_ids: Sequence[int],
-    by: AbstractBaseUser,
-    owner: AbstractBaseUser | None = None,
+    by: User,
+    owner: User | None = None,
     team: Team | None = None,
     status: str | None = None,
     severity: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 
 from cases.models import Case, Status
@@ -26,7 +26,7 @@ def case_lock(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def require(by: AbstractBaseUser | None, allowed: Callable[[AbstractBaseUser], bool]) -> None:
+def require(by: User | None, allowed: Callable[[User], bool]) -> None:
     """``by`` None is the system (SLA engine, tasks), which may do anything a service allows."""
     if by is not None and not allowed(by):
         raise PermissionDenied("Your role does not allow this action on the case.")
@@ -54,11 +54,10 @@ def clean_text(
     return text
 
 
-def user_label(user: AbstractBaseUser | None) -> str:
+def user_label(user: User | None) -> str:
     if user is None:
         return ""
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""  # type: ignore[attr-defined]
-    return full or user.get_username()
+    return user.get_full_name() or user.get_username()
 
 
 def case_touch_and_sync(case: Case, *, now: datetime, fields: list[str]) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,7 +66,7 @@ def status_refusal(case: Case, status: str) -> str | None:
     return None if status in STATUS_MOVES[current] else f"Cannot move from {current} to {status}."
 
 
-def case_acknowledge(*, case: Case, by: AbstractBaseUser | None) -> Case:
+def case_acknowledge(*, case: Case, by: User | None) -> Case:
     """new -> acknowledged. The acknowledgement is the first response; an unassigned case
     becomes the acknowledger's."""
     require(by, can_triage)
@@ -83,7 +83,7 @@ def case_acknowledge(*, case: Case, by: AbstractBaseUser | None) -> Case:
             case.first_response_at = now
             fields.append("first_response_at")
         if case.owner_id is None and by is not None:
-            case.owner = by  # type: ignore[assignment]
+            case.owner = by
             fields.append("owner")
         event_record(
             case=case,
@@ -97,9 +97,7 @@ def case_acknowledge(*, case: Case, by: AbstractBaseUser | None) -> Case:
     return case
 
 
-def case_set_status(
-    *, case: Case, by: AbstractBaseUser | None, status: str, reason: str = ""
-) -> Case:
+def case_set_status(*, case: Case, by: User | None, status: str, reason: str = "") -> Case:
     """acknowledged -> in progress / waiting on customer, in progress <-> waiting (new ->
     acknowledged goes through case_acknowledge). Refuses any other move saying why."""
     require(by, can_triage)
@@ -140,7 +138,7 @@ def _check_root_cause(root_cause: RootCause | None) -> RootCause:
 
 
 def case_resolve(
-    *, case: Case, by: AbstractBaseUser | None, summary: str, root_cause: RootCause | None
+    *, case: Case, by: User | None, summary: str, root_cause: RootCause | None
 ) -> Case:
     """acknowledged / in progress / waiting -> resolved, with what fixed it and why it
     happened. The reviews app hears of it in the same transaction."""
@@ -180,7 +178,7 @@ def case_resolve(
     return case
 
 
-def case_reopen(*, case: Case, by: AbstractBaseUser | None, reason: str) -> Case:
+def case_reopen(*, case: Case, by: User | None, reason: str) -> Case:
     """resolved -> in progress: the fix did not hold. Counts the reopen; clears resolved_at."""
     require(by, can_triage)
     reason = clean_text(
@@ -212,7 +210,7 @@ def case_reopen(*, case: Case, by: AbstractBaseUser | None, reason: str) -> Case
     return case
 
 
-def case_close(*, case: Case, by: AbstractBaseUser | None) -> Case:
+def case_close(*, case: Case, by: User | None) -> Case:
     """resolved -> closed: final."""
     require(by, can_triage)
     with transaction.atomic():
@@ -239,7 +237,7 @@ def case_close(*, case: Case, by: AbstractBaseUser | None) -> Case:
 
 
 def case_set_root_cause(
-    *, case: Case, by: AbstractBaseUser | None, root_cause: RootCause | None, reason: str = ""
+    *, case: Case, by: User | None, root_cause: RootCause | None, reason: str = ""
 ) -> Case:
     """Correct the root cause (e.g. after the review found the real one)."""
     require(by, can_triage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -62,7 +62,7 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
     return [existing.get(s) or Tag.objects.get_or_create(name=s)[0] for s in slugs]
 
 
-def _raise_team(raised_by: AbstractBaseUser, team: Team | None) -> Team | None:
+def _raise_team(raised_by: User, team: Team | None) -> Team | None:
     if team is not None:
         if not team.is_active:
             raise DomainError(f"Team {team.name} is no longer active.", field="team")
@@ -79,7 +79,7 @@ def _check_choice(value: str, choices: Any, *, field: str, label: str) -> str:
 
 def case_raise(
     *,
-    raised_by: AbstractBaseUser,
+    raised_by: User,
     customer: Customer,
     title: str,
     description: str,
@@ -175,7 +175,7 @@ EDITABLE_FIELDS = ("title", "description", "impact", "category", "product", "tag
 def case_update_details(
     *,
     case: Case,
-    by: AbstractBaseUser,
+    by: User,
     title: str | None = None,
     description: str | None = None,
     impact: str | None = None,

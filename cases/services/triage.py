@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -38,8 +38,8 @@ from sla.notifications import notification_send
 def case_assign(
     *,
     case: Case,
-    by: AbstractBaseUser | None,
-    owner: AbstractBaseUser | None = None,
+    by: User | None,
+    owner: User | None = None,
     team: Team | None = None,
     level: str | None = None,
     reason: str,
@@ -91,7 +91,7 @@ def case_assign(
         if (owner_id, team_id, new_level) == (case.owner_id, case.team_id, old_level):
             raise DomainError(f"{case.reference} is already assigned that way.", field="owner")
         now = timezone.now()
-        case.owner = new_owner  # type: ignore[assignment]
+        case.owner = new_owner
         case.team = new_team
         case.level = new_level
         event_record(
@@ -125,14 +125,12 @@ def case_assign(
     return case
 
 
-def _assignment_label(owner: AbstractBaseUser | None, team: Team | None, level: str) -> str:
+def _assignment_label(owner: User | None, team: Team | None, level: str) -> str:
     who = user_label(owner) or "unassigned"
     return f"{who} ({team.name}, {level})" if team else f"{who} ({level})"
 
 
-def case_change_severity(
-    *, case: Case, by: AbstractBaseUser | None, severity: str, reason: str
-) -> Case:
+def case_change_severity(*, case: Case, by: User | None, severity: str, reason: str) -> Case:
     """Change the severity of an open case, with a reason; the SLA targets follow."""
     require(by, can_triage)
     if severity not in Severity.values:
@@ -165,7 +163,7 @@ def case_change_severity(
 
 
 def case_add_note(
-    *, case: Case, by: AbstractBaseUser | None, body: str, customer_facing: bool = False
+    *, case: Case, by: User | None, body: str, customer_facing: bool = False
 ) -> CaseEvent:
     """An internal note, or a customer-facing update (which is a response to the customer:
     it sets last_customer_update_at and, the first time, first_response_at)."""
@@ -192,7 +190,7 @@ def case_add_note(
     return event
 
 
-def case_link(*, case: Case, by: AbstractBaseUser | None, target: Case, kind: str) -> CaseLink:
+def case_link(*, case: Case, by: User | None, target: Case, kind: str) -> CaseLink:
     """Link ``case`` to ``target`` (duplicate of, caused by, related to); both timelines say
     so."""
     require(by, can_triage)
@@ -240,7 +238,7 @@ def case_link(*, case: Case, by: AbstractBaseUser | None, target: Case, kind: st
     return link
 
 
-def case_unlink(*, case: Case, by: AbstractBaseUser | None, link: CaseLink, reason: str) -> None:
+def case_unlink(*, case: Case, by: User | None, link: CaseLink, reason: str) -> None:
     """Remove a link made in error; the timelines keep both the link and its removal."""
     require(by, can_triage)
     reason = clean_text(
@@ -269,9 +267,7 @@ def case_unlink(*, case: Case, by: AbstractBaseUser | None, link: CaseLink, reas
         case_touch_and_sync(case, now=now, fields=[])
 
 
-def case_set_watching(
-    *, case: Case, by: AbstractBaseUser, user: AbstractBaseUser, watching: bool
-) -> None:
+def case_set_watching(*, case: Case, by: User, user: User, watching: bool) -> None:
     """Follow or stop following a case. People change their own watching; managers may add or
     remove anyone who can see the case."""
     if by.pk != user.pk:

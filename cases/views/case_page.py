@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,7 +43,7 @@ ACTIONS: dict[str, tuple[type[forms.Form], str, frozenset[str]]] = {
 
 
 def action_forms(
-    *, viewer: AbstractBaseUser, case: Case, bound: tuple[str, forms.Form] | None = None
+    *, viewer: User, case: Case, bound: tuple[str, forms.Form] | None = None
 ) -> dict[str, forms.Form]:
     """The action forms this viewer may use on this case now, each with its own prefix so
     their fields never clash; ``bound`` replaces one of them (a submitted form with errors)."""

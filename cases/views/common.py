@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
 from django.template import TemplateDoesNotExist
@@ -78,7 +78,7 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-def signed_in(request: HttpRequest) -> AbstractBaseUser:
+def signed_in(request: HttpRequest) -> User:
     """The logged-in user; the login middleware has already turned anonymous visitors away."""
     user = request.user
     if isinstance(user, AnonymousUser):
