@@ -36,6 +36,7 @@ COPY_BATCH = 50_000
 L1_OPERATORS = 40
 L2_OPERATORS = 20
 TITLE = "bench"
+TITLE_BURST = "burst"
 
 
 def sla_database_url() -> str:
@@ -435,8 +436,9 @@ class Celery:
         client = redis.Redis.from_url(redis_url())
         client.delete(self.queue)
 
-    def worker_rss_mb(self) -> tuple[float, float]:
-        """(largest single process, whole worker: parent plus children) resident MB."""
+    def worker_memory_mb(self) -> tuple[float, float]:
+        """(largest resident size of one worker process, proportional set size of the whole
+        worker: parent plus children, shared pages counted once) in MB."""
         import psutil
 
         proc = self.procs.get("worker")
@@ -445,10 +447,11 @@ class Celery:
         try:
             parent = psutil.Process(proc.pid)
             family = [parent, *parent.children(recursive=True)]
-            sizes = [p.memory_info().rss / 2**20 for p in family]
+            largest = max(p.memory_info().rss for p in family) / 2**20
+            total = sum(p.memory_full_info().pss for p in family) / 2**20
         except psutil.Error:
             return 0.0, 0.0
-        return max(sizes), sum(sizes)
+        return largest, total
 
 
 def utc_now() -> datetime:
@@ -478,6 +481,22 @@ def wait_escalated(case_ids: list[int], *, timeout: float, poll: float = 0.25) -
         if pending:
             time.sleep(poll)
     return seen
+
+
+def wait_all_escalated(case_ids: list[int], *, timeout: float, poll: float = 0.5) -> float | None:
+    """Poll (one cheap count over the id range) until none of the cases is left at L1; the
+    wall-clock time (epoch seconds) that was first seen, or None after ``timeout``."""
+    from cases.models import Case
+
+    low, high = min(case_ids), max(case_ids)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = time.time()
+        left = Case.objects.filter(pk__gte=low, pk__lte=high, level="L1", title=TITLE_BURST)
+        if not left.exists():
+            return now
+        time.sleep(poll)
+    return None
 
 
 def wait_worker_ready(celery: Celery, *, timeout: float = 120) -> float:

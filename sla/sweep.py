@@ -35,7 +35,7 @@ from sla.models import CaseClock
 # 'SLA' in ASCII, as the advisory lock's key: any constant shared by all sweeps will do.
 SWEEP_LOCK_KEY = 0x534C41
 PAGE_SIZE = 500
-TASK_BATCH = 25
+TASK_BATCH = 100
 # Well under the broker's visibility timeout (3600 s), well above a busy worker's backlog.
 REDISPATCH_AFTER = timedelta(minutes=5)
 
