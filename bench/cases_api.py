@@ -64,6 +64,13 @@ def run(args: argparse.Namespace) -> list[Row]:
         if warm.ok_share() < 1:
             raise SystemExit(f"POST /api/cases/ failed during warm-up: {dict(warm.statuses)}")
         if wrk_available():
+            # For scale: the same stack answering a trivial authenticated call.
+            floor = wrk_load(
+                f"{base}/api/products/", headers=headers, seconds=5, connections=clients
+            )
+            rows.append(
+                Row("reference: GET /api/products/ (wrk)", round(floor.throughput), "req/s")
+            )
             most = wrk_load(
                 url,
                 method="POST",
@@ -73,12 +80,8 @@ def run(args: argparse.Namespace) -> list[Row]:
                 connections=clients,
             )
             label = f"closed loop (wrk), {clients} connections"
-            # For scale: the same stack answering a trivial authenticated call.
-            floor = wrk_load(
-                f"{base}/api/products/", headers=headers, seconds=5, connections=clients
-            )
+            most_rate = most.throughput
             rows += [
-                Row("reference: GET /api/products/ (wrk)", round(floor.throughput), "req/s"),
                 Row(f"{label}: throughput", round(most.throughput), "req/s", RATE, True),
                 Row(f"{label}: median", round(most.median_ms, 1), "ms"),
                 Row(f"{label}: p99", round(most.p99_ms, 1), "ms"),
@@ -94,25 +97,49 @@ def run(args: argparse.Namespace) -> list[Row]:
                 concurrency=clients,
             )
             label = f"closed loop (Python), {clients} clients"
+            most_rate = closed.throughput
             rows += [
                 Row(f"{label}: throughput", round(closed.throughput), "req/s", RATE, True),
                 Row(f"{label}: median", round(closed.timing.median, 1), "ms"),
                 Row(f"{label}: p99", round(closed.timing.p99, 1), "ms"),
                 Row(f"{label}: not 201", round(100 * (1 - closed.ok_share()), 2), "%", 0.0),
             ]
-        paced = load(
-            url,
-            method="POST",
-            body=body,
-            headers=headers,
-            seconds=seconds,
-            concurrency=max(clients, 16),
-            rate=RATE,
-        )
-    label = f"{RATE:.0f}/s offered (Python, open loop)"
-    return rows + [
-        Row(f"{label}: throughput", round(paced.throughput), "req/s", RATE * 0.98, True),
-        Row(f"{label}: median", round(paced.timing.median, 1), "ms"),
-        Row(f"{label}: p99", round(paced.timing.p99, 1), "ms", P99_TARGET_MS),
-        Row(f"{label}: not 201", round(100 * (1 - paced.ok_share()), 2), "%", 0.0),
-    ]
+        rates = [RATE]
+        if most_rate < RATE:
+            # What the latency is at a load the server does sustain.
+            rates.append(round(most_rate * 0.8))
+        for rate in rates:
+            paced = load(
+                url,
+                method="POST",
+                body=body,
+                headers=headers,
+                seconds=seconds,
+                concurrency=max(clients, 16),
+                rate=rate,
+            )
+            label = f"{rate:.0f}/s offered (Python, open loop)"
+            target = rate == RATE
+            rows += [
+                Row(
+                    f"{label}: throughput",
+                    round(paced.throughput),
+                    "req/s",
+                    rate * 0.98 if target else None,
+                    True,
+                ),
+                Row(f"{label}: median", round(paced.timing.median, 1), "ms"),
+                Row(
+                    f"{label}: p99",
+                    round(paced.timing.p99, 1),
+                    "ms",
+                    P99_TARGET_MS if target else None,
+                ),
+                Row(
+                    f"{label}: not 201",
+                    round(100 * (1 - paced.ok_share()), 2),
+                    "%",
+                    0.0 if target else None,
+                ),
+            ]
+    return rows
