@@ -49,6 +49,7 @@ test: dev-deps browser
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy escalation cases sla reports reviews
 
 bench: dev-deps
 	$(PY) -m bench $(BENCH_ARGS)

@@ -12,7 +12,7 @@ from escalation.roles import Role
 from sla.models import SlaPolicy
 
 SEVERITY_WEIGHTS = {"S1": 3, "S2": 12, "S3": 45, "S4": 40}
-TIER_WEIGHTS = {Tier.STRATEGIC: 3.0, Tier.PREMIUM: 1.5, Tier.STANDARD: 1.0}
+TIER_WEIGHTS: dict[str, float] = {Tier.STRATEGIC: 3.0, Tier.PREMIUM: 1.5, Tier.STANDARD: 1.0}
 
 
 @dataclass(frozen=True)

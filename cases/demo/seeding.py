@@ -6,7 +6,7 @@ import random
 import time as clock
 from collections.abc import Callable
 from datetime import datetime
-from typing import TextIO
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,10 +30,16 @@ TROUBLE = (
 )
 
 
+class Writable(Protocol):
+    """Where progress goes: a file, sys.stdout or a management command's OutputWrapper."""
+
+    def write(self, msg: str, /) -> object: ...
+
+
 def seed_cases(
     *,
     total: int,
-    stdout: TextIO,
+    stdout: Writable,
     span_days: int = 730,
     open_share: float = 0.1,
     seed: int = 7,

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
@@ -32,6 +32,9 @@ def as_datetime(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+M = TypeVar("M", bound=models.Model)
+
+
 class BulkWriter:
     """bulk_create on any database."""
 
@@ -44,7 +47,7 @@ class BulkWriter:
         model._default_manager.bulk_create(self._objects(model, rows), batch_size=1000)
 
     @staticmethod
-    def _objects(model: type[models.Model], rows: list[dict[str, Any]]) -> list[models.Model]:
+    def _objects(model: type[M], rows: list[dict[str, Any]]) -> list[M]:
         stamps = {
             f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)
         }
@@ -103,7 +106,7 @@ class _Format:
         self.getter = itemgetter(*keys)
         self.tail = tail + "\n"
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in given + rest)
+        columns = ", ".join(quote(f.column or f.attname) for f in given + rest)
         self.sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
 
     def line(self, row: dict[str, Any]) -> str:
