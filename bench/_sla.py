@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,9 +48,10 @@ def redis_url() -> str:
 
 
 @contextmanager
-def sla_database() -> Iterator[None]:
+def sla_database(*, fresh: bool = False) -> Iterator[None]:
     """Point this process's default connection at the SLA benchmark database (created and
-    migrated if needed) for the block; restore the previous one afterwards."""
+    migrated if needed; dropped first when ``fresh``) for the block; restore the previous one
+    afterwards."""
     import dj_database_url
     from django.core.management import call_command
     from django.db import connections
@@ -63,6 +64,8 @@ def sla_database() -> Iterator[None]:
         {k: parsed[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
     )
     try:
+        if fresh:
+            drop_database(sla_database_url())
         create_database_if_missing(sla_database_url())
         call_command("migrate", interactive=False, verbosity=0)
         ensure_reference()
@@ -73,12 +76,11 @@ def sla_database() -> Iterator[None]:
         connection.settings_dict.update(previous)
 
 
-def create_database_if_missing(url: str) -> None:
+def _admin(url: str, statement: Callable[[Any, str], None]) -> None:
+    """Run ``statement(cursor, database name)`` on the server's maintenance database."""
     import psycopg2
-    from psycopg2 import sql
 
     parsed = urlsplit(url)
-    name = parsed.path.lstrip("/")
     admin = psycopg2.connect(
         host=parsed.hostname or "127.0.0.1",
         port=parsed.port or 5432,
@@ -89,11 +91,31 @@ def create_database_if_missing(url: str) -> None:
     try:
         admin.autocommit = True
         with admin.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            statement(cursor, parsed.path.lstrip("/"))
     finally:
         admin.close()
+
+
+def create_database_if_missing(url: str) -> None:
+    from psycopg2 import sql
+
+    def create(cursor: Any, name: str) -> None:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    _admin(url, create)
+
+
+def drop_database(url: str) -> None:
+    from psycopg2 import sql
+
+    def drop(cursor: Any, name: str) -> None:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+    _admin(url, drop)
 
 
 def ensure_reference() -> dict[str, Any]:
