@@ -112,7 +112,10 @@ class CaseClock(models.Model):
     whether or not it has stopped since. Reports aggregate these columns without recomputing.
     """
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clocks")
+    # Indexed by the unique caseclock_one_per_kind (case, kind): no index of its own.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=ClockKind.choices)
     policy = models.ForeignKey(
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

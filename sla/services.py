@@ -154,11 +154,16 @@ def policies_by_key() -> dict[tuple[str, str], SlaPolicy]:
 
 
 def policy_for_case(case: Case) -> SlaPolicy | None:
-    """The policy for the case's customer tier and severity, with its calendar (one query)."""
-    tier = Customer.objects.filter(pk=case.customer_id).values("tier")[:1]
+    """The policy for the case's customer tier and severity, with its calendar (one query).
+    The tier is read in the same query, unless the case holds its customer already."""
+    tier: str | Subquery
+    if Case.customer.is_cached(case):
+        tier = case.customer.tier
+    else:
+        tier = Subquery(Customer.objects.filter(pk=case.customer_id).values("tier")[:1])
     return (
         SlaPolicy.objects.select_related("calendar")
-        .filter(severity=case.severity, tier=Subquery(tier))
+        .filter(severity=case.severity, tier=tier)
         .first()
     )
 

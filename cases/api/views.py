@@ -180,8 +180,9 @@ class CaseListCreateApi(Api):
     def post(self, request: Request) -> Response:
         refuse_unless(can_raise(request.user), "Only operators and managers raise cases.")
         data = _validated(s.CaseCreateInput, request)
+        # The new case as case_raise returns it: its relations are the instances it was given
+        # (and it has no links, watchers or attachments yet), so nothing is read again.
         case = case_raise(raised_by=api_user(request), source=Source.API, **data)
-        case = case_get_for_viewer(viewer=request.user, reference=case.reference)
         return Response(s.CaseDetailSerializer(case).data, status=status.HTTP_201_CREATED)
 
 

@@ -76,7 +76,11 @@ class Case(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField()
     tried = models.TextField("what was tried", blank=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    # No single-column index on customer, team, owner, raised_by: the composite indexes below
+    # (case_customer_raised_idx, case_team_status_idx, ...) start with each of them.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
@@ -95,13 +99,17 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned_cases",
+        db_index=False,
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     level = models.CharField(max_length=4, choices=Level.choices, default=Level.L1)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="raised_cases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="raised_cases",
+        db_index=False,
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
 

@@ -33,7 +33,10 @@ class CaseEvent(models.Model):
     """One entry of a case's timeline. Rows are only ever inserted: no page, endpoint or
     service updates or deletes one."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="events")
+    # Indexed by caseevent_case_time_idx (case, created_at, id): no index of its own.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     created_at = models.DateTimeField()
     # None for changes made by the system (SLA engine, scheduled tasks).
     actor = models.ForeignKey(

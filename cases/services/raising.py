@@ -46,7 +46,7 @@ from cases.services.common import (
 )
 from cases.timeline import event_record
 from escalation.errors import DomainError
-from sla.services import case_clocks_sync
+from sla.services import Prefetched, case_clocks_sync, clocks_prefetched, policy_for_case
 
 
 def tags_resolve(names: Iterable[str]) -> list[Tag]:
@@ -161,11 +161,41 @@ def case_raise(
                 )
                 stored.append(attachment)
                 attachment_event(case=case, by=raised_by, attachment=attachment)
-            case_clocks_sync(case=case, now=now)
+            # A case created in this transaction has no clocks yet: lend the sync that fact and
+            # the policy (read with the customer's tier in hand) instead of reading them again.
+            policy = policy_for_case(case)
+            known = Prefetched(
+                policies={(customer.tier, severity): policy} if policy is not None else {},
+                tiers={case.pk: customer.tier},
+                clocks={case.pk: []},
+            )
+            with clocks_prefetched(known):
+                case_clocks_sync(case=case, now=now)
     except BaseException:
         attachments_discard(stored)
         raise
+    _relations_known(
+        case,
+        tags=sorted(tag_rows, key=lambda tag: tag.name),  # Tag's own ordering
+        watchers=[],
+        attachments=stored,
+        links_out=[],
+        links_in=[],
+    )
     return case
+
+
+def _relations_known(case: Case, **rows: Sequence[Any]) -> None:
+    """Record what the new case's to-many relations hold, as ``prefetch_related`` would, so that
+    showing the case (the API answers with it) reads none of them again. Its to-one relations
+    are already the instances the case was created with."""
+    cache: dict[str, Any] = {}
+    for name, values in rows.items():
+        queryset = getattr(case, name).all()
+        queryset._result_cache = list(values)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    case._prefetched_objects_cache = cache  # type: ignore[attr-defined]
 
 
 # The details a manager may edit after raising (severity has its own service with a reason).

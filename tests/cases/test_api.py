@@ -18,6 +18,7 @@ from tests.factories import (
     ProductFactory,
     UserFactory,
 )
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +260,43 @@ def test_created_case_counts_as_raised_via_the_api(alice, service_desk) -> None:
         {"customer": CustomerFactory().pk, "title": "t", "description": "d", "severity": "S4"},
     )
     assert Case.objects.get().source == Source.API
+
+
+def test_created_case_answers_as_the_case_reads_afterwards(alice, service_desk) -> None:
+    client = api_for(alice)
+    acme = CustomerFactory(name="Acme")
+    SlaPolicyFactory(tier=acme.tier, severity="S2")
+    raised = client.post(
+        "/api/cases/",
+        {
+            "customer": acme.pk,
+            "contact": ContactFactory(customer=acme).pk,
+            "product": ProductFactory().pk,
+            "category": CategoryFactory().pk,
+            "title": "Invoices are late",
+            "description": "Since Monday",
+            "severity": "S2",
+            "tags": ["zeta", "alpha", "billing"],
+        },
+        format="json",
+    )
+    assert raised.status_code == 201, raised.json()
+    read = client.get(f"/api/cases/{raised.json()['reference']}/")
+    assert raised.json() == read.json()
+    assert raised.json()["tags"] == ["alpha", "billing", "zeta"]
+    assert raised.json()["next_due_at"] is not None  # the clocks started
+
+
+def test_raising_a_case_reads_nothing_back(alice, service_desk) -> None:
+    client = api_for(alice)
+    customer = CustomerFactory()
+    SlaPolicyFactory(tier=customer.tier, severity="S3")
+    body = {"customer": customer.pk, "title": "t", "description": "d", "severity": "S3"}
+    client.post("/api/cases/", body, format="json")  # the token's first use
+    with CaptureQueriesContext(connection) as queries:
+        raised = client.post("/api/cases/", body, format="json")
+    assert raised.status_code == 201
+    # Token and user, roles, customer; savepoint, team, case, event, policy, clocks, next due,
+    # release. Nothing re-reads the new case, its clocks or its (empty) relations.
+    assert len(queries) <= 12, [q["sql"] for q in queries]
+    assert [q["sql"].split()[0] for q in queries if "sla_caseclock" in q["sql"]] == ["INSERT"]
