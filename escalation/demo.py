@@ -139,7 +139,8 @@ def seed_reference_data() -> list[tuple[str, str, str]]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         if demo.role:
-            user.groups.add(Group.objects.get(name=demo.role.value))
+            # The roles migration creates the groups; get_or_create survives a flushed database.
+            user.groups.add(Group.objects.get_or_create(name=demo.role.value)[0])
         users[demo.username] = user
         role = demo.role.label if demo.role else "none"
         logins.append((demo.username, DEMO_PASSWORD, role + (" + admin" if demo.staff else "")))
