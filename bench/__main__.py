@@ -1,6 +1,6 @@
 """`python -m bench [name ...] [options]`: run benchmarks and print their figures.
 
-Every module bench/<name>.py (except common and private ones) is a benchmark. It exposes
+Every module bench/<name>.py (except common, load and private ones) is a benchmark. It exposes
 `run(args) -> list[Row]` and may expose `add_arguments(parser)` for its own options; its
 docstring's first line is its description in `--list`. With no name, all of them run.
 The exit status is 1 when a figure misses its target.
@@ -18,7 +18,7 @@ from types import ModuleType
 
 from bench import common
 
-SKIP = {"common"}
+SKIP = {"common", "load"}
 
 
 def discover() -> dict[str, ModuleType]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from bench.common import Row, api_token, gunicorn, load, wrk_available, wrk_load
+from bench.common import Row, api_token
+from bench.load import gunicorn, load, wrk_available, wrk_load
 
 RATE = 250.0
 P99_TARGET_MS = 100.0
