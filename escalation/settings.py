@@ -261,6 +261,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
+# A due clock handed to a worker this long ago and still due is handed out again (its task was
+# lost: a worker killed before the broker would redeliver). Keep it well under the visibility
+# timeout and above the longest backlog.
+SLA_REDISPATCH_SECONDS = env_int("SLA_REDISPATCH_SECONDS", 300, minimum=1)
 WEEKLY_REPORT_HOUR = env_int("WEEKLY_REPORT_HOUR", 6)
 # A post-resolution review falls due this many days after the case is resolved.
 REVIEW_DUE_DAYS = env_int("REVIEW_DUE_DAYS", 5)

@@ -14,8 +14,8 @@ Exactly once, in layers:
    ``dispatched_at`` in the same transaction, so no two sweeps hand out the same clock, and the
    next sweep does not hand it out again while a worker has it. The task ids go to the broker
    only after that commit.
-3. A clock handed out more than ``REDISPATCH_AFTER`` ago and still due is handed out again: the
-   task was lost (a broker flush, a worker killed without redelivery).
+3. A clock handed out more than ``SLA_REDISPATCH_SECONDS`` ago and still due is handed out
+   again: the task was lost (a broker flush, a worker killed before the broker redelivers).
 4. The worker (``sla.escalation``) locks the case and the clock and records each step under a
    unique constraint, so a task delivered twice does nothing the second time.
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
@@ -36,8 +37,6 @@ from sla.models import CaseClock
 SWEEP_LOCK_KEY = 0x534C41
 PAGE_SIZE = 500
 TASK_BATCH = 100
-# Well under the broker's visibility timeout (3600 s), well above a busy worker's backlog.
-REDISPATCH_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -83,7 +82,7 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
     """The three due sets, each shaped for its partial index: warnings, breaches,
     re-escalations (not yet handed out, or handed out so long ago the task must be lost)."""
     running = Q(stopped_at__isnull=True, paused_at__isnull=True)
-    free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
+    free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
     return (
         CaseClock.objects.filter(running, free, warned_at__isnull=True, warn_at__lte=now).order_by(
             "warn_at"
@@ -95,6 +94,13 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
             running, free, reescalate_at__isnull=False, reescalate_at__lte=now
         ).order_by("reescalate_at"),
     )
+
+
+def redispatch_after() -> timedelta:
+    """How long a handed-out clock may stay due before it is handed out again
+    (``SLA_REDISPATCH_SECONDS``, default five minutes: well under the broker's visibility
+    timeout, well above a busy worker's backlog)."""
+    return timedelta(seconds=settings.SLA_REDISPATCH_SECONDS)
 
 
 def _claim_page(*, now: datetime, limit: int) -> tuple[list[int], bool]:

@@ -29,7 +29,7 @@ from sla.models import (
     OnDuty,
     SlaPolicy,
 )
-from sla.sweep import REDISPATCH_AFTER, sla_sweep
+from sla.sweep import redispatch_after, sla_sweep
 from tests.factories import CaseFactory, UserFactory
 from tests.sla.conftest import operator
 
@@ -321,7 +321,7 @@ def test_a_handed_out_clock_is_handed_out_again_only_when_its_task_must_be_lost(
         sla_sweep(now=NOON + 62 * M, dispatch=handed.append)
     assert len(handed) == 1
     with TestCase.captureOnCommitCallbacks(execute=True):
-        sla_sweep(now=NOON + 62 * M + REDISPATCH_AFTER, dispatch=handed.append)
+        sla_sweep(now=NOON + 62 * M + redispatch_after(), dispatch=handed.append)
     assert len(handed) == 2
 
 
