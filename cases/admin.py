@@ -11,6 +11,7 @@ from cases.models import (
     Tag,
     Team,
 )
+from sla.services import clocks_resync_later
 
 
 @admin.register(Team)
@@ -32,6 +33,12 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["tier", "is_active"]
     search_fields = ["name"]
     inlines = [ContactInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if change and "tier" in form.changed_data:
+            # Another tier means other SLA targets for the customer's open cases.
+            clocks_resync_later(customer_ids=[obj.pk])
 
 
 @admin.register(Product)

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client, TestCase
 
+from cases.models import Tier
 from cases.services import case_raise
 from escalation.celery import app
 from sla.models import BusinessCalendar, CaseClock, SlaPolicy
@@ -122,6 +123,32 @@ def test_changing_a_policy_realigns_the_clocks_of_its_open_cases(
     assert SlaPolicy.objects.get().response_minutes == 30
     clock = CaseClock.objects.get(case=case, kind="response")
     assert clock.due_at == NOON + timedelta(minutes=30)
+
+
+def test_changing_a_customers_tier_realigns_the_clocks_of_its_open_cases(
+    admin_client, alice, customer, eager_tasks
+) -> None:
+    SlaPolicyFactory()  # standard S3: respond within 60 min
+    SlaPolicyFactory(tier=Tier.PREMIUM, response_minutes=15)
+    with time_machine.travel(NOON, tick=False):
+        case = case_raise(
+            raised_by=alice, customer=customer, title="T", description="D", severity="S3"
+        )
+    assert CaseClock.objects.get(case=case, kind="response").due_at == NOON + timedelta(hours=1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/cases/customer/{customer.pk}/change/",
+            {
+                "name": customer.name,
+                "tier": Tier.PREMIUM,
+                "is_active": "on",
+                "contacts-TOTAL_FORMS": "0",
+                "contacts-INITIAL_FORMS": "0",
+            },
+        )
+    assert response.status_code == 302
+    clock = CaseClock.objects.get(case=case, kind="response")
+    assert clock.due_at == NOON + timedelta(minutes=15)
 
 
 def test_changing_a_calendar_gives_it_a_new_revision_and_realigns_clocks(
