@@ -136,7 +136,7 @@ class CaseRaiseForm(BootstrapMixin, forms.Form):
         help_text="The person at the customer who reported it.",
     )
     product = forms.ModelChoiceField(
-        queryset=Product.objects.filter(is_active=True), required=False
+        queryset=Product.objects.filter(is_active=True), required=False, empty_label="—"
     )
     category = forms.ModelChoiceField(
         queryset=Category.objects.filter(is_active=True), required=False, empty_label="—"
