@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -37,3 +37,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"])}
     return response
+
+
+_outputs: dict[type[serializers.BaseSerializer], serializers.BaseSerializer] = {}
+
+
+def represent(serializer_class: type[serializers.BaseSerializer], instance: Any) -> Any:
+    """``serializer_class(instance).data``, without building the serializer's fields again.
+
+    A serializer builds its fields (and its nested serializers', reading the models' field
+    definitions) on first use, per instance: most of the cost of answering with one object.
+    For an output serializer that reads no ``context`` and keeps no per-object state, one
+    instance per class and process serves every object the same way."""
+    serializer = _outputs.get(serializer_class)
+    if serializer is None:
+        serializer = _outputs.setdefault(serializer_class, serializer_class())
+    return serializer.to_representation(instance)

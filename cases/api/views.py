@@ -52,6 +52,7 @@ from cases.services import (
     case_update_details,
 )
 from escalation.access import api_user, roles_permission
+from escalation.api import represent
 from escalation.roles import Role
 
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
@@ -183,7 +184,7 @@ class CaseListCreateApi(Api):
         # The new case as case_raise returns it: its relations are the instances it was given
         # (and it has no links, watchers or attachments yet), so nothing is read again.
         case = case_raise(raised_by=api_user(request), source=Source.API, **data)
-        return Response(s.CaseDetailSerializer(case).data, status=status.HTTP_201_CREATED)
+        return Response(represent(s.CaseDetailSerializer, case), status=status.HTTP_201_CREATED)
 
 
 def _page_size(raw: str | None) -> int:
@@ -227,7 +228,7 @@ class CaseApi(Api):
 
     def answer(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
         fresh = case_get_for_viewer(viewer=self.request.user, reference=case.reference)
-        return Response(s.CaseDetailSerializer(fresh).data, status=code)
+        return Response(represent(s.CaseDetailSerializer, fresh), status=code)
 
     def triage_only(self) -> None:
         refuse_unless(can_triage(self.request.user), "Only escalation managers change cases.")
@@ -242,7 +243,7 @@ class CaseDetailApi(CaseApi):
         responses={200: s.CaseDetailSerializer, **errors(401, 403, 404)},
     )
     def get(self, request: Request, reference: str) -> Response:
-        return Response(s.CaseDetailSerializer(self.case(reference)).data)
+        return Response(represent(s.CaseDetailSerializer, self.case(reference)))
 
     @extend_schema(
         operation_id="cases_update",

@@ -287,6 +287,37 @@ def test_created_case_answers_as_the_case_reads_afterwards(alice, service_desk) 
     assert raised.json()["next_due_at"] is not None  # the clocks started
 
 
+def test_one_case_after_another_answers_each_with_its_own_data(alice, bob, service_desk) -> None:
+    # The detail answer reuses one serializer per process: nothing of one case may leak into
+    # the next (a contact, tags, attachments the next case lacks).
+    client = api_for(alice)
+    acme, umbrella = CustomerFactory(name="Acme"), CustomerFactory(name="Umbrella")
+    first = client.post(
+        "/api/cases/",
+        {
+            "customer": acme.pk,
+            "contact": ContactFactory(customer=acme, name="Ada").pk,
+            "title": "First",
+            "description": "d",
+            "severity": "S2",
+            "tags": ["billing"],
+        },
+        format="json",
+    ).json()
+    second = client.post(
+        "/api/cases/",
+        {"customer": umbrella.pk, "title": "Second", "description": "d", "severity": "S4"},
+        format="json",
+    ).json()
+    assert (first["title"], first["contact"]["name"]) == ("First", "Ada")
+    assert first["tags"] == ["billing"]
+    assert (second["title"], second["contact"], second["tags"]) == ("Second", None, [])
+    assert second["customer"]["name"] == "Umbrella"
+    manager = api_for(bob)
+    assert manager.get(f"/api/cases/{first['reference']}/").json() == first
+    assert manager.get(f"/api/cases/{second['reference']}/").json() == second
+
+
 def test_raising_a_case_reads_nothing_back(alice, service_desk) -> None:
     client = api_for(alice)
     customer = CustomerFactory()
