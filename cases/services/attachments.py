@@ -35,6 +35,16 @@ ALLOWED_ATTACHMENT_TYPES: dict[str, tuple[str, ...]] = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
 }
+# Other names browsers give the same kinds of file (Firefox on Linux sends .log files as
+# text/x-log, Windows browsers .csv files as application/vnd.ms-excel and .zip files as
+# application/x-zip-compressed): accepted, and stored under the canonical type above.
+ATTACHMENT_TYPE_ALIASES: dict[str, str] = {
+    "text/x-log": "text/plain",
+    "application/vnd.ms-excel": "text/csv",
+    "application/x-zip-compressed": "application/zip",
+    "application/x-zip": "application/zip",
+    "image/pjpeg": "image/jpeg",
+}
 NAME_MAX = 255
 
 
@@ -70,6 +80,7 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
         )
     name = attachment_safe_name(upload.name or "")
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    content_type = ATTACHMENT_TYPE_ALIASES.get(content_type, content_type)
     extensions = ALLOWED_ATTACHMENT_TYPES.get(content_type)
     if extensions is None:
         raise DomainError(

@@ -37,6 +37,17 @@ def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
+def raise_with_files(raiser, *files):  # type: ignore[no-untyped-def]
+    return case_raise(
+        raised_by=raiser,
+        customer=CustomerFactory(),
+        title="t",
+        description="d",
+        severity="S3",
+        attachments=list(files),
+    )
+
+
 def test_operator_raises_a_new_case_for_her_team(alice, service_desk) -> None:
     customer = CustomerFactory(name="Acme")
     contact = ContactFactory(customer=customer)
@@ -142,13 +153,8 @@ def test_executives_and_people_without_a_role_cannot_raise(erin, nora) -> None:
 
 
 def test_raise_with_attachments_stores_them_under_a_token(alice, service_desk, tmp_path) -> None:
-    case = case_raise(
-        raised_by=alice,
-        customer=CustomerFactory(),
-        title="t",
-        description="d",
-        severity="S3",
-        attachments=[upload("../../etc/passwd.txt"), upload("shot.png", b"png", "image/png")],
+    case = raise_with_files(
+        alice, upload("../../etc/passwd.txt"), upload("shot.png", b"png", "image/png")
     )
     names = list(case.attachments.values_list("original_name", flat=True))
     assert names == ["passwd.txt", "shot.png"]
@@ -164,6 +170,26 @@ def test_raise_with_attachments_stores_them_under_a_token(alice, service_desk, t
 
 
 @pytest.mark.parametrize(
+    ("file", "stored_as"),
+    [
+        (upload("server.log", b"ERROR 502", "text/x-log"), "text/plain"),
+        (upload("orders.csv", b"id,total", "application/vnd.ms-excel"), "text/csv"),
+        (upload("logs.zip", b"PK", "application/x-zip-compressed"), "application/zip"),
+    ],
+)
+def test_raise_accepts_the_other_names_browsers_give_common_files(
+    alice, service_desk, tmp_path, file, stored_as
+) -> None:
+    case = raise_with_files(alice, file)
+    assert case.attachments.get().content_type == stored_as
+
+
+def test_a_type_alias_still_needs_a_matching_name(alice, service_desk, tmp_path) -> None:
+    with pytest.raises(DomainError, match="does not match its type text/csv"):
+        raise_with_files(alice, upload("budget.xls", b"\xd0\xcf", "application/vnd.ms-excel"))
+
+
+@pytest.mark.parametrize(
     ("file", "why"),
     [
         (upload("page.html", b"<html>", "text/html"), "text/html are not accepted"),
@@ -176,14 +202,7 @@ def test_raise_refuses_unsafe_attachments_and_stores_nothing(
     alice, service_desk, tmp_path, file, why
 ) -> None:
     with pytest.raises(DomainError, match=why) as refused:
-        case_raise(
-            raised_by=alice,
-            customer=CustomerFactory(),
-            title="t",
-            description="d",
-            severity="S3",
-            attachments=[file],
-        )
+        raise_with_files(alice, file)
     assert refused.value.field == "attachments"
     assert not Case.objects.exists()
     assert stored_files(tmp_path) == []
