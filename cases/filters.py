@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import django_filters
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from cases.forms import UserChoiceField, active_staff
 from cases.models import (
     Case,
     Category,
@@ -39,15 +39,19 @@ class Sort:
     values = [value for value, _ in choices]
 
 
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    """People who can hold cases (operators and managers), by name."""
+
+    field_class = UserChoiceField
+
+
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label="Status"
     )
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label="Severity")
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label="Team")
-    owner = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.filter(is_active=True), label="Owner"
-    )
+    owner = OwnerFilter(queryset=active_staff(), label="Owner")
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label="Unassigned"
     )

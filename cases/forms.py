@@ -27,7 +27,7 @@ from cases.models import (
 )
 from cases.services.attachments import attachment_check
 from escalation.errors import DomainError
-from escalation.roles import Role
+from escalation.roles import Role, users_with_role
 
 User = get_user_model()
 
@@ -106,11 +106,7 @@ class MultipleFileField(forms.FileField):
 
 def active_staff() -> QuerySet[Any]:
     """People a case may be assigned to: active operators and escalation managers."""
-    return (
-        User.objects.filter(is_active=True, groups__name__in=[Role.OPERATOR, Role.MANAGER])
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    return users_with_role(Role.OPERATOR, Role.MANAGER)
 
 
 class UserChoiceField(forms.ModelChoiceField):

@@ -109,6 +109,19 @@ def test_manager_filters_by_customer_and_the_filter_stays_in_the_url(bob) -> Non
     assert 'method="get"' in text
 
 
+def test_the_owner_filter_offers_the_people_who_hold_cases_by_name(bob, alice, erin, nora) -> None:
+    mine = case_in(Status.IN_PROGRESS, owner=alice)
+    case_in(Status.IN_PROGRESS, owner=bob)
+    response = client_for(bob).get(QUEUE, {"owner": alice.pk, "filtered": "1"})
+    assert rows(response) == [mine.reference]
+    owners = response.context["filter_form"].fields["owner"].choices
+    offered = [label for value, label in owners if value]
+    assert offered == ["Alice", "Bob"]  # an executive or a user with no role holds no case
+    assert f'<option value="{alice.pk}" selected>Alice</option>' in page_text(response)
+    refused = client_for(bob).get(QUEUE, {"owner": erin.pk})
+    assert "owner" in refused.context["page"].errors
+
+
 @pytest.mark.parametrize(
     "query",
     [
