@@ -12,16 +12,13 @@ from reviews.selectors import satisfaction_by_week
 
 def satisfaction_series(*, periods: Sequence[Period], filters: ReportFilters) -> dict[str, Any]:
     """Customer satisfaction per period: the mean 1-5 score of the survey answers received in
-    it and their number, from the reviews app.
-
-    The reviews app filters answers by team but not by customer tier, so with a tier filter
-    the report says the figure is not available rather than showing every tier's.
+    it and their number, from the reviews app, filtered by the report's team and tier.
     """
     blank = [{"csat_average": None, "csat_responses": 0, "csat_satisfied": None} for _ in periods]
-    if filters.tier:
-        return {"collected": False, "note": "not available by customer tier", "series": blank}
     answers = satisfaction_by_week(
-        start=periods[0].start, end=periods[-1].end, filters={"team": filters.team_id}
+        start=periods[0].start,
+        end=periods[-1].end,
+        filters={"team": filters.team_id, "tier": filters.tier},
     )
     weeks = {row["label"]: row for row in answers["weeks"]}
     series = []

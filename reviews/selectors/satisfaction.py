@@ -16,6 +16,7 @@ from reviews.models import SatisfactionSurvey
 FILTER_FIELDS = {
     "team": "case__team_id",
     "customer": "case__customer_id",
+    "tier": "case__customer__tier",
     "product": "case__product_id",
     "category": "case__category_id",
     "severity": "case__severity",

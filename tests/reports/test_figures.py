@@ -263,9 +263,18 @@ def test_customer_satisfaction_comes_from_the_survey_answers_of_the_week(
     assert (card.value, card.detail) == ("3.67 / 5", "3 answers, 67% gave 4 or 5")
 
 
-def test_satisfaction_is_not_shown_for_one_customer_tier(fortnight: Fortnight) -> None:
-    answer(fortnight.cases["c1"], score=5, answered_at=at(3, 4, 10))
+def test_satisfaction_for_one_customer_tier_counts_only_that_tiers_answers(
+    fortnight: Fortnight,
+) -> None:
+    c = fortnight.cases
+    answer(c["c1"], score=5, answered_at=at(3, 4, 10))  # Acme, strategic
+    answer(c["c2"], score=2, answered_at=at(3, 6, 10))  # Beta, premium
+    answer(c["c4"], score=4, answered_at=at(3, 8, 23, 30))  # Acme, strategic
     payload = report_compute(week=W10, filters=ReportFilters(tier=Tier.STRATEGIC), now=NOW)
-    assert payload["satisfaction_collected"] is False
+    assert payload["satisfaction_collected"] is True
+    assert payload["headline"]["csat_average"] == 4.5
+    assert payload["headline"]["csat_responses"] == 2
+    premium = report_compute(week=W10, filters=ReportFilters(tier=Tier.PREMIUM), now=NOW)
+    assert (premium["headline"]["csat_average"], premium["headline"]["csat_responses"]) == (2, 1)
     card = {c.key: c for c in headline_cards(payload)}["csat_average"]
-    assert card.value == "not available by customer tier"
+    assert (card.value, card.detail) == ("4.50 / 5", "2 answers, 100% gave 4 or 5")
