@@ -133,6 +133,10 @@ _database_url = env("DATABASE_URL")
 if _database_url:
     try:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        # Django streams .iterator() (and every <select> of a ModelChoiceField) through a
+        # server-side cursor: DECLARE, FETCH, CLOSE, three round trips for a few rows. Off,
+        # the rows come in one; it is also what PgBouncer's transaction pooling needs.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 else:
