@@ -127,6 +127,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's renderer, with <select> written in Python (escalation/forms.py).
+FORM_RENDERER = "escalation.forms.FormRenderer"
 
 # Database: SQLite file under var/ by default, PostgreSQL when DATABASE_URL says so.
 _database_url = env("DATABASE_URL")
