@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-from bench import _sla
+from bench import _sla, _sla_celery
 from bench.common import Row
 
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> list[Row]:
 
 
 def measure(*, count: int, concurrency: int) -> list[Row]:
-    celery = _sla.Celery(sweep_seconds=2, concurrency=concurrency)
+    celery = _sla_celery.Celery(sweep_seconds=2, concurrency=concurrency)
     ids: list[int] = []
     peaks = {"largest": 0.0, "total": 0.0}
     stop = threading.Event()
@@ -48,13 +48,13 @@ def measure(*, count: int, concurrency: int) -> list[Row]:
     try:
         celery.start("worker")
         celery.start("beat")
-        warmup = _sla.wait_worker_ready(celery)
+        warmup = _sla_celery.wait_worker_ready(celery)
         print(f"  worker ({concurrency} processes) and beat up (warm-up {warmup:.1f} s)")
         sampler.start()
-        deadline = _sla.utc_now() + timedelta(seconds=20)
+        deadline = _sla_celery.utc_now() + timedelta(seconds=20)
         ids = _sla.new_cases_due_at([deadline] * count, title=_sla.TITLE_BURST)
         print(f"  {len(ids):,} cases added, all due at {deadline:%H:%M:%S}")
-        finished = _sla.wait_all_escalated(ids, timeout=20 + 600)
+        finished = _sla_celery.wait_all_escalated(ids, timeout=20 + 600)
         if finished is None:
             raise SystemExit("the burst was not escalated within ten minutes")
         seconds = finished - deadline.timestamp()
@@ -88,7 +88,7 @@ def measure(*, count: int, concurrency: int) -> list[Row]:
         celery.stop_all()
         celery.purge()
         if ids:
-            _sla.retire(ids, now=_sla.utc_now())
+            _sla.retire(ids, now=_sla_celery.utc_now())
 
 
 def _not_exactly_once(case_ids: list[int]) -> int:

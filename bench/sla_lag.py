@@ -16,7 +16,7 @@ import random
 import time
 from datetime import timedelta
 
-from bench import _sla
+from bench import _sla, _sla_celery
 from bench.common import Row, Timing
 
 
@@ -59,19 +59,19 @@ def run(args: argparse.Namespace) -> list[Row]:
 
 
 def measure(*, interval: int, cases: int, spread: int, concurrency: int) -> Timing:
-    celery = _sla.Celery(sweep_seconds=interval, concurrency=concurrency)
+    celery = _sla_celery.Celery(sweep_seconds=interval, concurrency=concurrency)
     ids: list[int] = []
     try:
         celery.start("worker")
         celery.start("beat")
-        warmup = _sla.wait_worker_ready(celery, timeout=interval * 4 + 60)
+        warmup = _sla_celery.wait_worker_ready(celery, timeout=interval * 4 + 60)
         print(f"  worker and beat up ({interval} s sweep; warm-up {warmup:.1f} s)")
         rng = random.Random(interval)
-        start = _sla.utc_now() + timedelta(seconds=5)
+        start = _sla_celery.utc_now() + timedelta(seconds=5)
         deadlines = sorted(start + timedelta(seconds=rng.uniform(0, spread)) for _ in range(cases))
         ids = _sla.new_cases_due_at(deadlines, title="lag")
         due = dict(zip(ids, (d.timestamp() for d in deadlines), strict=True))
-        seen = _sla.wait_escalated(ids, timeout=spread + 5 + interval * 3 + 60)
+        seen = _sla_celery.wait_escalated(ids, timeout=spread + 5 + interval * 3 + 60)
         if len(seen) != len(ids):
             raise SystemExit(f"only {len(seen)} of {len(ids)} cases were escalated in time")
         lags = [(seen[pk] - due[pk]) * 1000 for pk in ids]
@@ -87,7 +87,7 @@ def measure(*, interval: int, cases: int, spread: int, concurrency: int) -> Timi
         celery.purge()
         if ids:
             time.sleep(0.5)
-            _sla.retire(ids, now=_sla.utc_now())
+            _sla.retire(ids, now=_sla_celery.utc_now())
 
 
 def _check_once(case_ids: list[int]) -> None:

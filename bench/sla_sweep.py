@@ -15,7 +15,7 @@ import argparse
 import time
 import uuid
 
-from bench import _sla
+from bench import _sla, _sla_celery
 from bench.common import Row, Timing
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -72,10 +72,10 @@ def _measure(*, due: int, runs: int) -> tuple[Timing, int, str]:
     dispatched = 0
     plan = ""
     clock_ids: list[int] = []
-    _sla.nothing_due(_sla.utc_now())
+    _sla.nothing_due(_sla_celery.utc_now())
     try:
         for run_index in range(runs + 1):
-            now = _sla.utc_now()
+            now = _sla_celery.utc_now()
             _sla.nothing_due(now, clock_ids)
             clock_ids = _sla.make_due(due, now=now, seed=run_index)
             if run_index == 0:
@@ -94,7 +94,7 @@ def _measure(*, due: int, runs: int) -> tuple[Timing, int, str]:
     finally:
         broker.default_channel.queue_delete(sink)
         broker.release()
-        _sla.nothing_due(_sla.utc_now(), clock_ids)
+        _sla.nothing_due(_sla_celery.utc_now(), clock_ids)
     return Timing.of(samples), dispatched, plan
 
 
