@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import common
 from bench._sla import TITLE_BURST, new_cases_due_at, redis_url, retire, sla_database_url
+from bench.load import terminate
 
 
 class Celery:
@@ -58,14 +59,8 @@ class Celery:
 
     def stop(self, kind: str) -> None:
         proc = self.procs.pop(kind, None)
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc is not None:
+            terminate(proc, grace=30)
 
     def stop_all(self) -> None:
         for kind in list(self.procs):

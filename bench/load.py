@@ -64,13 +64,20 @@ def gunicorn(*, workers: int = 2, env: Mapping[str, str] | None = None) -> Itera
         _wait_until_up(base, proc)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        terminate(proc, grace=20)
         log.close()
+
+
+def terminate(proc: subprocess.Popen[bytes], *, grace: float) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it is still there after `grace`."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def _wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
