@@ -187,6 +187,26 @@ def ensure_reference() -> dict[str, Any]:
     }
 
 
+def _case_row(
+    ref: dict[str, Any], rng: random.Random, *, title: str, raised: int, due: int
+) -> dict[str, Any]:
+    """One new S3 case at the L1 desk, owned by a random L1 operator (epoch seconds)."""
+    return {
+        "title": title,
+        "description": "Generated for the SLA benchmarks.",
+        "customer_id": ref["customer"].pk,
+        "severity": "S3",
+        "status": "new",
+        "owner_id": rng.choice(ref["l1_people"]),
+        "team_id": ref["l1"].pk,
+        "level": "L1",
+        "raised_by_id": ref["raiser"].pk,
+        "raised_at": raised,
+        "updated_at": raised,
+        "next_due_at": due,
+    }
+
+
 def open_case_count() -> int:
     from cases.models import Case
 
@@ -217,21 +237,7 @@ def top_up_open_cases(total: int, *, say: Any = print) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
             rows = [
-                {
-                    "title": TITLE,
-                    "description": "Generated for the SLA benchmarks.",
-                    "customer_id": ref["customer"].pk,
-                    "severity": "S3",
-                    "status": "new",
-                    "owner_id": rng.choice(ref["l1_people"]),
-                    "team_id": ref["l1"].pk,
-                    "level": "L1",
-                    "raised_by_id": ref["raiser"].pk,
-                    "raised_at": now,
-                    "updated_at": now,
-                    "next_due_at": now + FAR,
-                }
-                for _ in range(size)
+                _case_row(ref, rng, title=TITLE, raised=now, due=now + FAR) for _ in range(size)
             ]
             ids = writer.cases(rows)
             clocks = [
@@ -323,22 +329,7 @@ def new_cases_due_at(deadlines: list[datetime], *, title: str) -> list[int]:
             rows = []
             for due in chunk:
                 raised = int(due.timestamp()) - 3600
-                rows.append(
-                    {
-                        "title": title,
-                        "description": "Generated for the SLA benchmarks.",
-                        "customer_id": ref["customer"].pk,
-                        "severity": "S3",
-                        "status": "new",
-                        "owner_id": rng.choice(ref["l1_people"]),
-                        "team_id": ref["l1"].pk,
-                        "level": "L1",
-                        "raised_by_id": ref["raiser"].pk,
-                        "raised_at": raised,
-                        "updated_at": raised,
-                        "next_due_at": raised + 3600,
-                    }
-                )
+                rows.append(_case_row(ref, rng, title=title, raised=raised, due=raised + 3600))
             chunk_ids = writer.cases(rows)
             clocks = []
             for pk, row in zip(chunk_ids, rows, strict=True):

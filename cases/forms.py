@@ -250,7 +250,6 @@ class AssignForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_staff()  # type: ignore[attr-defined]
         self._style_widgets()
 
     def clean(self) -> dict[str, Any]:
@@ -382,7 +381,6 @@ class BulkForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = active_staff()  # type: ignore[attr-defined]
         self._style_widgets()
 
     def clean(self) -> dict[str, Any]:
