@@ -10,11 +10,12 @@ from reports.weeks import Period
 from reviews.selectors import satisfaction_by_week
 
 
-def satisfaction_series(*, periods: Sequence[Period], filters: ReportFilters) -> dict[str, Any]:
+def satisfaction_series(
+    *, periods: Sequence[Period], filters: ReportFilters
+) -> list[dict[str, Any]]:
     """Customer satisfaction per period: the mean 1-5 score of the survey answers received in
     it and their number, from the reviews app, filtered by the report's team and tier.
     """
-    blank = [{"csat_average": None, "csat_responses": 0, "csat_satisfied": None} for _ in periods]
     answers = satisfaction_by_week(
         start=periods[0].start,
         end=periods[-1].end,
@@ -22,11 +23,8 @@ def satisfaction_series(*, periods: Sequence[Period], filters: ReportFilters) ->
     )
     weeks = {row["label"]: row for row in answers["weeks"]}
     series = []
-    for period, empty in zip(periods, blank, strict=True):
-        row = weeks.get(str(period.week))
-        if row is None:
-            series.append(empty)
-            continue
+    for period in periods:
+        row = weeks.get(str(period.week), {"average": None, "count": 0, "satisfied_share": None})
         series.append(
             {
                 "csat_average": row["average"],
@@ -34,4 +32,4 @@ def satisfaction_series(*, periods: Sequence[Period], filters: ReportFilters) ->
                 "csat_satisfied": row["satisfied_share"],
             }
         )
-    return {"collected": True, "note": "", "series": series}
+    return series
