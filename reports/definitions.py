@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet, TextChoices
 
 from cases.models import Category, Product, Severity, Team, Tier
-from sla.models import CaseClock, ClockKind
+from sla.models import CaseClock, ClockKind, SlaBreach
 
 COMPLIANCE_KINDS = (ClockKind.RESPONSE, ClockKind.RESOLUTION)
 PERCENTILES = (0.5, 0.9)
@@ -109,3 +109,9 @@ def clocks_for(filters: ReportFilters) -> QuerySet[CaseClock]:
     # Naming every kind lets PostgreSQL range-scan the (kind, breached_at) and (kind,
     # stopped_at) indexes once per kind instead of reading every clock.
     return CaseClock.objects.filter(filters.q("case__"), kind__in=ClockKind.values)
+
+
+def breaches_for(filters: ReportFilters) -> QuerySet[SlaBreach]:
+    """The breach facts (``sla.SlaBreach``) of the cases the filters select: every deadline
+    missed, once per clock cycle, however the case changed afterwards."""
+    return SlaBreach.objects.filter(filters.q("case__"), clock_kind__in=ClockKind.values)

@@ -44,7 +44,8 @@ from cases.timeline import event_record
 from escalation.errors import DomainError
 from sla import clock as bh
 from sla.calendars import calendar_for
-from sla.models import CaseClock, ClockKind, EscalationRecord, NotificationKind
+from sla.facts import breach_fact, facts_save
+from sla.models import CaseClock, ClockKind, EscalationRecord, NotificationKind, SlaBreach
 from sla.notifications import Message, notifications_send
 from sla.rules import TOP_RANK, Lookups, Rule, Target, escalation_target, level_rank
 from sla.selectors import duration_words
@@ -53,7 +54,14 @@ from sla.services import Prefetched, clocks_prefetched, policies_by_key
 logger = logging.getLogger(__name__)
 
 ESCALATING_CLOCKS = frozenset({ClockKind.RESPONSE, ClockKind.RESOLUTION})
-ENGINE_FIELDS = ["warned_at", "breached_at", "escalation_count", "reescalate_at", "dispatched_at"]
+ENGINE_FIELDS = [
+    "warned_at",
+    "breached_at",
+    "breach_handled_at",
+    "escalation_count",
+    "reescalate_at",
+    "dispatched_at",
+]
 
 
 class Batch:
@@ -74,6 +82,7 @@ class Batch:
             self.watchers[link.case_id].append(link.user)
         self.records: list[EscalationRecord] = []
         self.outbox: list[Message] = []
+        self.breaches: list[SlaBreach] = []
 
     def notify(
         self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: str
@@ -89,20 +98,22 @@ class Batch:
             )
         )
 
-    def mark(self) -> tuple[int, int]:
-        return len(self.records), len(self.outbox)
+    def mark(self) -> tuple[int, int, int]:
+        return len(self.records), len(self.outbox), len(self.breaches)
 
-    def undo_since(self, mark: tuple[int, int]) -> None:
-        """Forget the records and messages of a step that failed."""
-        records, outbox = mark
+    def undo_since(self, mark: tuple[int, int, int]) -> None:
+        """Forget the records, messages and breaches of a step that failed."""
+        records, outbox, breaches = mark
         for record in self.records[records:]:
             self.recorded.discard((record.case_id, record.clock_kind, record.cycle, record.step))
         del self.records[records:]
         del self.outbox[outbox:]
+        del self.breaches[breaches:]
 
     def finish(self) -> None:
         notifications_send(self.outbox)
         EscalationRecord.objects.bulk_create(self.records)
+        facts_save(breaches=self.breaches)
 
     def record(
         self,
@@ -283,11 +294,15 @@ def _steps_take(
     if clock.stopped_at is not None or clock.paused_at is not None or not case.is_open:
         clock.save(update_fields=["dispatched_at"])
         return taken, case
-    breach_due = clock.breached_at is None and clock.due_at <= now
+    # A breach the case's own changes recorded first (see sla.services.clock_align) is owed
+    # its step too, even when a new target has moved the deadline since.
+    breach_due = clock.breach_handled_at is None and (
+        clock.breached_at is not None or clock.due_at <= now
+    )
     warning_due = clock.warned_at is None and clock.warn_at <= now
     reescalation_due = (
         not breach_due
-        and clock.breached_at is not None
+        and clock.breach_handled_at is not None
         and clock.reescalate_at is not None
         and clock.reescalate_at <= now
     )
@@ -299,7 +314,10 @@ def _steps_take(
             taken.append("warning")
     step = ""
     if breach_due:
-        clock.breached_at = clock.due_at
+        if clock.breached_at is None:
+            clock.breached_at = clock.due_at
+            batch.breaches.append(breach_fact(clock, now=now))
+        clock.breach_handled_at = now
         step = "breach"
     elif reescalation_due:
         step = f"reescalation-{clock.escalation_count}"
@@ -339,7 +357,7 @@ def _escalate(
             case=case,
             kind=NotificationKind.SLA_BREACH,
             subject=f"{case.reference} is owed a customer update "
-            f"({duration_words(now - clock.due_at)} late)",
+            f"({duration_words(now - (clock.breached_at or clock.due_at))} late)",
         )
         return True, case
     target = escalation_target(case=case, now=now, lookups=batch.lookups)
@@ -470,7 +488,7 @@ def _breach_event(
             "clock": clock.kind,
             "step": step,
             "cycle": clock.cycle,
-            "due_at": clock.due_at.isoformat(),
+            "due_at": (clock.breached_at or clock.due_at).isoformat(),
             "to_team": target.team.pk if target and target.team else None,
             "to_owner": target.owner.pk if target and target.owner else None,
         },

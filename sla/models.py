@@ -105,11 +105,16 @@ class ClockKind(models.TextChoices):
 class CaseClock(models.Model):
     """One SLA clock of one case.
 
-    Running: ``stopped_at`` is None. ``due_at``/``warn_at`` already include paused time.
-    Stopped: ``met`` tells whether it stopped on time; ``elapsed_seconds`` is the business time it
-    ran (pauses excluded) and ``late_seconds`` the business time past ``due_at`` (0 when met).
-    ``breached_at`` is set once the deadline passed while it ran (the breach moment = due_at),
-    whether or not it has stopped since. Reports aggregate these columns without recomputing.
+    Running: ``stopped_at`` is None. ``due_at``/``warn_at`` already include paused time and
+    belong to the current *attempt*: a change of target (severity, tier, policy, calendar) starts
+    a new attempt at ``attempt_started_at``, measured from the same start.
+    Stopped: ``met`` tells whether it stopped on time and never breached; ``elapsed_seconds`` is
+    the business time it ran (pauses excluded) and ``late_seconds`` the business time from its
+    first breach to the stop (0 when met).
+    ``breached_at`` is a fact: the first deadline of this cycle that passed while the clock ran.
+    Once set, nothing but a new cycle of the update clock clears it, and every breach is also
+    kept in ``SlaBreach`` for good. ``breach_handled_at`` is the SLA engine's own mark: when it
+    took the breach step (escalation, notifications) for this cycle.
     """
 
     # Indexed by the unique caseclock_one_per_kind (case, kind): no index of its own.
@@ -128,6 +133,7 @@ class CaseClock(models.Model):
     paused_seconds = models.PositiveIntegerField(default=0)
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
+    breach_handled_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     met = models.BooleanField(null=True, blank=True)
     elapsed_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -135,6 +141,9 @@ class CaseClock(models.Model):
     # The update clock restarts at every customer-facing update: each restart is a new cycle.
     # The other clocks stay in cycle 1 (a reopened case resumes its resolution clock).
     cycle = models.PositiveIntegerField(default=1)
+    # Each change of target within a cycle starts a new attempt (None: since ``started_at``).
+    attempt = models.PositiveIntegerField(default=1)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     # While paused: the business time that was left when the pause began (negative if late).
     remaining_seconds_at_pause = models.IntegerField(null=True, blank=True)
     # The sweep sets this when it hands the clock to a worker; the worker clears it. A clock
@@ -162,7 +171,21 @@ class CaseClock(models.Model):
                 fields=["due_at"],
                 name="clock_due_breach_idx",
                 condition=Q(
-                    stopped_at__isnull=True, paused_at__isnull=True, breached_at__isnull=True
+                    stopped_at__isnull=True,
+                    paused_at__isnull=True,
+                    breach_handled_at__isnull=True,
+                ),
+            ),
+            # Breaches recorded by a case change before the sweep reached them (the deadline
+            # passed, then a new target moved due_at): the engine still owes their step.
+            models.Index(
+                fields=["breached_at"],
+                name="clock_unhandled_breach_idx",
+                condition=Q(
+                    stopped_at__isnull=True,
+                    paused_at__isnull=True,
+                    breach_handled_at__isnull=True,
+                    breached_at__isnull=False,
                 ),
             ),
             models.Index(
@@ -178,6 +201,83 @@ class CaseClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} clock of case {self.case_id}"
+
+
+class SlaBreach(models.Model):
+    """A deadline that passed while its clock ran: a fact nothing removes.
+
+    One per clock cycle (the first deadline it missed), written in the transaction that saw the
+    breach: the SLA engine at the deadline, or the case change that came first (a new target,
+    a pause, a stop, a new update cycle). The policy, calendar and target are copied as they
+    were, so the record still says "breached under Premium S2" after the policy changed. The
+    dashboard, the queue, the reports and the API count breaches from these rows.
+    """
+
+    # Indexed by the unique slabreach_once_per_cycle (case, clock_kind, cycle).
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="sla_breaches", db_index=False
+    )
+    clock_kind = models.CharField(max_length=10, choices=ClockKind.choices)
+    cycle = models.PositiveIntegerField(default=1)
+    attempt = models.PositiveIntegerField(default=1)
+    # The deadline that passed: the moment of the breach.
+    breached_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    policy = models.ForeignKey(
+        SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    policy_name = models.CharField(max_length=100, blank=True)
+    calendar_name = models.CharField(max_length=100, blank=True)
+    target_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["breached_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "clock_kind", "cycle"], name="slabreach_once_per_cycle"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["breached_at"], name="slabreach_time_idx"),
+            models.Index(fields=["clock_kind", "breached_at"], name="slabreach_kind_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_clock_kind_display()} breach of case {self.case_id} at {self.breached_at}"
+        )
+
+
+class LedgerKind(models.TextChoices):
+    STARTED = "started", "Started"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    RETARGETED = "retargeted", "New target"
+    STOPPED = "stopped", "Stopped"
+    REOPENED = "reopened", "Reopened"
+
+
+class ClockLedgerEntry(models.Model):
+    """One change of a clock's course, as the clock sync made it: what the case page's and the
+    API's ledger of a clock is built from (with the calendar's closed hours between them).
+    ``due_at`` is the deadline the change left the clock with."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    clock_kind = models.CharField(max_length=10, choices=ClockKind.choices)
+    cycle = models.PositiveIntegerField(default=1)
+    attempt = models.PositiveIntegerField(default=1)
+    kind = models.CharField(max_length=12, choices=LedgerKind.choices)
+    at = models.DateTimeField()
+    cause = models.CharField(max_length=200, blank=True)
+    policy_name = models.CharField(max_length=100, blank=True)
+    target_seconds = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="clockledger_case_idx")]
 
 
 class NotificationKind(models.TextChoices):

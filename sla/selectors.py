@@ -44,7 +44,9 @@ SHORT_KIND: dict[str, str] = {
 @dataclass(frozen=True)
 class ClockState:
     """One clock as people see it. ``remaining`` is negative once the deadline has passed;
-    while paused it is the business time that was left when the pause began."""
+    while paused it is the business time that was left when the pause began. ``breached_at``
+    is the first deadline of the cycle that passed while the clock ran (a breach stays one,
+    whatever the clock does next)."""
 
     kind: str
     kind_label: str
@@ -52,6 +54,7 @@ class ClockState:
     due_at: datetime
     remaining: timedelta
     label: str
+    breached_at: datetime | None = None
 
     @property
     def css(self) -> str:
@@ -62,32 +65,43 @@ class ClockState:
         return SHORT_KIND.get(self.kind, self.kind_label)
 
 
+STATE_FIELDS = (
+    "case_id",
+    "kind",
+    "due_at",
+    "warn_at",
+    "paused_at",
+    "stopped_at",
+    "met",
+    "late_seconds",
+    "remaining_seconds_at_pause",
+    "breached_at",
+)
+
+
 def clock_states_for(*, cases: Iterable[Case | int], now: datetime) -> dict[int, list[ClockState]]:
     """The state of every clock of ``cases`` (one query), by case id, in the order first
     response, resolution, customer update. Cases without clocks get an empty list."""
     ids = [c if isinstance(c, int) else c.pk for c in cases]
     states: dict[int, list[ClockState]] = {pk: [] for pk in ids}
-    clocks = CaseClock.objects.filter(case_id__in=ids).only(
-        "case_id",
-        "kind",
-        "due_at",
-        "warn_at",
-        "paused_at",
-        "stopped_at",
-        "met",
-        "late_seconds",
-        "remaining_seconds_at_pause",
-    )
+    clocks = CaseClock.objects.filter(case_id__in=ids).only(*STATE_FIELDS)
     for clock in sorted(clocks, key=lambda c: (c.case_id, KIND_ORDER.get(c.kind, 9))):
         states[clock.case_id].append(clock_state(clock, now=now))
     return states
 
 
 def clock_state(clock: CaseClock, *, now: datetime) -> ClockState:
-    """The state and words of one clock at ``now``."""
+    """The state and words of one clock at ``now``.
+
+    A clock that breached stays breached: paused ("Breached, paused"), or running against a
+    new target set after the breach ("Breached; 14 h left on the new target"), or stopped
+    ("Missed by ...").
+    """
     left = clock.due_at - now
+    ticking = clock.stopped_at is None and clock.paused_at is None
+    breached_at = clock.breached_at or (clock.due_at if ticking and left <= timedelta(0) else None)
     if clock.stopped_at is not None:
-        if clock.met:
+        if clock.met and breached_at is None:
             state, label = ClockStateName.MET, "Met"
             left = clock.due_at - clock.stopped_at
         else:
@@ -96,14 +110,22 @@ def clock_state(clock: CaseClock, *, now: datetime) -> ClockState:
             left = -late
     elif clock.paused_at is not None:
         left = timedelta(seconds=clock.remaining_seconds_at_pause or 0)
-        state = ClockStateName.PAUSED
+        if breached_at is not None:
+            state, label = ClockStateName.BREACHED, "Breached, paused"
+        else:
+            state = ClockStateName.PAUSED
+            label = (
+                f"Paused: {duration_words(left)} left"
+                if left > timedelta(0)
+                else f"Paused: {duration_words(-left)} over"
+            )
+    elif breached_at is not None:
+        state = ClockStateName.BREACHED
         label = (
-            f"Paused: {duration_words(left)} left"
-            if left > timedelta(0)
-            else f"Paused: {duration_words(-left)} over"
+            f"Breached {duration_words(now - breached_at)} ago"
+            if left <= timedelta(0)
+            else f"Breached; {duration_words(left)} left on the new target"
         )
-    elif left <= timedelta(0):
-        state, label = ClockStateName.BREACHED, f"Breached {duration_words(-left)} ago"
     elif clock.warn_at <= now:
         state, label = ClockStateName.AT_RISK, f"At risk: {duration_words(left)} left"
     else:
@@ -115,6 +137,7 @@ def clock_state(clock: CaseClock, *, now: datetime) -> ClockState:
         due_at=clock.due_at,
         remaining=left,
         label=label,
+        breached_at=breached_at,
     )
 
 

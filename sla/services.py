@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -19,7 +19,8 @@ from django.db.models import Q, Subquery
 from cases.models import Case, Customer, Status
 from sla import clock as bh
 from sla.calendars import calendar_default, calendar_for
-from sla.models import CaseClock, ClockKind, Notification, SlaPolicy
+from sla.facts import breach_fact, facts_save, ledger_entry
+from sla.models import CaseClock, ClockKind, LedgerKind, Notification, SlaBreach, SlaPolicy
 
 DEFAULT_WARN_PERCENT = 75
 FINISHED = frozenset({Status.RESOLVED, Status.CLOSED})
@@ -34,11 +35,14 @@ SYNC_FIELDS = (
     "paused_seconds",
     "warned_at",
     "breached_at",
+    "breach_handled_at",
     "stopped_at",
     "met",
     "elapsed_seconds",
     "late_seconds",
     "cycle",
+    "attempt",
+    "attempt_started_at",
     "remaining_seconds_at_pause",
     "dispatched_at",
     "reescalate_at",
@@ -67,9 +71,11 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
     1. Find the policy for the customer's tier and the case's severity (one query) and the
        case's clocks (one query), unless a caller lent them (``clocks_prefetched``).
     2. For each clock the case calls for (see ``clock_plans``): create it, or align the stored
-       one (new update cycle, reopen, pause, resume, re-target, stop; see ``clock_align``).
-    3. Save only the clocks that changed (one insert, one update at most), then
-       ``case.next_due_at``: the earliest deadline of the running, unpaused clocks.
+       one (breach already passed, new update cycle, reopen, pause, resume, re-target, stop;
+       see ``clock_align``).
+    3. Save only the clocks that changed (one insert, one update at most), the breaches and
+       ledger entries the alignment produced (``sla.facts``), then ``case.next_due_at``: the
+       earliest deadline of the running, unpaused clocks.
     """
     known = _prefetched.get()
     if known is not None and case.pk in known.clocks:
@@ -83,6 +89,7 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
         }
     created: list[CaseClock] = []
     changed: list[CaseClock] = []
+    record = Record()
     for kind, plan in clock_plans(case=case, policy=policy, now=now).items():
         existing = clocks.get(kind)
         if existing is None:
@@ -97,7 +104,7 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
                 due_at=plan.start,
                 warn_at=plan.start,
             )
-            clock_align(clock=existing, plan=plan, policy=policy, now=now)
+            clock_align(clock=existing, plan=plan, policy=policy, now=now, record=record)
             clocks[kind] = existing
             created.append(existing)
             continue
@@ -105,7 +112,7 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
             # The policy has no target of this kind any more, and this clock has ended.
             continue
         before = [getattr(existing, name) for name in SYNC_FIELDS]
-        clock_align(clock=existing, plan=plan, policy=policy, now=now)
+        clock_align(clock=existing, plan=plan, policy=policy, now=now, record=record)
         if [getattr(existing, name) for name in SYNC_FIELDS] != before:
             changed.append(existing)
     if created:
@@ -114,6 +121,13 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
             known.clocks[case.pk].extend(created)
     if changed:
         CaseClock.objects.bulk_update(changed, [f.removesuffix("_id") for f in SYNC_FIELDS])
+    facts_save(
+        breaches=record.breaches,
+        entries=[
+            ledger_entry(clock, kind=kind, at=at, cause=_cause(kind, case=case, clock=clock))
+            for clock, kind, at in record.changes
+        ],
+    )
     next_due = min(
         (c.due_at for c in clocks.values() if c.stopped_at is None and c.paused_at is None),
         default=None,
@@ -121,6 +135,32 @@ def case_clocks_sync(*, case: Case, now: datetime) -> None:
     if next_due != case.next_due_at:
         Case.objects.filter(pk=case.pk).update(next_due_at=next_due)
         case.next_due_at = next_due
+
+
+@dataclass
+class Record:
+    """What one alignment observed, to be saved with the clocks: the breaches it found, and
+    each change of course (clock, ledger kind, moment), in order."""
+
+    breaches: list[SlaBreach] = field(default_factory=list)
+    changes: list[tuple[CaseClock, str, datetime]] = field(default_factory=list)
+
+
+def _cause(kind: str, *, case: Case, clock: CaseClock) -> str:
+    """The words for what moved a clock, from the case as it now stands."""
+    if kind == LedgerKind.PAUSED:
+        return "Waiting on customer"
+    if kind == LedgerKind.STOPPED:
+        if clock.kind == ClockKind.RESPONSE and case.first_response_at is not None:
+            return "First response"
+        return Status(case.status).label
+    if kind == LedgerKind.RETARGETED:
+        return f"Severity {case.severity}, policy {clock.policy}" if clock.policy else ""
+    if kind == LedgerKind.STARTED:
+        if clock.kind == ClockKind.UPDATE:
+            return "Customer update" if clock.cycle > 1 else "First response"
+        return "Raised"
+    return Status(case.status).label
 
 
 @dataclass(frozen=True)
@@ -208,32 +248,62 @@ def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[
 
 
 def clock_align(
-    *, clock: CaseClock, plan: ClockPlan, policy: SlaPolicy | None, now: datetime
+    *,
+    clock: CaseClock,
+    plan: ClockPlan,
+    policy: SlaPolicy | None,
+    now: datetime,
+    record: Record | None = None,
 ) -> None:
-    """Align one clock (in memory) with its plan.
+    """Align one clock (in memory) with its plan; note in ``record`` what happened to it.
 
-    1. Re-target: take the current policy's target (when a policy applies).
+    A breach is a fact: once ``breached_at`` is set, only a new cycle of the update clock
+    starts afresh (the old cycle's breach stays in ``SlaBreach``).
+
+    1. Settle: a running clock whose deadline has passed before this change is breached now,
+       under the target it ran against, whether or not the sweep got there first.
     2. Update clock: a later anchor (a new customer update) starts a new cycle from scratch.
-    3. Reopen: a stopped clock whose case is open again resumes; the time it stood still is
+    3. Re-target: take the current policy's target (when a policy applies); a different
+       policy or target starts a new attempt, measured from the same start.
+    4. Reopen: a stopped clock whose case is open again resumes; the time it stood still is
        paused time.
-    4. Pause or resume a running clock; a resume adds the business time paused, and moves a
+    5. Pause or resume a running clock; a resume adds the business time paused, and moves a
        pending re-escalation by as much.
-    5. Recompute the deadlines: ``due_at`` is where the business time since the start, less
+    6. Recompute the deadlines: ``due_at`` is where the business time since the start, less
        the paused time, reaches the target; ``warn_at`` where it reaches warn_percent of it.
-    6. Deadlines now in the future re-arm a warning or breach taken under an earlier target.
-    7. Stop: record the elapsed business time, met or late by how much, and the breach.
+       A warning whose moment is in the future again is re-armed; a pending re-escalation of
+       a breached clock whose new attempt still has time waits for that attempt's deadline.
+    7. Stop: record the elapsed business time, met (in time and never breached) or late since
+       the first breach by how much, and the breach if the stop came after the deadline.
     """
+    record = record if record is not None else Record()
     calendar = _calendar(clock=clock, policy=policy)
-    retargeted = False
+    is_new = clock.pk is None
+    new_cycle = clock.kind == ClockKind.UPDATE and plan.start > clock.started_at
+    if not is_new and clock.stopped_at is None and clock.paused_at is None:
+        horizon = min(now, plan.stop or now, plan.start if new_cycle else now)
+        if clock.breached_at is None and clock.due_at <= horizon:
+            _breach(clock, record=record, now=now)
+    if new_cycle:
+        _new_cycle(clock, start=plan.start)
+        record.changes.append((clock, LedgerKind.STARTED, plan.start))
     if plan.target_seconds is not None and policy is not None:
-        retargeted = clock.target_seconds != plan.target_seconds and clock.pk is not None
+        if (
+            not is_new
+            and not new_cycle
+            and (clock.target_seconds != plan.target_seconds or clock.policy_id != policy.pk)
+        ):
+            clock.attempt += 1
+            clock.attempt_started_at = now
+            record.changes.append((clock, LedgerKind.RETARGETED, now))
         clock.policy = policy
         clock.target_seconds = plan.target_seconds
-    if clock.kind == ClockKind.UPDATE and plan.start > clock.started_at:
-        _new_cycle(clock, start=plan.start)
+    if is_new:
+        record.changes.append((clock, LedgerKind.STARTED, plan.start))
     if clock.stopped_at is not None and plan.stop is None:
         clock.paused_seconds += _seconds(bh.business_time_between(calendar, clock.stopped_at, now))
         clock.stopped_at = clock.met = clock.elapsed_seconds = clock.late_seconds = None
+        record.changes.append((clock, LedgerKind.REOPENED, now))
     if clock.stopped_at is None:
         pause = plan.paused and plan.stop is None
         if not pause and clock.paused_at is not None:
@@ -246,20 +316,26 @@ def clock_align(
                 clock.reescalate_at = bh.add_business_time(
                     calendar, clock.reescalate_at, timedelta(seconds=paused)
                 )
+            if plan.stop is None:
+                record.changes.append((clock, LedgerKind.RESUMED, resumed))
         _deadlines(clock, calendar=calendar, warn_percent=_warn_percent(clock, policy))
         if pause and clock.paused_at is None:
             clock.paused_at = now
             used = _seconds(bh.business_time_between(calendar, clock.started_at, now))
             clock.remaining_seconds_at_pause = clock.target_seconds + clock.paused_seconds - used
+            record.changes.append((clock, LedgerKind.PAUSED, now))
         if clock.warned_at is not None and clock.warn_at > now:
             clock.warned_at = None
-        if clock.breached_at is not None:
-            if clock.due_at > now:
-                clock.breached_at = clock.reescalate_at = None
-            elif retargeted:
-                clock.breached_at = clock.due_at
+        if clock.reescalate_at is not None and clock.due_at > now:
+            clock.reescalate_at = max(clock.reescalate_at, clock.due_at)
     if plan.stop is not None and clock.stopped_at is None:
-        _stop(clock, at=max(plan.stop, clock.started_at), calendar=calendar)
+        _stop(clock, at=max(plan.stop, clock.started_at), calendar=calendar, record=record, now=now)
+        record.changes.append((clock, LedgerKind.STOPPED, clock.stopped_at))
+
+
+def _breach(clock: CaseClock, *, record: Record, now: datetime) -> None:
+    clock.breached_at = clock.due_at
+    record.breaches.append(breach_fact(clock, now=now))
 
 
 def _calendar(*, clock: CaseClock, policy: SlaPolicy | None) -> bh.Calendar:
@@ -281,6 +357,8 @@ def _new_cycle(clock: CaseClock, *, start: datetime) -> None:
     clock.paused_at = clock.remaining_seconds_at_pause = None
     clock.paused_seconds = 0
     clock.warned_at = clock.breached_at = clock.reescalate_at = clock.dispatched_at = None
+    clock.breach_handled_at = clock.attempt_started_at = None
+    clock.attempt = 1
     clock.stopped_at = clock.met = clock.elapsed_seconds = clock.late_seconds = None
     clock.escalation_count = 0
 
@@ -295,15 +373,19 @@ def _deadlines(clock: CaseClock, *, calendar: bh.Calendar, warn_percent: int) ->
     )
 
 
-def _stop(clock: CaseClock, *, at: datetime, calendar: bh.Calendar) -> None:
+def _stop(
+    clock: CaseClock, *, at: datetime, calendar: bh.Calendar, record: Record, now: datetime
+) -> None:
     ran = _seconds(bh.business_time_between(calendar, clock.started_at, at))
     clock.elapsed_seconds = max(0, ran - clock.paused_seconds)
-    clock.met = at <= clock.due_at
+    if clock.breached_at is None and at > clock.due_at:
+        _breach(clock, record=record, now=now)
+    clock.met = clock.breached_at is None
     clock.late_seconds = (
-        0 if clock.met else _seconds(bh.business_time_between(calendar, clock.due_at, at))
+        0
+        if clock.breached_at is None
+        else _seconds(bh.business_time_between(calendar, min(clock.breached_at, at), at))
     )
-    if not clock.met and clock.breached_at is None:
-        clock.breached_at = clock.due_at
     clock.stopped_at = at
     clock.paused_at = clock.remaining_seconds_at_pause = None
     clock.reescalate_at = clock.dispatched_at = None

@@ -2,9 +2,10 @@
 them to workers.
 
 The sweep is the source of truth: nothing waits in memory or in a delayed task, so after an
-outage the first sweep finds everything that fell due meanwhile. It reads three partial indexes
-(running, unpaused clocks not yet warned / not yet breached / with a re-escalation pending), so
-its cost grows with the number of due clocks, not with the number of open cases.
+outage the first sweep finds everything that fell due meanwhile. It reads four partial indexes
+(running, unpaused clocks not yet warned / past their deadline with the breach not yet handled /
+breached by a case change and not yet handled / with a re-escalation pending), so its cost grows
+with the number of due clocks, not with the number of open cases.
 
 Exactly once, in layers:
 
@@ -79,7 +80,8 @@ def sla_sweep(
 
 
 def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
-    """The three due sets, each shaped for its partial index: warnings, breaches,
+    """The four due sets, each shaped for its partial index: warnings, breaches at their
+    deadline, breaches a case change recorded before the engine took their step, and
     re-escalations (not yet handed out, or handed out so long ago the task must be lost)."""
     running = Q(stopped_at__isnull=True, paused_at__isnull=True)
     free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
@@ -87,9 +89,12 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
         CaseClock.objects.filter(running, free, warned_at__isnull=True, warn_at__lte=now).order_by(
             "warn_at"
         ),
-        CaseClock.objects.filter(running, free, breached_at__isnull=True, due_at__lte=now).order_by(
-            "due_at"
-        ),
+        CaseClock.objects.filter(
+            running, free, breach_handled_at__isnull=True, due_at__lte=now
+        ).order_by("due_at"),
+        CaseClock.objects.filter(
+            running, free, breach_handled_at__isnull=True, breached_at__isnull=False
+        ).order_by("breached_at"),
         CaseClock.objects.filter(
             running, free, reescalate_at__isnull=False, reescalate_at__lte=now
         ).order_by("reescalate_at"),

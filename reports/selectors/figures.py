@@ -1,14 +1,15 @@
 """The report's figures per week, for the whole organisation and per dimension, computed by
-the database in four scans whatever the number of weeks and groups.
+the database in five scans whatever the number of weeks and groups.
 
 Definitions (the report page says the same in words):
 - raised / resolved in a week: ``Case.raised_at`` / ``Case.resolved_at`` within it;
 - open at a moment T: raised before T and not resolved by T (``resolved_at`` empty or >= T);
-- SLA outcomes come from ``sla.CaseClock`` as the SLA engine keeps it: a clock counts as met in
-  the week it stopped in time (``met`` and ``stopped_at``), as missed in the week its deadline
-  passed (``breached_at``), so every response/resolution deadline counts once, in one week;
-  compliance = met / (met + missed);
-- breaches: clocks of any kind whose ``breached_at`` falls in the week;
+- SLA outcomes: a clock counts as met in the week it stopped in time without ever breaching
+  (``sla.CaseClock`` ``met`` and ``stopped_at``), as missed in the week of its breach
+  (``sla.SlaBreach``, the fact recorded when the deadline passed, which no later change of
+  severity, tier, policy, calendar, pause or reopen removes), so every response/resolution
+  deadline counts once, in one week; compliance = met / (met + missed);
+- breaches: breach facts of any kind (every cycle of the update clock counts) in the week;
 - time to resolve: the resolution clock's ``elapsed_seconds`` (business time, pauses excluded)
   for clocks that stopped in the week, as median and 90th percentile;
 - reopened: distinct cases with a ``reopened`` timeline event in the week.
@@ -33,6 +34,7 @@ from reports.definitions import (
     PERCENTILES,
     Dimension,
     ReportFilters,
+    breaches_for,
     clocks_for,
     empty_metrics,
     with_rates,
@@ -89,7 +91,7 @@ def period_figures(
     with_ages: bool = True,
 ) -> PeriodFigures:
     """Every figure of each of the (consecutive) periods, overall and per group of each
-    dimension: four queries, each one scan feeding every grouping. ``with_ages``: also count
+    dimension: five queries, each one scan feeding every grouping. ``with_ages``: also count
     the cases open at the end by age."""
     n = len(periods)
     groupings = [Grouping("all", ())] + [Grouping(d.key, (_alias(d),)) for d in dimensions]
@@ -134,31 +136,34 @@ def period_figures(
         {"bucket": label, "cases": ages.get(i, 0)} for i, (label, _, _) in enumerate(AGE_BUCKETS)
     ]
 
-    # 2. Deadlines met (by the period they stopped in) and missed (by when they passed).
-    met = Q(kind__in=COMPLIANCE_KINDS, met=True) & in_periods("stopped_at", periods)
+    # 2. Deadlines met (by the period they stopped in) and missed (by the breach facts).
     clocks = _select(
-        clocks_for(filters).filter(met | in_periods("breached_at", periods)),
+        clocks_for(filters)
+        .filter(kind__in=COMPLIANCE_KINDS, met=True)
+        .filter(in_periods("stopped_at", periods)),
         dimensions,
         "case__",
         "kind",
-        ws=CaseWhen(
-            When(met, then=WeekIndex("stopped_at", periods)),
-            default=Value(None),
-            output_field=IntegerField(),
-        ),
-        wb=WeekIndex("breached_at", periods),
+        w=WeekIndex("stopped_at", periods),
     )
-    counted = counts_by(clocks, extend(("kind", "ws", "wb")))
+    counted = counts_by(clocks, extend(("kind", "w")))
     for grouping in groupings:
         for row in counted[grouping.key]:
-            cell, kind, count = cells(grouping, row), row["kind"], row["n"]
-            # A row selected for one column may fall outside the periods in the other.
-            if row["ws"] is not None and 0 <= row["ws"] < n:
-                cell[row["ws"]][f"{kind}_met"] += count
-            if row["wb"] is not None and 0 <= row["wb"] < n:
-                cell[row["wb"]]["breaches"] += count
-                if kind in COMPLIANCE_KINDS:
-                    cell[row["wb"]][f"{kind}_missed"] += count
+            cells(grouping, row)[row["w"]][f"{row['kind']}_met"] += row["n"]
+    breaches = _select(
+        breaches_for(filters).filter(in_periods("breached_at", periods)),
+        dimensions,
+        "case__",
+        kind=F("clock_kind"),
+        w=WeekIndex("breached_at", periods),
+    )
+    counted = counts_by(breaches, extend(("kind", "w")))
+    for grouping in groupings:
+        for row in counted[grouping.key]:
+            cell, kind, count = cells(grouping, row)[row["w"]], row["kind"], row["n"]
+            cell["breaches"] += count
+            if kind in COMPLIANCE_KINDS:
+                cell[f"{kind}_missed"] += count
 
     # 3. Time to resolve: percentiles of the business time of resolution clocks stopped.
     resolution = _select(
@@ -224,7 +229,7 @@ def period_counts(*, periods: Sequence[Period], filters: ReportFilters) -> list[
         ):
             rows[row["w"]][metric] = row["n"]
     for row in (
-        clocks_for(filters)
+        breaches_for(filters)
         .filter(in_periods("breached_at", periods))
         .order_by()
         .values(w=WeekIndex("breached_at", periods))

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Min, Q
 
 from cases.models import Case, Severity, Tier
-from reports.definitions import ReportFilters, clocks_for, open_at, percent
+from reports.definitions import ReportFilters, breaches_for, open_at, percent
 from reports.weeks import Period
 from sla.models import ClockKind
 
@@ -30,7 +30,7 @@ def top_customers(
         .order_by("-raised", "customer__name")[:limit]
     )
     breached = dict(
-        clocks_for(filters)
+        breaches_for(filters)
         .filter(
             case__customer_id__in=[r["customer_id"] for r in rows],
             breached_at__gte=period.start,
@@ -121,7 +121,7 @@ def strategic_breaches(
     """Cases of strategic customers with a deadline breached in the period: how many, and the
     first ``limit`` by breach time with the kinds of deadline they missed."""
     breached = (
-        clocks_for(filters)
+        breaches_for(filters)
         .filter(
             case__customer__tier=Tier.STRATEGIC,
             breached_at__gte=period.start,
@@ -131,7 +131,7 @@ def strategic_breaches(
     )
     total = breached.aggregate(n=Count("case_id", distinct=True))["n"]
     fields = [f"case__{name}" for name in CASE_ROW_FIELDS]
-    per_kind = {f"k_{kind}": Count("id", filter=Q(kind=kind)) for kind in ClockKind.values}
+    per_kind = {f"k_{kind}": Count("id", filter=Q(clock_kind=kind)) for kind in ClockKind.values}
     grouped = (
         breached.values(*fields)
         .annotate(first=Min("breached_at"), **per_kind)

@@ -64,13 +64,17 @@ class Dashboard:
 
 def sla_state(now: datetime) -> CaseWhen:
     """A case's SLA state from its running clocks, worst first, each clock judged as
-    ``sla.selectors.clock_state`` judges it: breached (deadline passed), at risk (past the
-    warning point), on track, paused (every running clock paused), or none (no running clock).
+    ``sla.selectors.clock_state`` judges it: breached (a breach on record, paused or not, or
+    the deadline passed), at risk (past the warning point), on track, paused (every running
+    clock paused), or none (no running clock).
     """
     running = CaseClock.objects.filter(case=OuterRef("pk"), stopped_at__isnull=True)
     ticking = running.filter(paused_at__isnull=True)
+    breached = running.filter(
+        Q(breached_at__isnull=False) | Q(paused_at__isnull=True, due_at__lte=now)
+    )
     return CaseWhen(
-        When(Exists(ticking.filter(due_at__lte=now)), then=Value("breached")),
+        When(Exists(breached), then=Value("breached")),
         When(Exists(ticking.filter(warn_at__lte=now)), then=Value("at_risk")),
         When(Exists(ticking), then=Value("on_track")),
         When(Exists(running), then=Value("paused")),

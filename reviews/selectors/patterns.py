@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case, Customer, Severity
 from reviews.models import SatisfactionSurvey
-from sla.models import CaseClock
+from sla.models import SlaBreach
 
 SHORT_DAYS = 30
 LONG_DAYS = 90
@@ -216,7 +216,7 @@ def customers_at_risk(
         r.escalations = n
         r.reasons.append(f"{n} escalations in {SHORT_DAYS} days")
     breaches = (
-        CaseClock.objects.filter(breached_at__gte=since)
+        SlaBreach.objects.filter(breached_at__gte=since)
         .values_list("case__customer_id")
         .annotate(n=Count("case_id", distinct=True))
         .filter(n__gte=RISK_BREACHES)

@@ -10,6 +10,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from cases.models import Case, CaseEvent, EventKind, Status
+from sla.facts import breach_fact, facts_save
 from sla.models import CaseClock, ClockKind
 from tests.factories import CaseFactory
 
@@ -69,11 +70,11 @@ def breached_clock(
     stopped_at: datetime | None = None,
     elapsed: int | None = None,
 ) -> CaseClock:
-    """A clock whose deadline (``breached_at`` = ``due_at``) passed while it ran; stopped late
-    when ``stopped_at`` is given, still running otherwise."""
+    """A clock whose deadline (``breached_at`` = ``due_at``) passed while it ran, with its
+    breach fact; stopped late when ``stopped_at`` is given, still running otherwise."""
     target = 4 * 3600
     stopped = stopped_at is not None
-    return CaseClockFactory(
+    clock = CaseClockFactory(
         case=case,
         kind=kind,
         target_seconds=target,
@@ -84,7 +85,11 @@ def breached_clock(
         met=False if stopped else None,
         elapsed_seconds=elapsed if stopped else None,
         late_seconds=(elapsed - target) if stopped and elapsed is not None else None,
+        breach_handled_at=breached_at,
     )
+    # The breach fact, as the engine records it when the deadline passes.
+    facts_save(breaches=[breach_fact(clock, now=breached_at)])
+    return clock
 
 
 def resolved_case(*, raised_at: datetime, resolved_at: datetime, **kwargs: Any) -> Case:

@@ -17,6 +17,7 @@ from reviews.selectors import (
     rising,
     root_cause_groups,
 )
+from sla.facts import breach_fact, facts_save
 from sla.models import CaseClock, ClockKind
 from tests.factories import CaseFactory, CategoryFactory, CustomerFactory, ProductFactory
 from tests.reviews.factories import SurveyFactory, resolved_case
@@ -105,7 +106,7 @@ def test_customers_with_repeated_escalations_in_30_days() -> None:
 
 def breach(case, days: float) -> None:  # type: ignore[no-untyped-def]
     moment = ago(days)
-    CaseClock.objects.create(
+    clock = CaseClock.objects.create(
         case=case,
         kind=ClockKind.RESOLUTION,
         target_seconds=3600,
@@ -114,6 +115,7 @@ def breach(case, days: float) -> None:  # type: ignore[no-untyped-def]
         warn_at=moment - timedelta(minutes=15),
         breached_at=moment,
     )
+    facts_save(breaches=[breach_fact(clock, now=moment)])
 
 
 def test_customers_at_risk_come_with_their_reasons() -> None:

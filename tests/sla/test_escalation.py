@@ -292,7 +292,7 @@ def test_a_warning_due_with_its_breach_only_breaches(case) -> None:
 def test_a_step_recorded_once_is_never_taken_again_even_if_its_flag_is_reset(case) -> None:
     sweep(61 * M)
     owner = fresh(case).owner
-    CaseClock.objects.filter(case=case, kind=ClockKind.RESPONSE).update(breached_at=None)
+    CaseClock.objects.filter(case=case, kind=ClockKind.RESPONSE).update(breach_handled_at=None)
     assert sweep(62 * M) == []
     assert fresh(case).owner == owner
     assert CaseClock.objects.get(case=case, kind="response").breached_at == NOON + H
