@@ -63,15 +63,18 @@ class Dashboard:
 
 
 def sla_state(now: datetime) -> CaseWhen:
-    """A case's SLA state from its running clocks, worst first, each clock judged as
-    ``sla.selectors.clock_state`` judges it: breached (a breach on record, paused or not, or
-    the deadline passed), at risk (past the warning point), on track, paused (every running
-    clock paused), or none (no running clock).
+    """A case's SLA state from its clocks, worst first, each clock judged as
+    ``sla.selectors.clock_state`` judges it: breached (a clock of the case has a breach on
+    record, running, paused or stopped, or a running clock is past its deadline), at risk
+    (past the warning point), on track, paused (every running clock paused), or none (no
+    running clock).
     """
-    running = CaseClock.objects.filter(case=OuterRef("pk"), stopped_at__isnull=True)
+    clocks = CaseClock.objects.filter(case=OuterRef("pk"))
+    running = clocks.filter(stopped_at__isnull=True)
     ticking = running.filter(paused_at__isnull=True)
-    breached = running.filter(
-        Q(breached_at__isnull=False) | Q(paused_at__isnull=True, due_at__lte=now)
+    breached = clocks.filter(
+        Q(breached_at__isnull=False)
+        | Q(stopped_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
     )
     return CaseWhen(
         When(Exists(breached), then=Value("breached")),

@@ -238,20 +238,22 @@ def test_a_stricter_target_already_past_leaves_the_clock_due_for_the_sweep(
     assert response.breached_at is None  # the sweep escalates it, exactly once
 
 
-def test_a_looser_target_rearms_a_clock_breached_under_the_old_one(
+def test_a_looser_target_keeps_the_breach_and_starts_a_new_attempt(
     alice, bob, customer, policy
 ) -> None:
     SlaPolicyFactory(severity=Severity.S4, response_minutes=240, resolution_minutes=2400)
     with at(timedelta(0)):
         case = raise_case(alice, customer)
     CaseClock.objects.filter(case=case, kind=ClockKind.RESPONSE).update(
-        warned_at=NOON + 45 * M, breached_at=NOON + H
+        warned_at=NOON + 45 * M, breached_at=NOON + H, breach_handled_at=NOON + H
     )
     with at(90 * M):
         case_change_severity(case=case, by=bob, severity=Severity.S4, reason="Workaround given")
     response = clock(case, ClockKind.RESPONSE)
     assert response.due_at == NOON + 4 * H
-    assert (response.warned_at, response.breached_at) == (None, None)
+    assert response.warned_at is None  # a warning is re-armed for the new attempt
+    assert response.breached_at == NOON + H  # the breach is not
+    assert (response.attempt, response.attempt_started_at) == (2, NOON + 90 * M)
 
 
 def test_resolving_stops_the_resolution_clock_met_or_late(alice, bob, customer, policy) -> None:
