@@ -156,7 +156,8 @@ def clocks_escalate_due(
 ) -> list[str]:
     """Take every step now due on each of ``clock_ids``, each step once; the steps taken.
 
-    1. In one transaction: lock the clocks' cases in id order, then all their clocks.
+    1. In one transaction: lock the clocks' cases in id order, then read them with their
+       team, owner and customer, then lock all their clocks.
     2. Take each clock's due steps. A database error fails the batch, and the task retries it.
        Any other failure rolls the batch back and it is taken again with a savepoint per
        clock: the failing clock is logged and left for the sweep to hand out again, the others
@@ -181,12 +182,21 @@ def _batch_take(
         set(CaseClock.objects.filter(pk__in=wanted).values_list("case_id", flat=True))
     )
     with transaction.atomic():
-        cases = {
-            case.pk: case
-            for case in Case.objects.select_for_update(of=("self",))
-            .select_related("customer", "team__lead", "owner", "category__specialist_team__lead")
+        # Lock first, then read: a locking read that joins related rows and waits for a lock
+        # gets the case row as committed meanwhile, joined to the team and owner rows as they
+        # were before (PostgreSQL re-checks only the locked row), so a reassignment committed
+        # while the batch waited would leave case.team and case.owner out of date.
+        locked = list(
+            Case.objects.select_for_update()
             .filter(pk__in=case_ids)
             .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        cases = {
+            case.pk: case
+            for case in Case.objects.select_related(
+                "customer", "team__lead", "owner", "category__specialist_team__lead"
+            ).filter(pk__in=locked)
         }
         if not cases:
             return taken

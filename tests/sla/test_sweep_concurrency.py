@@ -165,3 +165,57 @@ def test_a_worker_that_dies_mid_step_leaves_no_trace_and_the_retry_completes_it(
     monkeypatch.undo()
     assert clock_escalate_due(clock_id=clock.pk, now=timezone.now()) == ["breach"]
     assert_each_case_escalated_once(breached_cases[:1])
+
+
+def wait_until_a_backend_waits_for_a_lock() -> None:
+    """Poll PostgreSQL until another connection is blocked on a row lock (no sleeping blind)."""
+    with connections["default"].cursor() as cursor:
+        for _ in range(2000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            row = cursor.fetchone()
+            if row and row[0]:
+                return
+            threading.Event().wait(0.005)
+    raise AssertionError("the escalation batch never waited for the case lock")
+
+
+def test_a_reassignment_committed_while_the_batch_waits_is_what_the_engine_escalates_from(
+    breached_cases, bob, second_line
+) -> None:
+    case = breached_cases[0]
+    clock = CaseClock.objects.get(case=case, kind="response")
+    dave = second_line.members.get(username="dave")
+    holding = threading.Event()
+    release = threading.Event()
+
+    def reassign() -> None:
+        with transaction.atomic():
+            case_assign(case=case, by=bob, owner=dave, team=second_line, reason="Second line's")
+            holding.set()
+            release.wait(timeout=30)
+
+    def escalate() -> None:
+        holding.wait(timeout=30)
+        clock_escalate_due(clock_id=clock.pk, now=timezone.now())
+
+    def watch() -> None:
+        holding.wait(timeout=30)
+        wait_until_a_backend_waits_for_a_lock()
+        release.set()
+
+    assert in_threads(reassign, escalate, watch) == []
+    record = EscalationRecord.objects.get(case=case, step="breach")
+    assert (record.from_team_id, record.from_owner_id) == (second_line.pk, dave.pk)
+    # Second line's next level, not the fall-through to the manager on duty.
+    assert record.rule == "breach_to_next_level"
+    escalated = Case.objects.select_related("team", "owner").get(pk=case.pk)
+    assert (escalated.team.name, escalated.owner.username) == ("Engineering", "ed")
+    told = set(
+        Notification.objects.filter(case=case, kind="sla_breach").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert told == {"dave", "lars", "elsa"}
