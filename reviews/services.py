@@ -22,7 +22,8 @@ from django.utils import timezone
 from cases.models import Case, EventKind, Severity
 from cases.timeline import event_record
 from escalation.errors import DomainError
-from escalation.roles import Role, is_manager
+from escalation.roles import OWNER_ROLES, Role, can_own, is_manager
+from escalation.text import text_clean
 from reviews.models import PENDING_ACTION_STATUSES, ActionStatus, CorrectiveAction, Review
 from sla.models import NotificationKind
 from sla.notifications import notification_send
@@ -112,22 +113,17 @@ def _require_manager(by: User) -> None:
 
 
 def _clean(value: str, *, field: str, label: str, max_length: int = TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if len(text) > max_length:
-        raise DomainError(f"{label} is too long (at most {max_length:,} characters).", field=field)
-    if "\x00" in text:
-        raise DomainError(f"{label} contains a NUL character.", field=field)
-    return text
+    return text_clean(value, field=field, label=label, max_length=max_length)
 
 
-def _staff_ids(users: Iterable[User]) -> set[int]:
-    """The ids among ``users`` who are active and hold a staff role (one query)."""
+def _staff_ids(users: Iterable[User], roles: Iterable[Role] = tuple(Role)) -> set[int]:
+    """The ids among ``users`` who are active and hold one of ``roles`` (one query)."""
     ids = {u.pk for u in users}
     if not ids:
         return set()
     return set(
         get_user_model()
-        .objects.filter(pk__in=ids, is_active=True, groups__name__in=[r.value for r in Role])
+        .objects.filter(pk__in=ids, is_active=True, groups__name__in=[r.value for r in roles])
         .values_list("pk", flat=True)
         .distinct()
     )
@@ -172,8 +168,11 @@ def review_save(
     if len(_staff_ids(people)) != len({p.pk for p in people}):
         raise DomainError("Participants must be active staff users.", field="participants")
     owners = [a.owner for a in actions]
-    if len(_staff_ids(owners)) != len({o.pk for o in owners}):
-        raise DomainError("Every action owner must be an active staff user.", field="actions")
+    if len(_staff_ids(owners, OWNER_ROLES)) != len({o.pk for o in owners}):
+        raise DomainError(
+            "Every action owner must be an active operator or manager (executives own nothing).",
+            field="actions",
+        )
 
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -305,8 +304,9 @@ def _name(user: User) -> str:
 
 
 def can_mark_action_done(user: User, action: CorrectiveAction) -> bool:
-    """Managers, and the action's owner (whatever their staff role)."""
-    return is_manager(user) or (action.owner_id == user.pk and bool(_staff_ids([user])))
+    """Managers, and the action's owner if they can own work (an executive changes nothing,
+    not even an action that was given to them before they could not be chosen)."""
+    return is_manager(user) or (action.owner_id == user.pk and can_own(user))
 
 
 def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from cases.models import Case, EventKind
 from cases.timeline import event_record
 from escalation.errors import DomainError
+from escalation.text import text_clean
 from reviews.models import SatisfactionSurvey
 
 SALT = "reviews.satisfaction"
@@ -152,13 +153,7 @@ def survey_answer(*, token: str, score: int, comment: str = "") -> SatisfactionS
     """Record the customer's rating (1 to 5) and comment, once; it lands on the case timeline."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise DomainError("Choose a score from 1 to 5.", field="score")
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        raise DomainError(
-            f"The comment is too long (at most {COMMENT_MAX:,} characters).", field="comment"
-        )
-    if "\x00" in comment:
-        raise DomainError("The comment contains a NUL character.", field="comment")
+    comment = text_clean(comment, field="comment", label="The comment", max_length=COMMENT_MAX)
     survey = survey_from_link(token=token)
     now = timezone.now()
     with transaction.atomic():

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from cases.models import Case, Status
 from escalation.errors import DomainError
+from escalation.text import text_clean
 from sla.services import case_clocks_sync
 
 TITLE_MAX = 200
@@ -38,20 +39,23 @@ def require_not_closed(case: Case, action: str) -> None:
 
 
 def clean_text(
-    value: str | None, *, field: str, label: str, max_length: int, required: bool
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    max_length: int,
+    required: bool,
+    multiline: bool = True,
 ) -> str:
-    """Strip surrounding space; refuse empty (when required), too long, or NUL characters."""
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError(f"{label} is required.", field=field)
-    if len(text) > max_length:
-        raise DomainError(
-            f"{label} is too long ({len(text):,} characters; at most {max_length:,}).",
-            field=field,
-        )
-    if "\x00" in text:
-        raise DomainError(f"{label} contains a NUL character.", field=field)
-    return text
+    """The project's one text check (``escalation.text.text_clean``), for case services."""
+    return text_clean(
+        value,
+        field=field,
+        label=label,
+        max_length=max_length,
+        required=required,
+        multiline=multiline,
+    )
 
 
 def user_label(user: User | None) -> str:

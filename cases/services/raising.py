@@ -97,7 +97,9 @@ def case_raise(
     """Open a new case in status *new*, at the level of the team that takes it (default: the
     raiser's first level-1 team, else any active level-1 team)."""
     require(raised_by, can_raise)
-    title = clean_text(title, field="title", label="Title", max_length=TITLE_MAX, required=True)
+    title = clean_text(
+        title, field="title", label="Title", max_length=TITLE_MAX, required=True, multiline=False
+    )
     description = clean_text(
         description, field="description", label="Description", max_length=TEXT_MAX, required=True
     )
@@ -222,7 +224,14 @@ def case_update_details(
         if name not in ("category", "product"):
             raise DomainError(f"{name} cannot be cleared.", field=name)
     if title is not None:
-        title = clean_text(title, field="title", label="Title", max_length=TITLE_MAX, required=True)
+        title = clean_text(
+            title,
+            field="title",
+            label="Title",
+            max_length=TITLE_MAX,
+            required=True,
+            multiline=False,
+        )
     if description is not None:
         description = clean_text(
             description,

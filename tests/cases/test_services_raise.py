@@ -102,7 +102,7 @@ def test_raise_without_a_team_of_her_own_goes_to_any_level_1_team(bob) -> None:
         ({"description": " "}, "description", "Description is required"),
         ({"severity": "S0"}, "severity", "not a valid severity"),
         ({"impact": "galaxy"}, "impact", "not a valid impact"),
-        ({"title": "a\x00b"}, "title", "NUL"),
+        ({"title": "a\x00b"}, "title", "control character"),
         ({"tags": [f"t{i}" for i in range(11)]}, "tags", "At most 10 tags"),
     ],
 )

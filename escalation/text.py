@@ -1,0 +1,48 @@
+"""The one check of text people type: trimmed, within its limit, and free of control characters.
+
+Services call ``text_clean`` on every text they store, so the pages, the API and the tasks get
+the same rules and the same messages (a ``DomainError`` on the field, shown as a form error or a
+400). Control characters never belong in text a person wrote: in a title they end up in mail
+headers ("x\\r\\nBcc: ..."), in any text they corrupt exports and terminals. Multi-line fields
+keep their line breaks and tabs; single-line fields keep neither.
+"""
+
+from __future__ import annotations
+
+import re
+
+from escalation.errors import DomainError
+
+# C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+_SINGLE_LINE = re.compile(f"[{_CONTROL}\t\n\r]")
+_MULTI_LINE = re.compile(f"[{_CONTROL}]")
+
+
+def text_clean(
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    max_length: int,
+    required: bool = False,
+    multiline: bool = True,
+) -> str:
+    """``value`` without surrounding space; refused when empty (if ``required``), longer than
+    ``max_length`` once trimmed, or holding a control character (line breaks and tabs are
+    allowed where ``multiline``)."""
+    text = (value or "").strip()
+    if required and not text:
+        raise DomainError(f"{label} is required.", field=field)
+    if len(text) > max_length:
+        raise DomainError(
+            f"{label} is too long ({len(text):,} characters; at most {max_length:,}).",
+            field=field,
+        )
+    found = (_MULTI_LINE if multiline else _SINGLE_LINE).search(text)
+    if found is not None:
+        where = "a line break" if found.group() in "\r\n" else "a control character"
+        raise DomainError(
+            f"{label} contains {where} (U+{ord(found.group()):04X}); remove it.", field=field
+        )
+    return text
