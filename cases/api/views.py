@@ -18,7 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from cases.api import serializers as s
@@ -54,6 +54,7 @@ from cases.services import (
 from escalation.access import api_user, roles_permission
 from escalation.api import represent
 from escalation.roles import Role
+from escalation.throttling import ScopedRateThrottle
 
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 
@@ -84,7 +85,8 @@ def refuse_unless(allowed: bool, message: str) -> None:
 
 
 class CaseCreateThrottle(ScopedRateThrottle):
-    """Raising cases is rate-limited harder than reading (settings: ``case_create``)."""
+    """Raising cases is rate-limited harder than reading (settings: ``case_create``); like every
+    throttle of the API it fails open while the cache is unreachable."""
 
     scope_attr = "create_throttle_scope"
 
