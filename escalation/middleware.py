@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import add_never_cache_headers
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -22,3 +23,20 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class PrivateCacheMiddleware:
+    """Signed-in pages and every API answer are for one person: ``Cache-Control: private,
+    no-store`` (Django's ``add_never_cache_headers``), so neither a shared proxy nor the
+    browser's back button keeps a copy of a case after logout. Static files are served before
+    this runs (WhiteNoise) and keep their long cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response
