@@ -26,5 +26,6 @@ urlpatterns = [
     path("categories/", views.CategoryListApi.as_view(), name="categories"),
     path("root-causes/", views.RootCauseListApi.as_view(), name="root-causes"),
     path("teams/", views.TeamListApi.as_view(), name="teams"),
-    path("teams/<int:team_id>/members/", views.TeamMemberListApi.as_view(), name="team-members"),
+    # <str:>, not <int:>: a segment that is no id must reach the view for the API's JSON 404.
+    path("teams/<str:team_id>/members/", views.TeamMemberListApi.as_view(), name="team-members"),
 ]

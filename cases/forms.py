@@ -291,8 +291,11 @@ class ResolveForm(BootstrapMixin, forms.Form):
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Causes only: a group (a row with causes under it, such as "Process") is not a cause.
     root_cause = RootCauseChoiceField(
-        queryset=RootCause.objects.filter(is_active=True).select_related("parent"),
+        queryset=RootCause.objects.filter(is_active=True, children__isnull=True).select_related(
+            "parent"
+        ),
         empty_label="Choose a root cause…",
         error_messages={"invalid_choice": "Choose a root cause from the list."},
     )

@@ -350,9 +350,10 @@ def case_possible_duplicates(
     return list(queryset.order_by("-id")[:limit])
 
 
-def case_related(*, case: Case, limit: int = 10) -> list[Case]:
+def case_related(*, case: Case, viewer: AnyUser, limit: int = 10) -> list[Case]:
     """Explicitly linked cases first, then cases of the same customer with the same product or
-    category raised in the 30 days before this one or since."""
+    category raised in the 30 days before this one or since: only those ``viewer`` may open."""
+    visible = case_visible_to(viewer=viewer)
     linked_ids = [
         pk
         for pair in CaseLink.objects.filter(Q(source=case) | Q(target=case)).values_list(
@@ -362,9 +363,7 @@ def case_related(*, case: Case, limit: int = 10) -> list[Case]:
         if pk != case.pk
     ]
     columns = ("customer", "product", "owner", "team")
-    linked = list(
-        Case.objects.filter(pk__in=linked_ids).select_related(*columns).defer(*QUEUE_DEFERRED)
-    )
+    linked = list(visible.filter(pk__in=linked_ids).select_related(*columns).defer(*QUEUE_DEFERRED))
     linked.sort(key=lambda c: -c.pk)
     if len(linked) >= limit:
         return linked[:limit]
@@ -377,7 +376,7 @@ def case_related(*, case: Case, limit: int = 10) -> list[Case]:
         return linked
     since = (case.raised_at or timezone.now()) - timedelta(days=30)
     nearby = (
-        Case.objects.filter(similar, customer_id=case.customer_id, raised_at__gte=since)
+        visible.filter(similar, customer_id=case.customer_id, raised_at__gte=since)
         .exclude(pk__in=[case.pk, *linked_ids])
         .select_related(*columns)
         .defer(*QUEUE_DEFERRED)

@@ -1,8 +1,10 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils.cache import add_never_cache_headers
 
 
@@ -40,3 +42,30 @@ class PrivateCacheMiddleware:
         if request.path_info.startswith("/api/") or (user is not None and user.is_authenticated):
             add_never_cache_headers(response)
         return response
+
+
+class UploadSizeLimitMiddleware:
+    """Refuse an upload whose body is larger than any accepted upload could be
+    (``UPLOAD_MAX_BODY_BYTES``: the most files a form takes at their largest, plus the form)
+    from its Content-Length, with a 413, before anything reads the body: otherwise Django would
+    stream a gigabyte to temporary files only for the form to refuse it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.UPLOAD_MAX_BODY_BYTES
+        if length > limit:
+            each = filesizeformat(settings.ATTACHMENT_MAX_BYTES)
+            message = (
+                f"The upload is too large ({filesizeformat(length)}; at most "
+                f"{filesizeformat(limit)} in one request, {each} a file)."
+            )
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

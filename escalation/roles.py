@@ -45,6 +45,21 @@ def is_executive(user: AnyUser) -> bool:
     return has_role(user, Role.EXECUTIVE)
 
 
+# Who can be given work to do (hold a case, own a corrective action). Executives read and
+# change nothing, so they are never offered as an owner nor accepted as one.
+OWNER_ROLES = (Role.OPERATOR, Role.MANAGER)
+
+
+def can_own(user: AnyUser) -> bool:
+    """Whether ``user`` can be given work: active, and an operator or a manager."""
+    return bool(getattr(user, "is_active", False)) and has_role(user, *OWNER_ROLES)
+
+
+def users_who_can_own() -> models.QuerySet[User]:
+    """The people an owner choice offers: active operators and managers."""
+    return users_with_role(*OWNER_ROLES)
+
+
 def users_with_role(*roles: Role) -> models.QuerySet[User]:
     """Active users holding any of ``roles``, by name: the people a choice of users offers."""
     return (

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cases.api.views import StaffOnly
 from escalation import views
 
 urlpatterns = [
@@ -29,6 +30,15 @@ urlpatterns = [
     path("learning/", include("reviews.urls")),
     path("api/", include("cases.api_urls")),
     path("api/", include("sla.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The API's own permission: callers the API refuses are refused its description too.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[StaffOnly]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[StaffOnly]),
+        name="api-docs",
+    ),
 ]

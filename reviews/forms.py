@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.forms import formset_factory
 
+from escalation.roles import users_who_can_own
 from reviews.models import ActionStatus
 from reviews.selectors import staff_users
 from reviews.services import ActionInput
@@ -66,11 +67,14 @@ def _person(user: Any) -> str:
 
 class People:
     """The staff users a review form offers, read once for the whole page (every action row
-    shares them, so the page costs one query for them however many rows it has)."""
+    shares them, so the page costs two queries for them however many rows it has): every staff
+    user may take part in the meeting; only those who can own work may own an action."""
 
     def __init__(self) -> None:
         self.users = {u.pk: u for u in staff_users()}
         self.choices = [(pk, _person(u)) for pk, u in self.users.items()]
+        self.owners = {u.pk: u for u in users_who_can_own()}
+        self.owner_choices = [(pk, _person(u)) for pk, u in self.owners.items()]
 
 
 class ActionForm(forms.Form):
@@ -91,11 +95,11 @@ class ActionForm(forms.Form):
         self.people = people
         cast(forms.ChoiceField, self.fields["owner"]).choices = [
             ("", "Choose an owner"),
-            *people.choices,
+            *people.owner_choices,
         ]
 
     def clean_owner(self) -> Any:
-        return self.people.users[self.cleaned_data["owner"]]
+        return self.people.owners[self.cleaned_data["owner"]]
 
     def to_input(self) -> ActionInput:
         data = self.cleaned_data

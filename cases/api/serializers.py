@@ -362,7 +362,13 @@ class LinkInput(serializers.Serializer):
 
 class ResolveInput(serializers.Serializer):
     summary = serializers.CharField(max_length=TEXT_MAX)
-    root_cause = serializers.PrimaryKeyRelatedField(queryset=_active(RootCause))
+    # Causes only: a group (a row with causes under it, such as "Process") is not a cause.
+    root_cause = serializers.PrimaryKeyRelatedField(
+        queryset=_active(RootCause).filter(children__isnull=True),
+        error_messages={
+            "does_not_exist": "No active root cause {pk_value}: choose a cause, not its group."
+        },
+    )
 
 
 class ReopenInput(serializers.Serializer):

@@ -15,7 +15,6 @@ from django.utils.http import urlencode
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 
 from cases.api import serializers as s
 from cases.filters import CaseFilter
+from cases.forms import parse_id
 from cases.models import Case, Source
 from cases.permissions import can_contribute, can_raise, can_triage
 from cases.selectors import (
@@ -52,7 +52,7 @@ from cases.services import (
     case_update_details,
 )
 from escalation.access import api_user, roles_permission
-from escalation.api import represent
+from escalation.api import JSONParser, represent
 from escalation.roles import Role
 from escalation.throttling import ScopedRateThrottle
 
@@ -489,8 +489,9 @@ class TeamMemberListApi(Api):
         parameters=[OpenApiParameter("team_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         responses={200: s.PersonSerializer(many=True), **errors(401, 403, 404)},
     )
-    def get(self, request: Request, team_id: int) -> Response:
-        team = teams_active().filter(pk=team_id).first()
+    def get(self, request: Request, team_id: str) -> Response:
+        pk = parse_id(team_id)
+        team = teams_active().filter(pk=pk).first() if pk is not None else None
         if team is None:
             raise Http404("No such team.")
         return Response(s.PersonSerializer(team_members(team=team), many=True).data)

@@ -187,11 +187,16 @@ class Case(models.Model):
 
     @staticmethod
     def pk_from_reference(reference: str) -> int | None:
-        """``ESC-000123`` (any case, with or without zeros) -> 123; None when not a reference."""
+        """``ESC-000123`` (any case, with or without zeros) -> 123; None when not a reference.
+
+        ASCII digits only: ``isdigit()`` alone also accepts ``²``, ``①`` (which ``int()``
+        refuses) and other scripts' digits such as ``١٢٣`` (which ``int()`` reads as 123).
+        """
         text = reference.strip().upper()
         if text.startswith(REFERENCE_PREFIX):
             text = text[len(REFERENCE_PREFIX) :]
-        return int(text) if text.isdigit() and 0 < len(text) <= 12 else None
+        ascii_digits = text.isascii() and text.isdigit()
+        return int(text) if ascii_digits and 0 < len(text) <= 12 else None
 
 
 class CaseLink(models.Model):

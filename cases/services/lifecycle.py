@@ -134,6 +134,12 @@ def _check_root_cause(root_cause: RootCause | None) -> RootCause:
         raise DomainError("A root cause is required.", field="root_cause")
     if not root_cause.is_active:
         raise DomainError(f"{root_cause} is no longer an active root cause.", field="root_cause")
+    # A row with causes under it ("Process") is a group that sorts them, not a cause itself.
+    if root_cause.children.exists():
+        raise DomainError(
+            f"{root_cause} is a group of root causes: choose one of its causes.",
+            field="root_cause",
+        )
     return root_cause
 
 

@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases.models import Case
+from cases.selectors import case_visible_to
 
 RECENT_DAYS = 30
 TEXT_MIN = 3
@@ -68,14 +69,6 @@ class RelatedCases:
         return bool(self.same_customer or self.similar)
 
 
-def _base(viewer: User | AnonymousUser | None) -> QuerySet[Case]:
-    if viewer is None:
-        return Case.objects.all()
-    from cases.selectors import case_visible_to
-
-    return case_visible_to(viewer=viewer)
-
-
 def text_words(text: str) -> list[str]:
     """The distinct meaningful words of ``text``, longest first (at most WORDS_MAX)."""
     words = {w.lower() for w in WORD_RE.findall(text or "")}
@@ -85,19 +78,18 @@ def text_words(text: str) -> list[str]:
 
 def cases_similar(
     *,
+    viewer: User | AnonymousUser,
     text: str,
     customer_id: int | None = None,
     exclude_id: int | None = None,
     limit: int = 5,
-    viewer: User | AnonymousUser | None = None,
     days: int = RECENT_DAYS,
 ) -> list[Case]:
     """Cases raised in the last ``days`` days whose title is most like ``text``, most similar
     first: one case per distinct title (its newest), with ``similar_count`` set on it to the
     number of cases that share that title, so a recurring problem shows once, with its count.
 
-    ``customer_id`` keeps one customer's cases; ``viewer`` keeps the cases that user may see
-    (None: no restriction, for system use).
+    Only cases ``viewer`` may open (``case_visible_to``); ``customer_id`` keeps one customer's.
 
     PostgreSQL: pg_trgm similarity of UPPER(title) (above pg_trgm.similarity_threshold).
     1. Group the window's cases by UPPER(title): the newest id and the count of each title.
@@ -110,7 +102,7 @@ def cases_similar(
     text = " ".join((text or "").split())[:200]
     if len(text) < TEXT_MIN or limit <= 0:
         return []
-    qs = _base(viewer).filter(raised_at__gte=timezone.now() - timedelta(days=days))
+    qs = case_visible_to(viewer=viewer).filter(raised_at__gte=timezone.now() - timedelta(days=days))
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if exclude_id is not None:
@@ -161,17 +153,17 @@ def _similar_by_words(qs: QuerySet[Case], *, text: str, limit: int) -> list[tupl
 
 def cases_recurring(
     *,
+    viewer: User | AnonymousUser,
     customer_id: int,
     product_id: int | None = None,
     category_id: int | None = None,
     exclude_id: int | None = None,
     since: datetime | None = None,
     limit: int = 5,
-    viewer: User | AnonymousUser | None = None,
 ) -> list[Case]:
-    """The customer's cases raised since ``since`` (default: RECENT_DAYS days ago) about the
-    same product or the same category, newest first. Without a product and a category there is
-    nothing to match."""
+    """The customer's cases ``viewer`` may open raised since ``since`` (default: RECENT_DAYS
+    days ago) about the same product or the same category, newest first. Without a product and
+    a category there is nothing to match."""
     if product_id is None and category_id is None:
         return []
     since = since or timezone.now() - timedelta(days=RECENT_DAYS)
@@ -180,7 +172,7 @@ def cases_recurring(
         same |= Q(product_id=product_id)
     if category_id is not None:
         same |= Q(category_id=category_id)
-    qs = _base(viewer).filter(same, customer_id=customer_id, raised_at__gte=since)
+    qs = case_visible_to(viewer=viewer).filter(same, customer_id=customer_id, raised_at__gte=since)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return list(qs.select_related(*DISPLAY_RELATED).order_by("-raised_at", "-id")[:limit])
@@ -227,7 +219,7 @@ def case_for_related(*, viewer: User | AnonymousUser, reference: str) -> Case:
     """The case a lookup is about; Http404 when there is no such case or the viewer may not
     see it. Lighter than the case page's selector: only the row is needed."""
     pk = Case.pk_from_reference(reference)
-    case = _base(viewer).filter(pk=pk).first() if pk is not None else None
+    case = case_visible_to(viewer=viewer).filter(pk=pk).first() if pk is not None else None
     if case is None:
         raise Http404("No such case.")
     return case

@@ -13,11 +13,13 @@ from cases.forms import (
     CaseRaiseForm,
     LinkForm,
     NoteForm,
+    ResolveForm,
     StatusForm,
     parse_id,
 )
 from escalation.roles import Role
-from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.cases.factories import root_cause
+from tests.factories import ContactFactory, CustomerFactory, RootCauseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +123,29 @@ def test_link_form_accepts_references_in_any_case(reference) -> None:
 @pytest.mark.parametrize("reference", ["ESC-", "ticket 12", "ESC-12a", "x" * 21])
 def test_link_form_refuses_what_is_not_a_reference(reference) -> None:
     assert not LinkForm({"reference": reference, "kind": "related"}).is_valid()
+
+
+@pytest.mark.parametrize("reference", ["ESC-²", "ESC-①", "ESC-١٢٣", "١٢٣", "ESC-1²"])
+def test_link_form_refuses_references_with_other_scripts_digits(reference) -> None:
+    form = LinkForm({"reference": reference, "kind": "related"})
+    assert not form.is_valid()
+    assert "reference" in form.errors
+
+
+def test_the_resolve_form_offers_root_causes_not_their_groups() -> None:
+    cause = root_cause(name="Missing runbook", group="Process")
+    standalone = RootCauseFactory(name="Unknown", parent=None)  # a top-level cause, no group
+    offered = set(ResolveForm().fields["root_cause"].queryset)
+    assert offered == {cause, standalone}
+    form = ResolveForm({"summary": "Fixed", "root_cause": cause.parent.pk})
+    assert not form.is_valid() and "root_cause" in form.errors
+
+
+def test_owner_choices_offer_operators_and_managers_never_executives(
+    alice, bob, erin, nora
+) -> None:
+    for form in (AssignForm(), BulkForm()):
+        assert set(form.fields["owner"].queryset) == {alice, bob}
 
 
 def bulk_data(**values: object) -> QueryDict:

@@ -301,7 +301,27 @@ def test_related_cases_list_links_then_recent_cases_of_same_customer_and_product
         product=product,
         raised_at=timezone.now() - timedelta(days=45),
     )
-    assert refs(case_related(case=case)) == refs([linked, nearby])
+    assert refs(case_related(viewer=bob, case=case)) == refs([linked, nearby])
+
+
+def test_related_cases_are_only_those_the_operator_may_open(
+    bob, charlie, service_desk, other_team
+) -> None:
+    acme, product = CustomerFactory(name="Acme"), ProductFactory(name="Portal")
+    case = case_in(Status.IN_PROGRESS, customer=acme, product=product, team=other_team)
+    theirs = case_in(Status.NEW, customer=acme, product=product, team=service_desk)
+    linked_theirs = case_in(Status.NEW, team=service_desk)
+    own = case_in(Status.NEW, customer=acme, product=product, team=other_team)
+    for target in (theirs, linked_theirs):
+        CaseLink.objects.create(
+            source=case,
+            target=target,
+            kind=LinkKind.RELATED,
+            created_by=bob,
+            created_at=timezone.now(),
+        )
+    assert refs(case_related(viewer=charlie, case=case)) == refs([own])
+    assert set(case_related(viewer=bob, case=case)) == {theirs, linked_theirs, own}
 
 
 def test_team_members_are_the_people_who_can_hold_its_cases(alice, erin, service_desk) -> None:

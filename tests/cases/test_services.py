@@ -191,6 +191,18 @@ def test_resolve_refuses_an_inactive_root_cause(bob) -> None:
         case_resolve(case=case_in(Status.IN_PROGRESS), by=bob, summary="x", root_cause=cause)
 
 
+def test_resolve_refuses_a_root_cause_group_and_takes_its_causes(bob) -> None:
+    cause = root_cause(name="Missing runbook", group="Process")
+    group = cause.parent
+    case = case_in(Status.IN_PROGRESS)
+    with pytest.raises(DomainError, match="is a group") as refused:
+        case_resolve(case=case, by=bob, summary="Fixed", root_cause=group)
+    assert refused.value.field == "root_cause"
+    case.refresh_from_db()
+    assert (case.status, case.root_cause) == (Status.IN_PROGRESS, None)
+    assert case_resolve(case=case, by=bob, summary="Fixed", root_cause=cause).root_cause == cause
+
+
 @pytest.mark.parametrize(
     ("start", "why"),
     [(Status.NEW, "acknowledge it first"), (Status.RESOLVED, "only an open, acknowledged")],

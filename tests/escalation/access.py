@@ -1,4 +1,4 @@
-from tests.access import ANONYMOUS, EVERYONE_LOGGED_IN, PERSONAS, Rule
+from tests.access import ANONYMOUS, EVERYONE_LOGGED_IN, PERSONAS, STAFF_ROLES, Rule
 
 RULES = {
     "home": Rule(allowed=EVERYONE_LOGGED_IN),
@@ -8,6 +8,7 @@ RULES = {
     "logout": Rule(allowed=EVERYONE_LOGGED_IN, ok_statuses=frozenset({405})),
     "password_change": Rule(allowed=EVERYONE_LOGGED_IN),
     "password_change_done": Rule(allowed=EVERYONE_LOGGED_IN),
-    "api-schema": Rule(allowed=EVERYONE_LOGGED_IN, api=True),
-    "api-docs": Rule(allowed=EVERYONE_LOGGED_IN, api=True),
+    # The API's description is refused to whoever the API refuses (no role: 403).
+    "api-schema": Rule(allowed=STAFF_ROLES, api=True),
+    "api-docs": Rule(allowed=STAFF_ROLES, api=True),
 }

@@ -140,6 +140,41 @@ def test_an_operator_reads_the_review_of_their_teams_case_but_cannot_post(
     assert Review.objects.get(case=case).summary == "Root cause was an expired certificate."
 
 
+def test_the_review_form_offers_no_executive_as_an_action_owner(
+    bob, alice, erin, alices_resolved_case
+) -> None:
+    case = alices_resolved_case
+    client = client_for(bob)
+    form = client.get(review_url(case)).context["formset"].forms[0]
+    owners = [pk for pk, _ in form.fields["owner"].choices if pk]
+    assert alice.pk in owners and bob.pk in owners and erin.pk not in owners
+    participants = [
+        pk for pk, _ in client.get(review_url(case)).context["form"].fields["participants"].choices
+    ]
+    assert erin.pk in participants
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    response = client.post(
+        review_url(case),
+        form_data(
+            **{
+                "actions-0-description": "Watch the dashboards",
+                "actions-0-owner": str(erin.pk),
+                "actions-0-due_on": due,
+            }
+        ),
+    )
+    assert response.status_code == 400
+    assert not CorrectiveAction.objects.exists()
+
+
+def test_an_executive_cannot_mark_their_action_done(erin) -> None:
+    action = CorrectiveActionFactory(owner=erin)
+    response = client_for(erin).post(reverse("reviews:action_done", kwargs={"pk": action.pk}))
+    assert response.status_code == 403
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN
+
+
 def test_an_operator_gets_404_for_another_teams_case(charlie, alices_resolved_case) -> None:
     case = alices_resolved_case
     ReviewFactory(case=case)

@@ -216,9 +216,32 @@ def test_the_owner_marks_their_action_done_and_the_timeline_records_it(alice) ->
     assert event.actor == alice and event.to_value == "Done"
 
 
-def test_an_executive_who_owns_an_action_may_mark_it_done(erin) -> None:
+def test_an_executive_cannot_mark_an_action_done_even_one_they_own(erin) -> None:
     action = CorrectiveActionFactory(owner=erin)
-    assert action_mark_done(action=action, by=erin).status == ActionStatus.DONE
+    with pytest.raises(PermissionDenied):
+        action_mark_done(action=action, by=erin)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.OPEN
+
+
+def test_an_executive_cannot_be_made_the_owner_of_a_corrective_action(bob, alice, erin) -> None:
+    case = resolved_case()
+    due = timezone.localdate() + timedelta(days=3)
+    with pytest.raises(DomainError) as refused:
+        save(case, bob, actions=[ActionInput(description="Watch it", owner=erin, due_on=due)])
+    assert refused.value.field == "actions"
+    assert not CorrectiveAction.objects.exists()
+    action = CorrectiveActionFactory(review=ReviewFactory(case=case), owner=alice)
+    moved = ActionInput(id=action.pk, description=action.description, owner=erin, due_on=due)
+    with pytest.raises(DomainError):
+        save(case, bob, actions=[moved])
+    action.refresh_from_db()
+    assert action.owner == alice
+
+
+def test_an_executive_may_take_part_in_a_review_meeting(bob, erin) -> None:
+    review = save(resolved_case(), bob, participants=[erin])
+    assert list(review.participants.all()) == [erin]
 
 
 def test_someone_else_cannot_mark_an_action_done(alice, charlie) -> None:
