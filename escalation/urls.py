@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cases.api.views import StaffOnly
 from escalation import views
@@ -38,7 +39,12 @@ urlpatterns = [
     ),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[StaffOnly]),
+        # drf-spectacular's page carries its layout as an inline <style>; scripts stay 'self'.
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", permission_classes=[StaffOnly]
+            )
+        ),
         name="api-docs",
     ),
 ]
