@@ -1,8 +1,11 @@
 """One error format for the whole API.
 
 Every error answer is ``{"detail": "...", "errors": {"field": ["message", ...]}}``; the
-``errors`` object is present for validation failures. Domain errors (``DomainError``) become a
-400 with their message, so services can refuse an action without knowing about HTTP.
+``errors`` object is present for validation failures, always one flat list of messages per
+field: the errors of a list's items or a nested object's fields are named by their path
+(``"tags.2"``, ``"actions.0.due_on"``), so the answer matches its published schema. Domain
+errors (``DomainError``) become a 400 with their message, so services can refuse an action
+without knowing about HTTP.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -33,23 +36,29 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         data = response.data
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
-        response.data = {"detail": "Invalid input.", "errors": errors}
+        response.data = {"detail": "Invalid input.", "errors": errors_flat(errors)}
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"])}
     return response
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, answering 400 for a document nested deeper than Python's decoder can
-    read (it raises RecursionError, which would otherwise be a 500)."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(
-                "JSON parse error - the document is nested too deeply."
-            ) from None
+def errors_flat(errors: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's validation errors (nested dicts and lists of messages) as one list of messages
+    per field path; the items of a list that had no error (DRF's ``{}``) are left out."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            flat.update(errors_flat(value, f"{path}.{key}" if path else str(key)))
+        return flat
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return {path or "non_field_errors": [str(item) for item in errors]}
+        flat = {}
+        for index, item in enumerate(errors):
+            if item:
+                flat.update(errors_flat(item, f"{path}.{index}" if path else str(index)))
+        return flat
+    return {path or "non_field_errors": [str(errors)]}
 
 
 _outputs: dict[type[serializers.BaseSerializer], serializers.BaseSerializer] = {}

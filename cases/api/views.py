@@ -52,7 +52,8 @@ from cases.services import (
     case_update_details,
 )
 from escalation.access import api_user, roles_permission
-from escalation.api import JSONParser, represent
+from escalation.api import represent
+from escalation.parsers import JSONParser
 from escalation.roles import Role
 from escalation.throttling import ScopedRateThrottle
 
