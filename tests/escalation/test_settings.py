@@ -68,3 +68,27 @@ def test_a_bad_setting_stops_the_app_naming_the_variable(
     result = run_manage("check", **{**PRODUCTION, variable: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_links_in_mail_follow_where_the_app_listens_unless_site_url_says_otherwise() -> None:
+    show = "from django.conf import settings; print(settings.SITE_URL)"
+    base = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "BIND")}
+
+    def site_url(**env: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", show],
+            cwd=ROOT,
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert site_url() == "http://127.0.0.1:8000"
+    assert site_url(BIND="0.0.0.0:9000") == "http://127.0.0.1:9000"
+    assert site_url(BIND="10.0.0.5:8080") == "http://10.0.0.5:8080"
+    assert site_url(BIND="0.0.0.0:9000", SITE_URL="https://esc.example.com/") == (
+        "https://esc.example.com"
+    )
