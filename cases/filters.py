@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from cases.forms import UserChoiceField, active_staff
 from cases.models import (
@@ -17,6 +18,7 @@ from cases.models import (
     Tier,
 )
 from cases.models.case import OPEN_STATUSES
+from sla.selectors import CaseSlaState, case_sla_state
 
 OPEN = "open"
 STATUS_CHOICES = [(OPEN, "Open (any open status)"), *Status.choices]
@@ -55,6 +57,10 @@ class CaseFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label="Unassigned"
     )
+    # The dashboard's states, by the same expression, so its counts link to their cases.
+    sla = django_filters.MultipleChoiceFilter(
+        choices=CaseSlaState.choices, method="filter_sla", label="SLA state"
+    )
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label="Customer")
     tier = django_filters.ChoiceFilter(
         choices=Tier.choices, field_name="customer__tier", label="Customer tier"
@@ -84,6 +90,13 @@ class CaseFilter(django_filters.FilterSet):
             wanted.discard(OPEN)
             wanted.update(OPEN_STATUSES)
         return queryset.filter(status__in=sorted(wanted))
+
+    def filter_sla(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
+        if not value:
+            return queryset
+        return queryset.alias(sla_state=case_sla_state(now=timezone.now())).filter(
+            sla_state__in=sorted(value)
+        )
 
     def filter_text(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         text = value.strip()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet, TextChoices
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, TextChoices
 
-from cases.models import Category, Product, Severity, Team, Tier
+from cases.models import Case, CaseEvent, Category, EventKind, Product, Severity, Team, Tier
+from reports.aggregates import in_periods
+from reports.weeks import Period
 from sla.models import CaseClock, ClockKind, SlaBreach
 
 COMPLIANCE_KINDS = (ClockKind.RESPONSE, ClockKind.RESOLUTION)
+# "S1 or S2" in the customers table.
+HIGH_SEVERITIES = (Severity.S1, Severity.S2)
 PERCENTILES = (0.5, 0.9)
 COUNT_KEYS = (
     "raised",
@@ -105,6 +110,31 @@ def empty_metrics() -> dict[str, Any]:
     return {**dict.fromkeys(COUNT_KEYS, 0), "resolve_p50": None, "resolve_p90": None}
 
 
+# --- What each figure counts, defined once ------------------------------------------------
+# The aggregations (reports.selectors.figures, .lists) count these rows over a span of weeks;
+# the drill-down lists (reports.selectors.drilldown) list them for one week.
+
+
+def cases_for(filters: ReportFilters) -> QuerySet[Case]:
+    return Case.objects.filter(filters.q())
+
+
+def raised_in(periods: Sequence[Period]) -> Q:
+    return in_periods("raised_at", periods)
+
+
+def resolved_in(periods: Sequence[Period]) -> Q:
+    return in_periods("resolved_at", periods)
+
+
+def open_during(periods: Sequence[Period]) -> Q:
+    """Open at some moment of the span: raised before its end and not resolved before its
+    start. Every case raised, resolved, or open at the end of one of the periods is one."""
+    return Q(raised_at__lt=periods[-1].end) & (
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=periods[0].start)
+    )
+
+
 def clocks_for(filters: ReportFilters) -> QuerySet[CaseClock]:
     # Naming every kind lets PostgreSQL range-scan the (kind, breached_at) and (kind,
     # stopped_at) indexes once per kind instead of reading every clock.
@@ -115,3 +145,119 @@ def breaches_for(filters: ReportFilters) -> QuerySet[SlaBreach]:
     """The breach facts (``sla.SlaBreach``) of the cases the filters select: every deadline
     missed, once per clock cycle, however the case changed afterwards."""
     return SlaBreach.objects.filter(filters.q("case__"), clock_kind__in=ClockKind.values)
+
+
+def deadlines_met(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseClock]:
+    """First-response and resolution clocks that stopped in time during the periods."""
+    return (
+        clocks_for(filters)
+        .filter(kind__in=COMPLIANCE_KINDS, met=True)
+        .filter(in_periods("stopped_at", periods))
+    )
+
+
+def breaches_in(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[SlaBreach]:
+    """The breach facts whose deadline passed during the periods."""
+    return breaches_for(filters).filter(in_periods("breached_at", periods))
+
+
+def resolution_times(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseClock]:
+    """Resolution clocks stopped during the periods, with their business time."""
+    return (
+        clocks_for(filters)
+        .filter(kind=ClockKind.RESOLUTION, elapsed_seconds__isnull=False)
+        .filter(in_periods("stopped_at", periods))
+    )
+
+
+def reopenings(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseEvent]:
+    """``reopened`` timeline events during the periods (a case reopened twice has two)."""
+    return CaseEvent.objects.filter(filters.q("case__"), kind=EventKind.REOPENED).filter(
+        in_periods("created_at", periods)
+    )
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One count of the report, as its drill-down lists it. ``rows``: what one row of the list
+    is: a case, a deadline met (a clock), or a breach fact; ``kind``: the deadline a met or
+    missed count is about."""
+
+    key: str
+    title: str
+    rows: str
+    kind: str | None = None
+    # The met/missed counterpart of a compliance count, so a list can give the rate.
+    counterpart: str | None = None
+
+
+CASES, CLOCKS, BREACHES = "cases", "clocks", "breaches"
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        Metric("raised", "Escalations raised", CASES),
+        Metric("resolved", "Escalations resolved", CASES),
+        Metric("backlog", "Open at the end of the week", CASES),
+        Metric(
+            "response_met",
+            "First-response deadlines met",
+            CLOCKS,
+            ClockKind.RESPONSE,
+            "response_missed",
+        ),
+        Metric(
+            "response_missed",
+            "First-response deadlines missed",
+            BREACHES,
+            ClockKind.RESPONSE,
+            "response_met",
+        ),
+        Metric(
+            "resolution_met",
+            "Resolution deadlines met",
+            CLOCKS,
+            ClockKind.RESOLUTION,
+            "resolution_missed",
+        ),
+        Metric(
+            "resolution_missed",
+            "Resolution deadlines missed",
+            BREACHES,
+            ClockKind.RESOLUTION,
+            "resolution_met",
+        ),
+        Metric("breaches", "SLA breaches", BREACHES),
+        Metric("reopened", "Reopened cases", CASES),
+        # Two counts of the report's lists (customers, strategic customers' breaches).
+        Metric("raised_open", "Raised and still open at the end of the week", CASES),
+        Metric("breached_cases", "Cases with an SLA breach", CASES),
+    )
+}
+
+
+def metric_rows(metric: Metric, *, filters: ReportFilters, period: Period) -> QuerySet[Any]:
+    """The rows ``metric`` counts in ``period``: their number is the figure the report shows."""
+    periods = [period]
+    everything = ReportFilters()
+    if metric.rows == CLOCKS:
+        return deadlines_met(filters, periods).filter(kind=metric.kind)
+    if metric.rows == BREACHES:
+        breaches = breaches_in(filters, periods)
+        return breaches.filter(clock_kind=metric.kind) if metric.kind else breaches
+    cases = cases_for(filters)
+    if metric.key == "raised":
+        return cases.filter(raised_in(periods))
+    if metric.key == "resolved":
+        return cases.filter(resolved_in(periods))
+    if metric.key == "backlog":
+        return cases.filter(open_at(period.end))
+    if metric.key == "raised_open":
+        return cases.filter(raised_in(periods), open_at(period.end))
+    if metric.key == "reopened":
+        events = reopenings(everything, periods).filter(case_id=OuterRef("pk"))
+        return cases.filter(Exists(events))
+    if metric.key == "breached_cases":
+        breached = breaches_in(everything, periods).filter(case_id=OuterRef("pk"))
+        return cases.filter(Exists(breached))
+    raise ValueError(f"no rows defined for the metric {metric.key!r}")

@@ -77,6 +77,9 @@ def highlights(
                     {
                         "dimension": titles[dimension],
                         "group": row["label"],
+                        # Where the figure comes from, for its drill-down link.
+                        "dimension_key": dimension,
+                        "group_key": row["key"],
                         "measure": measure.label,
                         "key": measure.key,
                         "rate": measure.is_rate,

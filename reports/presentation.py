@@ -34,6 +34,9 @@ class Table:
     # Rows shown on the page and in the PDF; the CSV always has them all.
     display_limit: int | None = None
     empty: str = "Nothing this week."
+    # A link under the table to everything it samples (the page only: its drill-down list).
+    more_text: str = ""
+    more_url: str = ""
 
     @property
     def display_rows(self) -> list[dict[str, Any]]:
@@ -429,3 +432,20 @@ def filter_text(*, team_name: str | None, tier: str | None) -> str:
     who = f"Team {team_name}" if team_name else "All teams"
     whose = f"{Tier(tier).label.lower()} customers" if tier in Tier.values else "all customers"
     return f"{who}, {whose}"
+
+
+# What placed each row of a drill-down list in the week, by metric.
+DRILLDOWN_MOMENTS = {
+    "resolved": "Resolved",
+    "reopened": "Reopened",
+    "breached_cases": "First breach",
+    "response_met": "Met at",
+    "resolution_met": "Met at",
+    "response_missed": "Breached at",
+    "resolution_missed": "Breached at",
+    "breaches": "Breached at",
+}
+
+
+def drilldown_moment(metric: str) -> str:
+    return DRILLDOWN_MOMENTS.get(metric, "Raised")

@@ -23,6 +23,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("weekly/<isoweek:week>/", views.weekly, name="weekly"),
+    path("weekly/<isoweek:week>/cases/", views.weekly_cases, name="weekly_cases"),
     path("weekly/<isoweek:week>/csv/<slug:table>/", views.weekly_csv, name="weekly_csv"),
     path("weekly/<isoweek:week>/pdf/", views.weekly_pdf, name="weekly_pdf"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,16 +16,35 @@ from django.views.decorators.http import require_GET
 from escalation.access import role_required
 from escalation.roles import Role
 from reports.charts import report_charts
+from reports.definitions import CLOCKS, percent
 from reports.exports import table_csv
-from reports.forms import ReportFilterForm, WeekListForm
+from reports.forms import DrillDownForm, ReportFilterForm, WeekListForm
+from reports.links import FigureLinks, figure_url
 from reports.pdf import report_pdf
-from reports.presentation import Table, filter_text, headline_cards, tables_for, week_summary
-from reports.selectors import ReportFilters, week_list
+from reports.presentation import (
+    Table,
+    drilldown_moment,
+    filter_text,
+    headline_cards,
+    tables_for,
+    week_summary,
+)
+from reports.selectors import (
+    METRICS,
+    Metric,
+    PageOutOfRange,
+    ReportFilters,
+    drilldown_page,
+    frozen_figure,
+    snapshot_get,
+    week_list,
+)
 from reports.services import WeekReport, week_report
-from reports.weeks import IsoWeek
+from reports.weeks import IsoWeek, period_for
 
 READERS = (Role.MANAGER, Role.EXECUTIVE)
 WEEKS_PER_PAGE = 26
+ROWS_PER_PAGE = 50
 
 
 def _query(filters: ReportFilters) -> str:
@@ -88,11 +108,15 @@ def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
     tables = tables_for(payload)
     for table in tables.values():
         _link_cases(table)
+    links = FigureLinks(week=week, filters=filters)
+    links.tables(tables)
+    cards = headline_cards(payload)
+    links.cards(cards, headline=payload["headline"])
     charts = report_charts(payload)
     context |= {
         "payload": payload,
         "report": report,
-        "cards": headline_cards(payload),
+        "cards": cards,
         "tables": tables,
         "charts": charts,
         "charts_data": [c.as_chartjs() for c in charts],
@@ -112,6 +136,64 @@ def _link_cases(table: Table) -> None:
     if any(c.kind == "case" for c in table.columns):
         for row in table.rows:
             row["url"] = reverse("cases:detail", kwargs={"reference": row["reference"]})
+
+
+@require_GET
+@role_required(*READERS)
+def weekly_cases(request: HttpRequest, week: IsoWeek) -> HttpResponse:
+    """The rows behind one figure of the week's report, live from the facts; for a frozen
+    week, with the frozen figure beside the list's length."""
+    form = DrillDownForm(request.GET)
+    context: dict[str, Any] = {"form": form, "week": week, "listing": None}
+    if not form.is_valid():
+        return render(request, "reports/weekly_cases.html", context, status=400)
+    now = timezone.now()
+    if now < week.start():
+        raise Http404("That week has not started yet.")
+    period = period_for(week, now=now)
+    query = form.drilldown()
+    metric = query.metric
+    counterpart = METRICS[metric.counterpart] if metric.counterpart else None
+    try:
+        listing = drilldown_page(
+            viewer=request.user,
+            query=query,
+            period=period,
+            page=form.cleaned_data.get("page") or 1,
+            per_page=ROWS_PER_PAGE,
+            counterpart=counterpart,
+        )
+    except PageOutOfRange:
+        raise Http404("There is no such page of this list.") from None
+    snapshot = None if period.live else snapshot_get(week=week, filters=query.filters)
+    frozen = frozen_figure(payload=snapshot.payload, query=query) if snapshot else None
+    filters = query.filters
+    context |= {
+        "query": _query(filters),
+        "metric": metric,
+        "period": period,
+        "listing": listing,
+        "snapshot": snapshot,
+        "frozen": frozen,
+        "differs": frozen is not None and frozen != listing.count,
+        "counterpart": counterpart,
+        "counterpart_url": (
+            figure_url(week, replace(query, metric=counterpart)) if counterpart else ""
+        ),
+        "rate": _rate(metric, listing.count, listing.counterpart),
+        "moment": drilldown_moment(metric.key),
+        "filter_text": _filter_text(form),
+        "narrowing": form.narrowing_text(),
+    }
+    return render(request, "reports/weekly_cases.html", context)
+
+
+def _rate(metric: Metric, count: int, counterpart: int | None) -> float | None:
+    """The share of deadlines met, from a met (or missed) count and its counterpart's."""
+    if counterpart is None:
+        return None
+    met, missed = (count, counterpart) if metric.rows == CLOCKS else (counterpart, count)
+    return percent(met, met + missed)
 
 
 @require_GET

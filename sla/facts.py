@@ -17,6 +17,8 @@ from sla.models import CaseClock, ClockLedgerEntry, SlaBreach
 def breach_fact(clock: CaseClock, *, now: datetime) -> SlaBreach:
     """The breach ``clock`` has just recorded (``breached_at`` set), under its policy as it is
     now, before any new target replaces it."""
+    if clock.breached_at is None:
+        raise ValueError(f"{clock} has no breach to record")
     policy = clock.policy
     return SlaBreach(
         case_id=clock.case_id,

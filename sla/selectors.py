@@ -9,7 +9,18 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case as CaseWhen
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextChoices,
+    Value,
+    When,
+)
 
 from cases.models import Case, Level, Team
 from cases.models.case import OPEN_STATUSES
@@ -235,3 +246,39 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
 def notification_unread_count(*, user: User) -> int:
     """One count on the partial index of unread notifications."""
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+# --- A case's SLA state: what the dashboard counts and the queue filters by -------------------
+
+
+class CaseSlaState(TextChoices):
+    """Worst first: the order the dashboard's columns read in."""
+
+    BREACHED = "breached", "Breached"
+    AT_RISK = "at_risk", "At risk"
+    ON_TRACK = "on_track", "On track"
+    PAUSED = "paused", "Paused"
+    NONE = "none", "No SLA clock"
+
+
+def case_sla_state(*, now: datetime) -> CaseWhen:
+    """A case's SLA state from its clocks (an expression on Case), worst first, each clock
+    judged as ``clock_state`` judges it: breached (a clock of the case has a breach on record,
+    running, paused or stopped, or a running clock is past its deadline), at risk (past the
+    warning point), on track, paused (every running clock paused), or none (no running clock).
+    """
+    clocks = CaseClock.objects.filter(case=OuterRef("pk"))
+    running = clocks.filter(stopped_at__isnull=True)
+    ticking = running.filter(paused_at__isnull=True)
+    breached = clocks.filter(
+        Q(breached_at__isnull=False)
+        | Q(stopped_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
+    )
+    return CaseWhen(
+        When(Exists(breached), then=Value(CaseSlaState.BREACHED.value)),
+        When(Exists(ticking.filter(warn_at__lte=now)), then=Value(CaseSlaState.AT_RISK.value)),
+        When(Exists(ticking), then=Value(CaseSlaState.ON_TRACK.value)),
+        When(Exists(running), then=Value(CaseSlaState.PAUSED.value)),
+        default=Value(CaseSlaState.NONE.value),
+        output_field=CharField(),
+    )

@@ -329,8 +329,9 @@ def clock_align(
         if clock.reescalate_at is not None and clock.due_at > now:
             clock.reescalate_at = max(clock.reescalate_at, clock.due_at)
     if plan.stop is not None and clock.stopped_at is None:
-        _stop(clock, at=max(plan.stop, clock.started_at), calendar=calendar, record=record, now=now)
-        record.changes.append((clock, LedgerKind.STOPPED, clock.stopped_at))
+        stop = max(plan.stop, clock.started_at)
+        _stop(clock, at=stop, calendar=calendar, record=record, now=now)
+        record.changes.append((clock, LedgerKind.STOPPED, stop))
 
 
 def _breach(clock: CaseClock, *, record: Record, now: datetime) -> None:

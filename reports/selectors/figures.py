@@ -13,7 +13,8 @@ Definitions (the report page says the same in words):
 - time to resolve: the resolution clock's ``elapsed_seconds`` (business time, pauses excluded)
   for clocks that stopped in the week, as median and 90th percentile;
 - reopened: distinct cases with a ``reopened`` timeline event in the week.
-Team and customer tier are the case's current ones.
+Team and customer tier are the case's current ones. Each count's rows are defined once in
+``reports.definitions``; the drill-down lists (``reports.selectors.drilldown``) list the same.
 """
 
 from __future__ import annotations
@@ -27,20 +28,24 @@ from typing import Any
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 
-from cases.models import Case, CaseEvent, EventKind
-from reports.aggregates import Grouping, WeekIndex, counts_by, in_periods, percentiles_by
+from reports.aggregates import Grouping, WeekIndex, counts_by, percentiles_by
 from reports.definitions import (
     COMPLIANCE_KINDS,
     PERCENTILES,
     Dimension,
     ReportFilters,
-    breaches_for,
-    clocks_for,
+    breaches_in,
+    cases_for,
+    deadlines_met,
     empty_metrics,
+    open_during,
+    raised_in,
+    reopenings,
+    resolution_times,
+    resolved_in,
     with_rates,
 )
 from reports.weeks import Period
-from sla.models import ClockKind
 
 AGE_BUCKETS: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
     ("<1d", None, timedelta(days=1)),
@@ -108,16 +113,13 @@ def period_figures(
     # 1. Cases raised, resolved, and open at each period's end: the cases open at some point of
     #    the span, each with the period it was raised in (-1: before) and resolved in (n: not
     #    by the end). Open at the end of period i <=> raised in or before i, resolved after i.
-    start, end = periods[0].start, periods[-1].end
     cases = _select(
-        Case.objects.filter(filters.q())
-        .filter(raised_at__lt=end)
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)),
+        cases_for(filters).filter(open_during(periods)),
         dimensions,
         "",
         rb=WeekIndex("raised_at", periods),
         sb=WeekIndex("resolved_at", periods, null=n),
-        **({"age": age_bucket(end)} if with_ages else {}),
+        **({"age": age_bucket(periods[-1].end)} if with_ages else {}),
     )
     counted = counts_by(
         cases, [*extend(("rb", "sb")), *([Grouping("age", ("age",))] if with_ages else [])]
@@ -138,9 +140,7 @@ def period_figures(
 
     # 2. Deadlines met (by the period they stopped in) and missed (by the breach facts).
     clocks = _select(
-        clocks_for(filters)
-        .filter(kind__in=COMPLIANCE_KINDS, met=True)
-        .filter(in_periods("stopped_at", periods)),
+        deadlines_met(filters, periods),
         dimensions,
         "case__",
         "kind",
@@ -151,7 +151,7 @@ def period_figures(
         for row in counted[grouping.key]:
             cells(grouping, row)[row["w"]][f"{row['kind']}_met"] += row["n"]
     breaches = _select(
-        breaches_for(filters).filter(in_periods("breached_at", periods)),
+        breaches_in(filters, periods),
         dimensions,
         "case__",
         kind=F("clock_kind"),
@@ -160,16 +160,14 @@ def period_figures(
     counted = counts_by(breaches, extend(("kind", "w")))
     for grouping in groupings:
         for row in counted[grouping.key]:
-            cell, kind, count = cells(grouping, row)[row["w"]], row["kind"], row["n"]
-            cell["breaches"] += count
+            week, kind, count = cells(grouping, row)[row["w"]], row["kind"], row["n"]
+            week["breaches"] += count
             if kind in COMPLIANCE_KINDS:
-                cell[f"{kind}_missed"] += count
+                week[f"{kind}_missed"] += count
 
     # 3. Time to resolve: percentiles of the business time of resolution clocks stopped.
     resolution = _select(
-        clocks_for(filters)
-        .filter(kind=ClockKind.RESOLUTION, elapsed_seconds__isnull=False)
-        .filter(in_periods("stopped_at", periods)),
+        resolution_times(filters, periods),
         dimensions,
         "case__",
         w=WeekIndex("stopped_at", periods),
@@ -184,9 +182,7 @@ def period_figures(
 
     # 4. Cases reopened.
     reopened = _select(
-        CaseEvent.objects.filter(filters.q("case__"), kind=EventKind.REOPENED).filter(
-            in_periods("created_at", periods)
-        ),
+        reopenings(filters, periods),
         dimensions,
         "case__",
         "case_id",
@@ -220,17 +216,17 @@ def _select(
 def period_counts(*, periods: Sequence[Period], filters: ReportFilters) -> list[dict[str, int]]:
     """Raised, resolved and breaches per period: the cheap summary of weeks not yet frozen."""
     rows = [{"raised": 0, "resolved": 0, "breaches": 0} for _ in periods]
-    cases = Case.objects.filter(filters.q()).order_by()
-    for metric, field in (("raised", "raised_at"), ("resolved", "resolved_at")):
+    cases = cases_for(filters).order_by()
+    for metric, field, condition in (
+        ("raised", "raised_at", raised_in(periods)),
+        ("resolved", "resolved_at", resolved_in(periods)),
+    ):
         for row in (
-            cases.filter(in_periods(field, periods))
-            .values(w=WeekIndex(field, periods))
-            .annotate(n=Count("id"))
+            cases.filter(condition).values(w=WeekIndex(field, periods)).annotate(n=Count("id"))
         ):
             rows[row["w"]][metric] = row["n"]
     for row in (
-        breaches_for(filters)
-        .filter(in_periods("breached_at", periods))
+        breaches_in(filters, periods)
         .order_by()
         .values(w=WeekIndex("breached_at", periods))
         .annotate(n=Count("id"))

@@ -7,8 +7,17 @@ from typing import Any
 
 from django.db.models import Count, Min, Q
 
-from cases.models import Case, Severity, Tier
-from reports.definitions import ReportFilters, breaches_for, open_at, percent
+from cases.models import Case, Tier
+from reports.definitions import (
+    HIGH_SEVERITIES,
+    ReportFilters,
+    breaches_in,
+    cases_for,
+    open_at,
+    percent,
+    raised_in,
+    resolved_in,
+)
 from reports.weeks import Period
 from sla.models import ClockKind
 
@@ -18,24 +27,20 @@ def top_customers(
 ) -> list[dict[str, Any]]:
     """The customers with the most escalations raised in the period."""
     rows = list(
-        Case.objects.filter(filters.q())
-        .filter(raised_at__gte=period.start, raised_at__lt=period.end)
+        cases_for(filters)
+        .filter(raised_in([period]))
         .order_by()
         .values("customer_id", "customer__name", "customer__tier")
         .annotate(
             raised=Count("id"),
-            high_severity=Count("id", filter=Q(severity__in=(Severity.S1, Severity.S2))),
+            high_severity=Count("id", filter=Q(severity__in=HIGH_SEVERITIES)),
             still_open=Count("id", filter=open_at(period.end)),
         )
         .order_by("-raised", "customer__name")[:limit]
     )
     breached = dict(
-        breaches_for(filters)
-        .filter(
-            case__customer_id__in=[r["customer_id"] for r in rows],
-            breached_at__gte=period.start,
-            breached_at__lt=period.end,
-        )
+        breaches_in(filters, [period])
+        .filter(case__customer_id__in=[r["customer_id"] for r in rows])
         .order_by()
         .values("case__customer_id")
         .annotate(n=Count("case_id", distinct=True))
@@ -57,11 +62,7 @@ def top_customers(
 
 def root_causes(*, period: Period, filters: ReportFilters, limit: int = 10) -> dict[str, Any]:
     """The most frequent root causes of the cases resolved in the period."""
-    resolved = (
-        Case.objects.filter(filters.q())
-        .filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-        .order_by()
-    )
+    resolved = cases_for(filters).filter(resolved_in([period])).order_by()
     totals = resolved.aggregate(
         resolved=Count("id"), with_cause=Count("id", filter=Q(root_cause__isnull=False))
     )
@@ -120,15 +121,7 @@ def strategic_breaches(
 ) -> dict[str, Any]:
     """Cases of strategic customers with a deadline breached in the period: how many, and the
     first ``limit`` by breach time with the kinds of deadline they missed."""
-    breached = (
-        breaches_for(filters)
-        .filter(
-            case__customer__tier=Tier.STRATEGIC,
-            breached_at__gte=period.start,
-            breached_at__lt=period.end,
-        )
-        .order_by()
-    )
+    breached = breaches_in(filters, [period]).filter(case__customer__tier=Tier.STRATEGIC).order_by()
     total = breached.aggregate(n=Count("case_id", distinct=True))["n"]
     fields = [f"case__{name}" for name in CASE_ROW_FIELDS]
     per_kind = {f"k_{kind}": Count("id", filter=Q(clock_kind=kind)) for kind in ClockKind.values}
@@ -153,7 +146,7 @@ def longest_open(
     *, moment: datetime, filters: ReportFilters, limit: int = 10
 ) -> list[dict[str, Any]]:
     """The cases open at ``moment`` that were raised earliest."""
-    base = Case.objects.filter(filters.q()).order_by("raised_at", "id")
+    base = cases_for(filters).order_by("raised_at", "id")
     # Two index-friendly halves of "open at moment", merged: still unresolved, and resolved later.
     unresolved = base.filter(raised_at__lt=moment, resolved_at__isnull=True)
     resolved_later = base.filter(raised_at__lt=moment, resolved_at__gte=moment)

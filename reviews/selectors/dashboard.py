@@ -6,24 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import Case as CaseWhen
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Case, Team
 from reviews.models import CorrectiveAction, Review
 from reviews.selectors.patterns import CustomerRisk, customers_at_risk
 from reviews.selectors.review import actions_due, reviews_pending
-from sla.models import CaseClock
-from sla.selectors import ClockState, clock_states_for
+from sla.selectors import CaseSlaState, ClockState, case_sla_state, clock_states_for
 
-SLA_STATES = (
-    ("breached", "Breached"),
-    ("at_risk", "At risk"),
-    ("on_track", "On track"),
-    ("paused", "Paused"),
-    ("none", "No SLA clock"),
-)
+SLA_STATES: tuple[tuple[str, str], ...] = tuple(CaseSlaState.choices)
 LIST_LIMIT = 10
 
 
@@ -62,30 +54,6 @@ class Dashboard:
         return [sum(t.counts.get(state, 0) for t in self.teams) for state, _ in SLA_STATES]
 
 
-def sla_state(now: datetime) -> CaseWhen:
-    """A case's SLA state from its clocks, worst first, each clock judged as
-    ``sla.selectors.clock_state`` judges it: breached (a clock of the case has a breach on
-    record, running, paused or stopped, or a running clock is past its deadline), at risk
-    (past the warning point), on track, paused (every running clock paused), or none (no
-    running clock).
-    """
-    clocks = CaseClock.objects.filter(case=OuterRef("pk"))
-    running = clocks.filter(stopped_at__isnull=True)
-    ticking = running.filter(paused_at__isnull=True)
-    breached = clocks.filter(
-        Q(breached_at__isnull=False)
-        | Q(stopped_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
-    )
-    return CaseWhen(
-        When(Exists(breached), then=Value("breached")),
-        When(Exists(ticking.filter(warn_at__lte=now)), then=Value("at_risk")),
-        When(Exists(ticking), then=Value("on_track")),
-        When(Exists(running), then=Value("paused")),
-        default=Value("none"),
-        output_field=CharField(),
-    )
-
-
 def manager_teams(*, manager: User) -> list[Team]:
     """The teams a manager oversees: those they lead or belong to, and every team whose
     escalation path (``escalates_to``, followed upwards) reaches one of those. None means the
@@ -122,7 +90,7 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
         scope = "all teams"
     unassigned_count = 0
     for row in (
-        open_cases.annotate(sla=sla_state(now))
+        open_cases.annotate(sla=case_sla_state(now=now))
         .values("team_id", "team__name", "sla")
         .annotate(n=Count("id"), unassigned=Count("id", filter=Q(owner__isnull=True)))
         .order_by()
@@ -135,8 +103,8 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
 
     display = ("customer", "team", "owner")
     at_risk = list(
-        open_cases.annotate(sla=sla_state(now))
-        .filter(sla__in=["breached", "at_risk"])
+        open_cases.annotate(sla=case_sla_state(now=now))
+        .filter(sla__in=[CaseSlaState.BREACHED, CaseSlaState.AT_RISK])
         .select_related(*display)
         .order_by("next_due_at", "id")[:LIST_LIMIT]
     )

@@ -2,25 +2,100 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.models import Team
 from escalation.access import role_required
 from escalation.roles import Role
 from reviews import selectors
+from reviews.selectors.dashboard import Dashboard, manager_teams
 from reviews.selectors.patterns import LONG_DAYS, SHORT_DAYS
+from reviews.selectors.review import ReviewState
 from reviews.views.common import me
+from sla.selectors import CaseSlaState
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count of the dashboard and the list of what it counts ("" when no page lists exactly
+    those: the queue filters one team at a time and has no "no team")."""
+
+    count: int
+    url: str = ""
+
+
+def _queue(params: dict[str, Any] | None, **more: Any) -> str:
+    if params is None:
+        return ""
+    query = urlencode({**params, **more}, doseq=True)
+    return reverse("cases:queue") + (f"?{query}" if query else "")
+
+
+def _queue_scope(teams: list[Team]) -> dict[str, Any] | None:
+    """The queue parameters selecting the dashboard's cases (the queue shows open cases
+    unless told otherwise): nothing for every team, the team for one, None for several."""
+    if not teams:
+        return {}
+    return {"team": teams[0].pk} if len(teams) == 1 else None
+
+
+def _figures(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, Any]:
+    """Each count of the dashboard with the queue (or reviews) list of what it counts; the
+    queue's ``sla`` filter is the dashboard's own SLA-state expression."""
+    states = [state for state, _ in board.states]
+    rows = []
+    for team in board.teams:
+        own = {"team": team.id} if team.id is not None else None
+        rows.append(
+            {
+                "name": team.name,
+                "cells": [
+                    Figure(n, _queue(own, sla=state))
+                    for n, state in zip(team.cells(), states, strict=True)
+                ],
+                "total": Figure(team.total, _queue(own)),
+            }
+        )
+    totals = board.state_totals()
+    reviews = reverse("reviews:list")
+    return {
+        "rows": rows,
+        "totals": [
+            Figure(n, _queue(scope, sla=state)) for n, state in zip(totals, states, strict=True)
+        ],
+        "total": Figure(sum(totals), _queue(scope)),
+        "at_risk": Figure(
+            board.at_risk_count,
+            _queue(scope, sla=[CaseSlaState.BREACHED.value, CaseSlaState.AT_RISK.value]),
+        ),
+        "unassigned": Figure(board.unassigned_count, _queue(scope, unassigned="true")),
+        "reviews_due": Figure(
+            board.reviews_pending - board.reviews_overdue, f"{reviews}?state={ReviewState.DUE}"
+        ),
+        "reviews_overdue": Figure(board.reviews_overdue, f"{reviews}?state={ReviewState.OVERDUE}"),
+        "customers": Figure(len(board.customers), reverse("reviews:risk")),
+    }
 
 
 @require_GET
 @role_required(Role.MANAGER)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board = selectors.dashboard_for(manager=me(request))
-    return render(
-        request, "reviews/dashboard.html", {"board": board, "today": timezone.localdate()}
-    )
+    manager = me(request)
+    board = selectors.dashboard_for(manager=manager)
+    context = {
+        "board": board,
+        "figures": _figures(board, _queue_scope(manager_teams(manager=manager))),
+        "today": timezone.localdate(),
+    }
+    return render(request, "reviews/dashboard.html", context)
 
 
 @require_GET

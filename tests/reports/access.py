@@ -22,6 +22,7 @@ def last_week_table(world: object) -> dict[str, str]:
 RULES = {
     "reports:index": Rule(allowed=READERS),
     "reports:weekly": Rule(allowed=READERS, kwargs=last_week),
+    "reports:weekly_cases": Rule(allowed=READERS, kwargs=last_week, query="?metric=breaches"),
     "reports:weekly_csv": Rule(allowed=READERS, kwargs=last_week_table),
     "reports:weekly_pdf": Rule(allowed=READERS, kwargs=last_week),
 }
