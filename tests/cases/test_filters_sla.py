@@ -111,3 +111,10 @@ def test_the_api_filters_by_sla_state_too(bob, states) -> None:  # type: ignore[
 def test_an_unknown_sla_state_is_reported_not_applied(bob, states) -> None:  # type: ignore[no-untyped-def]
     page = case_queue(viewer=bob, filters={"sla": "late"})
     assert "sla" in page.errors
+
+
+def test_the_queue_form_shows_and_keeps_the_sla_filter(bob, states) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(bob).get(reverse("cases:queue"), {"sla": ["paused", "breached"]})
+    html = response.content.decode()
+    assert 'name="sla"' in html  # "Apply filters" sends it again
+    assert html.count("selected") >= 2 and "SLA state" in html
