@@ -1,13 +1,24 @@
-"""Read-only API of the SLA configuration: policies and calendars, for staff roles."""
+"""Read-only API of the SLA: the configuration (policies and calendars) and each case's clocks
+explained, for staff roles."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from rest_framework import generics, serializers
+from datetime import timedelta
 
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases.api.views import REFERENCE, CaseApi, errors
 from escalation.access import roles_permission
 from escalation.roles import Role
-from sla.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
+from sla.clock import ClosedHours
+from sla.ledger import SegmentKind, case_clock_ledgers
+from sla.models import BusinessCalendar, ClockKind, Holiday, SlaPolicy, WorkingHours
 
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 
@@ -75,3 +86,119 @@ class CalendarList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[BusinessCalendar]:
         return BusinessCalendar.objects.prefetch_related("hours", "holidays").order_by("name")
+
+
+# --- One case's clocks, explained -----------------------------------------------------------
+
+
+class LedgerEventSerializer(serializers.Serializer):
+    """The timeline event (GET /api/cases/<ref>/timeline/) behind a segment or a breach."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    actor = serializers.CharField(help_text="The person's name, or System.")
+    text = serializers.CharField(help_text="The change in words, with its reason.")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SecondsField(serializers.Field):
+    """A duration as whole seconds."""
+
+    def to_representation(self, value: timedelta) -> int:
+        return int(value.total_seconds())
+
+
+class ClosedHoursSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Closed runs of the calendar in the segment.")
+    seconds = SecondsField(source="total")
+    kinds = serializers.SerializerMethodField(help_text="How many nights, weekends, ...")
+
+    def get_kinds(self, closed: ClosedHours) -> dict[str, int]:
+        return dict(closed.kinds)
+
+
+class SegmentSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SegmentKind.choices)
+    label = serializers.CharField()  # type: ignore[assignment]
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(allow_null=True, help_text="Null: still going.")
+    business_seconds = SecondsField(
+        source="business",
+        help_text="Business time inside: used while running, added to the deadline while "
+        "paused (or stopped, then reopened), none outside business hours.",
+    )
+    cause = serializers.CharField()
+    ledger_kind = serializers.CharField(
+        help_text="The ledger entry that opened the segment; empty for the rest of a running "
+        "stretch after closed hours."
+    )
+    recorded = serializers.BooleanField(
+        help_text="False when taken from the clock's own fields (a clock older than its ledger)."
+    )
+    attempt = serializers.IntegerField()
+    policy = serializers.CharField(source="policy_name")
+    target_seconds = serializers.IntegerField()
+    closed_kind = serializers.CharField(help_text="night, weekend, holiday or break")
+    closed = ClosedHoursSerializer(
+        allow_null=True, help_text="The closed hours of a running segment too long to cut up."
+    )
+    closed_words = serializers.CharField()
+    event = LedgerEventSerializer(allow_null=True)
+
+
+class BreachSerializer(serializers.Serializer):
+    cycle = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    breached_at = serializers.DateTimeField()
+    policy = serializers.CharField(source="policy_name", help_text="As it was at the breach.")
+    calendar = serializers.CharField(source="calendar_name")
+    target_seconds = serializers.IntegerField()
+    recorded = serializers.BooleanField(
+        help_text="False for a deadline passed that the SLA engine has not recorded yet."
+    )
+    event = LedgerEventSerializer(allow_null=True)
+
+
+class ClockLedgerSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ClockKind.choices)
+    kind_label = serializers.CharField()
+    state = serializers.CharField(source="state.state")
+    state_label = serializers.CharField(source="state.label")
+    summary = serializers.CharField()
+    policy = serializers.CharField(source="policy_name")
+    calendar = serializers.CharField(source="calendar_name")
+    time_zone = serializers.CharField()
+    target_seconds = serializers.IntegerField()
+    cycle = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    attempt_started_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    met = serializers.BooleanField(allow_null=True)
+    used_seconds = SecondsField(source="used", help_text="Business time against the target.")
+    paused_seconds = SecondsField(source="paused", help_text="Business time paused, so far.")
+    remaining_seconds = SecondsField(source="remaining", help_text="Negative once over.")
+    unplaced_paused_seconds = SecondsField(
+        source="unplaced_paused",
+        help_text="Paused time from before the ledger was kept (no segment shows it).",
+    )
+    breaches = BreachSerializer(many=True, help_text="Every cycle's breach, oldest first.")
+    segments = SegmentSerializer(many=True, help_text="The current cycle, in order.")
+
+
+class CaseClocks(CaseApi):
+    """The case's SLA clocks, each explained: policy, calendar, numbers, breaches and the
+    ledger of its segments, with what caused each."""
+
+    @extend_schema(
+        operation_id="cases_clocks",
+        parameters=[REFERENCE],
+        responses={200: ClockLedgerSerializer(many=True), **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        ledgers = case_clock_ledgers(case=case, now=timezone.now())
+        return Response(ClockLedgerSerializer(ledgers, many=True).data)

@@ -23,7 +23,7 @@ subtracted), so years of business time cost milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
@@ -256,6 +256,132 @@ def is_open(calendar: Calendar, instant: datetime) -> bool:
         opens <= instant_utc < closes
         for candidate in (day, day + _DAY)
         for opens, closes in _day_intervals(calendar, candidate)
+    )
+
+
+# --- Open and closed runs: what a clock's ledger is cut from -----------------------------------
+
+NIGHT = "night"
+WEEKEND = "weekend"
+HOLIDAY = "holiday"
+BREAK = "break"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A maximal stretch of [start, end) in which the calendar is open throughout, or closed."""
+
+    start: datetime
+    end: datetime
+    open: bool
+
+
+@dataclass(frozen=True)
+class ClosedHours:
+    """The closed runs of a calendar inside a span: the first few in full (``runs``), and how
+    many there are in all, how long they last together and how many of each kind (night,
+    weekend, holiday, break), so a long span can be summarised instead of listed."""
+
+    runs: tuple[Run, ...]
+    count: int
+    total: timedelta
+    kinds: tuple[tuple[str, int], ...]
+
+
+def calendar_runs(calendar: Calendar, start: datetime, end: datetime) -> Iterator[Run]:
+    """[start, end) cut into alternating open and closed runs, in time order (lazily).
+
+    Nothing comes out when `end` is not after `start`; a calendar without hours gives one
+    closed run. The open runs add up to `business_time_between` of the span.
+
+    1. Walk the local days `business_time_between` walks, taking each day's open intervals
+       clipped to [start, end).
+    2. Open intervals that touch or overlap (a window to midnight and the next day's window from
+       midnight) make one open run.
+    3. Each gap before, between and after the open runs is a closed run.
+    """
+    start_utc = _aware_utc(start, name="start")
+    end_utc = _aware_utc(end, name="end")
+    if end_utc <= start_utc:
+        return
+    cursor = start_utc  # everything before it has been yielded
+    gathering: Interval | None = None  # the open run still growing
+    day = _local_date(calendar, start_utc)
+    last_day = _local_date(calendar, end_utc) + _DAY
+    while day <= last_day:
+        for opens, closes in _day_intervals(calendar, day):
+            lower, upper = max(opens, start_utc), min(closes, end_utc)
+            if lower >= upper:
+                continue
+            if gathering is not None and lower <= gathering[1]:
+                gathering = (gathering[0], max(gathering[1], upper))
+                continue
+            if gathering is not None:
+                yield Run(gathering[0], gathering[1], open=True)
+                cursor = gathering[1]
+            if cursor < lower:
+                yield Run(cursor, lower, open=False)
+            gathering = (lower, upper)
+        day += _DAY
+    if gathering is not None:
+        yield Run(gathering[0], gathering[1], open=True)
+        cursor = gathering[1]
+    if cursor < end_utc:
+        yield Run(cursor, end_utc, open=False)
+
+
+def closed_kind(calendar: Calendar, run: Run) -> str:
+    """Why the calendar is closed over `run`, in the calendar's own time zone:
+
+    1. HOLIDAY if the run takes in a holiday on a weekday that has hours;
+    2. WEEKEND if it takes in a whole local day (a day without hours);
+    3. BREAK if it lies within one local day, between two of that day's windows (lunch);
+    4. NIGHT otherwise: from a closing to the next opening, or part of that.
+    """
+    first = _local_date(calendar, run.start)
+    last = _local_date(calendar, run.end - _MICROSECOND)
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    if any(day in calendar.holidays and day.weekday() in calendar.hours for day in days):
+        return HOLIDAY
+    for day in days:
+        midnight = _wall_to_instant(calendar.tz, day, _MIDNIGHT)
+        next_midnight = _wall_to_instant(calendar.tz, day + _DAY, _MIDNIGHT)
+        if run.start <= midnight and next_midnight <= run.end:
+            return WEEKEND
+    if first == last:
+        intervals = _day_intervals(calendar, first)
+        before = any(closes <= run.start for _, closes in intervals)
+        after = any(opens >= run.end for opens, _ in intervals)
+        if before and after:
+            return BREAK
+    return NIGHT
+
+
+def closed_hours(calendar: Calendar, start: datetime, end: datetime, *, limit: int) -> ClosedHours:
+    """The closed runs inside [start, end): the first `limit` of them, and the number, total
+    length and kinds (see `closed_kind`) of all of them. Costs one walk over the local days
+    of the span, however many runs it holds."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    runs: list[Run] = []
+    count = 0
+    total = _ZERO
+    kinds: dict[str, int] = {}
+    for run in calendar_runs(calendar, start, end):
+        if run.open:
+            continue
+        count += 1
+        total += run.end - run.start
+        kind = closed_kind(calendar, run)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if len(runs) < limit:
+            runs.append(run)
+    order = (NIGHT, WEEKEND, HOLIDAY, BREAK)
+    return ClosedHours(
+        runs=tuple(runs),
+        count=count,
+        total=total,
+        kinds=tuple((kind, kinds[kind]) for kind in order if kind in kinds),
     )
 
 

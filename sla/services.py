@@ -287,7 +287,9 @@ def clock_align(
     if new_cycle:
         _new_cycle(clock, start=plan.start)
         record.changes.append((clock, LedgerKind.STARTED, plan.start))
-    if plan.target_seconds is not None and policy is not None:
+    # A clock that stopped and stays stopped keeps the terms it stopped under.
+    stays_stopped = clock.stopped_at is not None and plan.stop is not None
+    if plan.target_seconds is not None and policy is not None and not stays_stopped:
         if (
             not is_new
             and not new_cycle
@@ -321,9 +323,11 @@ def clock_align(
         _deadlines(clock, calendar=calendar, warn_percent=_warn_percent(clock, policy))
         if pause and clock.paused_at is None:
             clock.paused_at = now
-            used = _seconds(bh.business_time_between(calendar, clock.started_at, now))
-            clock.remaining_seconds_at_pause = clock.target_seconds + clock.paused_seconds - used
             record.changes.append((clock, LedgerKind.PAUSED, now))
+        if clock.paused_at is not None:
+            # What was left when the pause began, under the target as it is now.
+            used = _seconds(bh.business_time_between(calendar, clock.started_at, clock.paused_at))
+            clock.remaining_seconds_at_pause = clock.target_seconds + clock.paused_seconds - used
         if clock.warned_at is not None and clock.warn_at > now:
             clock.warned_at = None
         if clock.reescalate_at is not None and clock.due_at > now:

@@ -16,7 +16,12 @@ from cases import forms as case_forms
 from cases.models import Attachment, Case, LinkKind, Status
 from cases.permissions import can_contribute, can_triage
 from cases.selectors import case_get_for_viewer, case_related, case_timeline
-from cases.views.common import attach_clock_states, signed_in, sla_badges_template, timeline_order
+from cases.views.common import (
+    attach_clock_ledgers,
+    signed_in,
+    sla_badges_template,
+    timeline_order,
+)
 from escalation.access import role_required
 from escalation.roles import Role
 
@@ -74,15 +79,15 @@ INCOMING_LABELS = {
 }
 
 
-def related_with_links(case: Case) -> list[Case]:
-    """The related cases, each explicitly linked one labelled with how it is linked (from the
-    links the case page's selector prefetched)."""
+def related_with_links(case: Case, *, viewer: User) -> list[Case]:
+    """The related cases the viewer may open, each explicitly linked one labelled with how it
+    is linked (from the links the case page's selector prefetched)."""
     labels: dict[int, str] = {}
     for link in case.links_out.all():
         labels.setdefault(link.target_id, LinkKind(link.kind).label)
     for link in case.links_in.all():
         labels.setdefault(link.source_id, INCOMING_LABELS[LinkKind(link.kind)])
-    related = case_related(case=case)
+    related = case_related(viewer=viewer, case=case)
     for other in related:
         other.link_label = labels.get(other.pk, "")  # type: ignore[attr-defined]
     return related
@@ -94,10 +99,10 @@ def case_page_context(
     viewer = request.user
     now = timezone.now()
     order = timeline_order(request)
-    events = case_timeline(case=case)
+    events = list(case_timeline(case=case))
+    attach_clock_ledgers(case, now=now, events=events)
     if order == "newest":
-        events = events.reverse()
-    attach_clock_states([case], now=now)
+        events.reverse()
     watchers = list(case.watchers.all())
     may_contribute = can_contribute(viewer, case)
     return {
@@ -105,7 +110,7 @@ def case_page_context(
         "now": now,
         "events": events,
         "order": order,
-        "related": related_with_links(case),
+        "related": related_with_links(case, viewer=signed_in(request)),
         "attachments": list(case.attachments.all()),
         "watchers": watchers,
         "is_watching": any(w.pk == viewer.pk for w in watchers),

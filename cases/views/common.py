@@ -15,7 +15,8 @@ from django.template.loader import get_template
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from cases.filters import OPEN, Sort
-from cases.models import Case
+from cases.models import Case, CaseEvent
+from sla.ledger import case_clock_ledgers
 
 SLA_BADGES = "sla/_clock_badges.html"
 # A submitted filter form carries this marker, so "no status ticked" means every status;
@@ -56,6 +57,15 @@ def attach_clock_states(cases: Iterable[Case], *, now: datetime) -> None:
         states = clock_states_for(cases=cases, now=now) if cases else {}
     for case in cases:
         case.sla_clocks = states.get(case.pk, [])  # type: ignore[attr-defined]
+
+
+def attach_clock_ledgers(case: Case, *, now: datetime, events: Iterable[CaseEvent]) -> None:
+    """Set ``case.sla_ledgers`` (each clock explained, for the case page's clock panel) and
+    ``case.sla_clocks`` (their states, for the badges) from one read of the clocks; the
+    timeline the page already holds names the events that moved them."""
+    ledgers = case_clock_ledgers(case=case, now=now, events=events)
+    case.sla_ledgers = ledgers  # type: ignore[attr-defined]
+    case.sla_clocks = [ledger.state for ledger in ledgers]  # type: ignore[attr-defined]
 
 
 def timeline_order(request: HttpRequest) -> str:

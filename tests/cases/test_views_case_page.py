@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.models import CaseEvent, EventKind, LinkKind, Status
-from cases.services import case_add_attachment, case_add_note, case_link, case_set_watching
-from tests.cases.factories import case_in
+from cases.models import CaseEvent, EventKind, LinkKind, RootCause, Severity, Status, Tier
+from cases.services import (
+    case_acknowledge,
+    case_add_attachment,
+    case_add_note,
+    case_change_severity,
+    case_link,
+    case_raise,
+    case_resolve,
+    case_set_status,
+    case_set_watching,
+)
+from sla.models import ClockLedgerEntry
+from tests.cases.factories import case_in, root_cause
 from tests.cases.web import HX, media, page_text
 from tests.conftest import client_for
 from tests.factories import CaseFactory, CustomerFactory
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 __all__ = ["media"]
@@ -248,3 +263,131 @@ def test_case_page_queries_do_not_grow_with_the_timeline(persona, request, servi
     client.get(detail(small))  # warm the session and the user's role cache paths
     assert queries_for_case_page(client, small) == queries_for_case_page(client, large)
     assert queries_for_case_page(client, large) <= 30
+
+
+# --- The SLA clock panel -------------------------------------------------------------------
+
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday, 13:00 in Amsterdam
+
+
+def at(hours: float) -> time_machine.travel:
+    return time_machine.travel(NOON + timedelta(hours=hours), tick=False)
+
+
+@pytest.fixture
+def premium_customer(db: None):  # type: ignore[no-untyped-def]
+    """Premium S2 (respond in 30 min, resolve in 4 h) and S4 (4 h, 24 h), on 24x7."""
+    for severity, response, resolution in ((Severity.S2, 30, 240), (Severity.S4, 240, 1440)):
+        SlaPolicyFactory(
+            tier=Tier.PREMIUM,
+            severity=severity,
+            response_minutes=response,
+            resolution_minutes=resolution,
+            update_minutes=None,
+        )
+    return CustomerFactory(name="Acme Retail", tier=Tier.PREMIUM)
+
+
+def lowered_after_a_breach(alice, bob, customer, *, pauses: int = 1):  # type: ignore[no-untyped-def]
+    """Raised at 13:00, waiting on the customer from 14:00 to 15:00 (and ``pauses - 1`` more
+    times for 6 s each from 16:00), past its 4 h resolution target (due 18:00) when lowered
+    to S4 at 18:10, resolved at 19:00."""
+    with at(0):
+        case = case_raise(
+            raised_by=alice,
+            customer=customer,
+            title="Checkout fails",
+            description="502s",
+            severity=Severity.S2,
+        )
+        case = case_acknowledge(case=case, by=bob)
+    waits = [(1.0, 2.0)] + [(3 + n / 300, 3 + n / 300 + 1 / 600) for n in range(pauses - 1)]
+    for start, end in waits:
+        with at(start):
+            case = case_set_status(case=case, by=bob, status=Status.WAITING, reason="Need logs")
+        with at(end):
+            case = case_set_status(case=case, by=bob, status=Status.IN_PROGRESS)
+    with at(5 + 1 / 6):
+        case = case_change_severity(case=case, by=bob, severity=Severity.S4, reason="Workaround")
+    cause = RootCause.objects.filter(name="Expired certificate").first() or root_cause()
+    with at(6):
+        case = case_resolve(case=case, by=bob, summary="Fixed", root_cause=cause)
+    return case
+
+
+def test_each_clock_shows_its_policy_calendar_deadline_breach_and_ledger(  # type: ignore[no-untyped-def]
+    alice, bob, premium_customer
+) -> None:
+    case = lowered_after_a_breach(alice, bob, premium_customer)
+    with at(7):
+        text = page_text(client_for(alice).get(detail(case)))
+    panel = text.split('id="case-clocks"')[1].split("</section>")[0]
+    for expected in (
+        "First response",
+        "Resolution",
+        "Premium S2",  # the breach's policy, and the response clock's
+        "Premium S4",  # the new attempt's
+        "24x7",
+        "24 h business time",  # the target it stopped under
+        "Mon 2 Mar 2026, 13:00",  # started
+        "Tue 3 Mar 2026, 14:00",  # the new deadline: 24 h + 1 h paused from 13:00
+        "Breached 18:00 under Premium S2; since 18:10 against Premium S4; stopped 19:00, "
+        "within the new target",
+        "Met under Premium S2: stopped 13:00 with 30 min to spare",
+        "<details",
+        "Paused, waiting on the customer",
+        "Waiting on customer",
+        "Severity S4, policy Premium S4",
+        "new target",
+        "Resolved",
+    ):
+        assert expected in panel, expected
+    assert "<script" not in panel
+
+
+def test_the_ledger_names_the_timeline_events_and_links_to_them(alice, bob, premium_customer):  # type: ignore[no-untyped-def]
+    case = lowered_after_a_breach(alice, bob, premium_customer)
+    severity = CaseEvent.objects.get(case=case, kind=EventKind.SEVERITY)
+    with at(7):
+        text = page_text(client_for(bob).get(detail(case)))
+    assert f'href="#event-{severity.pk}"' in text
+    assert f'id="event-{severity.pk}"' in text  # the timeline holds the anchor
+    assert "S2 High → S4 Low; Workaround" in text
+
+
+def test_a_case_without_a_policy_says_no_clock_runs(alice, case) -> None:  # type: ignore[no-untyped-def]
+    text = page_text(client_for(alice).get(detail(case)))
+    assert "No SLA clock runs on this case" in text
+
+
+def test_an_htmx_action_swaps_the_clock_panel_too(alice, bob, premium_customer) -> None:  # type: ignore[no-untyped-def]
+    with at(0):
+        case = case_acknowledge(
+            case=case_raise(
+                raised_by=alice,
+                customer=premium_customer,
+                title="x",
+                description="y",
+                severity=Severity.S2,
+            ),
+            by=bob,
+        )
+    with at(1):
+        response = client_for(bob).post(
+            reverse("cases:status", args=[case.reference]),
+            {"status-status": Status.WAITING, "status-reason": "Need logs"},
+            **HX,
+        )
+    text = page_text(response)
+    assert 'id="case-clocks" class="card mb-4" hx-swap-oob="true"' in text
+    assert "Paused since 14:00, waiting on the customer" in text
+
+
+def test_case_page_queries_do_not_grow_with_the_clock_ledger(alice, bob, premium_customer):  # type: ignore[no-untyped-def]
+    few = lowered_after_a_breach(alice, bob, premium_customer, pauses=1)
+    many = lowered_after_a_breach(alice, bob, premium_customer, pauses=20)
+    assert ClockLedgerEntry.objects.filter(case=many).count() >= 40
+    client = client_for(bob)
+    with at(7):
+        client.get(detail(few))  # the session, the role and the calendar cache, warmed
+        assert queries_for_case_page(client, few) == queries_for_case_page(client, many)

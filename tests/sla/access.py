@@ -7,9 +7,14 @@ tested in tests/sla/test_views.py.
 
 from __future__ import annotations
 
-from tests.access import STAFF_ROLES, Rule
+from tests.access import STAFF_ROLES, Rule, World
 
 POST_ONLY = frozenset({405})
+
+
+def case_ref(world: World) -> dict[str, str]:
+    return {"reference": world.case.reference}
+
 
 RULES = {
     "sla:notifications": Rule(allowed=STAFF_ROLES),
@@ -19,4 +24,7 @@ RULES = {
     "sla:notifications_read_all": Rule(allowed=STAFF_ROLES, ok_statuses=POST_ONLY),
     "sla_api:policies": Rule(allowed=STAFF_ROLES, api=True),
     "sla_api:calendars": Rule(allowed=STAFF_ROLES, api=True),
+    # Another team's case is refused the operator (404), as every case endpoint does: see
+    # tests/cases/test_api_clocks.py.
+    "sla_api:case-clocks": Rule(allowed=STAFF_ROLES, api=True, kwargs=case_ref),
 }

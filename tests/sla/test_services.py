@@ -375,3 +375,33 @@ def test_office_calendar_factory_is_monday_to_friday_nine_to_five(db: None) -> N
     assert sorted(calendar.hours.values_list("weekday", "start", "end")) == [
         (day, time(9), time(17)) for day in range(5)
     ]
+
+
+def test_a_stopped_clock_keeps_the_terms_it_stopped_under(alice, bob, customer, policy) -> None:
+    SlaPolicyFactory(severity=Severity.S4, response_minutes=240, resolution_minutes=2400)
+    with at(timedelta(0)):
+        case = raise_case(alice, customer)
+    with at(20 * M):
+        case = case_acknowledge(case=case, by=bob)
+    with at(30 * M):
+        case_change_severity(case=case, by=bob, severity=Severity.S4, reason="Workaround")
+    response = clock(case, ClockKind.RESPONSE)
+    assert (response.target_seconds, response.attempt, response.policy_id) == (3600, 1, policy.pk)
+    assert (response.met, response.due_at) == (True, NOON + H)
+    assert clock(case, ClockKind.RESOLUTION).attempt == 2
+
+
+def test_a_paused_clock_given_a_new_target_says_what_is_left_under_it(
+    alice, bob, customer, policy
+) -> None:
+    SlaPolicyFactory(severity=Severity.S4, response_minutes=240, resolution_minutes=2400)
+    with at(timedelta(0)):
+        case = raise_case(alice, customer)
+    with at(10 * M):
+        case = case_acknowledge(case=case, by=bob)
+    with at(H):
+        case = case_set_status(case=case, by=bob, status=Status.WAITING, reason="Logs?")
+    assert clock(case, ClockKind.RESOLUTION).remaining_seconds_at_pause == 7 * 3600
+    with at(2 * H):
+        case_change_severity(case=case, by=bob, severity=Severity.S4, reason="Workaround")
+    assert clock(case, ClockKind.RESOLUTION).remaining_seconds_at_pause == 39 * 3600

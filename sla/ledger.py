@@ -1,0 +1,689 @@
+"""Every clock explains itself: its policy and calendar, its numbers, its breaches and a ledger
+of segments (running, paused while waiting on the customer, outside business hours, stopped),
+each with what caused it. The case page's clock panel and ``GET /api/cases/<ref>/clocks/``
+both read ``case_clock_ledgers``.
+
+The ledger is replayed from the clock's ``ClockLedgerEntry`` rows of its current cycle. Clocks
+older than the ledger have no entries (or only the later ones): their start, and their current
+pause or stop, are taken from the clock's own fields and marked as not recorded. The totals
+(business time used and paused, what is left) are the clock's own numbers; the segments
+explain them, and any paused time they cannot place is shown as such.
+"""
+
+from __future__ import annotations
+
+import bisect
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import reduce
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, EventKind
+from cases.templatetags.case_display import event_value, stamp
+from sla import clock as bh
+from sla.calendars import calendar_default, calendar_for
+from sla.models import CaseClock, ClockKind, ClockLedgerEntry, LedgerKind, SlaBreach
+from sla.selectors import KIND_ORDER, ClockState, clock_state, duration_words
+
+# A running stretch with more closed runs than this is summarised, not listed run by run.
+CLOSED_DETAIL = 3
+# A timeline event this close to a ledger entry is taken for its cause: both are written in
+# the same transaction, a few milliseconds apart.
+EVENT_TOLERANCE = timedelta(seconds=5)
+# Paused time the segments cannot place is worth a line only past this (sub-second rounding
+# of each pause is not).
+UNPLACED_MINIMUM = timedelta(minutes=1)
+_ZERO = timedelta(0)
+
+
+class SegmentKind(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused, waiting on the customer"
+    CLOSED = "closed", "Outside business hours"
+    STOPPED = "stopped", "Stopped"
+
+
+CLOSED_WORDS = {
+    bh.NIGHT: ("night", "nights"),
+    bh.WEEKEND: ("weekend", "weekends"),
+    bh.HOLIDAY: ("holiday", "holidays"),
+    bh.BREAK: ("break", "breaks"),
+}
+# The timeline events that may have moved a clock, by the ledger entry they explain.
+CAUSING_EVENTS: dict[str, frozenset[str]] = {
+    LedgerKind.STARTED: frozenset({EventKind.RAISED, EventKind.ACKNOWLEDGED, EventKind.UPDATE}),
+    LedgerKind.PAUSED: frozenset({EventKind.STATUS}),
+    LedgerKind.RESUMED: frozenset({EventKind.STATUS, EventKind.REOPENED}),
+    LedgerKind.RETARGETED: frozenset({EventKind.SEVERITY}),
+    LedgerKind.STOPPED: frozenset(
+        {EventKind.ACKNOWLEDGED, EventKind.UPDATE, EventKind.RESOLVED, EventKind.CLOSED}
+    ),
+    LedgerKind.REOPENED: frozenset({EventKind.REOPENED}),
+}
+BREACH_EVENTS = frozenset({EventKind.SLA_BREACH})
+CLOCK_EVENTS = frozenset().union(*CAUSING_EVENTS.values(), BREACH_EVENTS)
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """The timeline event behind a segment or a breach."""
+
+    id: int
+    kind: str
+    kind_label: str
+    created_at: datetime
+    actor: str
+    text: str
+
+
+def _closed_words(closed: bh.ClosedHours) -> str:
+    """'12 nights, 2 weekends, 3 d 4 h': the closed hours of a long running segment."""
+    parts = [f"{n} {CLOSED_WORDS[kind][n != 1]}" for kind, n in closed.kinds]
+    return f"{', '.join(parts)}, {duration_words(closed.total)}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of a clock's course. ``end`` is None for the stretch still going (a running
+    or paused clock's last, or the stop of a stopped one). ``business`` is the business time
+    inside it: counted against the target while running, added to the deadline while paused
+    (and while stopped, for a stop a reopening undid), none outside business hours.
+    ``ledger_kind`` is the ledger entry that opened it ("" for the rest of a running stretch
+    after closed hours); ``recorded`` is False when it was taken from the clock's own fields."""
+
+    kind: str
+    start: datetime
+    end: datetime | None
+    business: timedelta
+    cause: str
+    ledger_kind: str
+    recorded: bool
+    attempt: int
+    policy_name: str
+    target_seconds: int
+    event: EventRef | None = None
+    closed: bh.ClosedHours | None = None
+    closed_kind: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == SegmentKind.CLOSED and self.closed_kind:
+            return f"{SegmentKind.CLOSED.label} ({CLOSED_WORDS[self.closed_kind][0]})"
+        return str(SegmentKind(self.kind).label)
+
+    @property
+    def business_words(self) -> str:
+        """'2 h 5 min' running, '1 h paused' paused; '' where business time has no say
+        (outside business hours, a stop still in force)."""
+        if self.kind == SegmentKind.CLOSED or (self.kind == SegmentKind.STOPPED and not self.end):
+            return ""
+        words = business_words(self.business) if self.business else "none"
+        return words if self.kind == SegmentKind.RUNNING else f"{words} paused"
+
+    @property
+    def closed_words(self) -> str:
+        return _closed_words(self.closed) if self.closed is not None else ""
+
+    @property
+    def counts_as_paused(self) -> bool:
+        return self.kind == SegmentKind.PAUSED or (
+            self.kind == SegmentKind.STOPPED and self.end is not None
+        )
+
+    @property
+    def row_kind(self) -> str:
+        return self.kind
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A deadline that passed while the clock ran, under the policy it ran against then.
+    ``recorded`` is False for a deadline passed that the SLA engine has not recorded yet."""
+
+    cycle: int
+    attempt: int
+    breached_at: datetime
+    policy_name: str
+    calendar_name: str
+    target_seconds: int
+    recorded: bool = True
+    event: EventRef | None = None
+
+    @property
+    def row_kind(self) -> str:
+        return "breach"
+
+    @property
+    def target_words(self) -> str:
+        return business_words(timedelta(seconds=self.target_seconds))
+
+
+@dataclass(frozen=True)
+class ClockLedger:
+    """One clock of a case, explained. ``used``, ``paused`` and ``remaining`` are business
+    time, the clock's own numbers (``remaining`` is negative once over the target);
+    ``unplaced_paused`` is paused time from before the ledger was kept."""
+
+    kind: str
+    kind_label: str
+    cycle: int
+    attempt: int
+    attempt_started_at: datetime | None
+    policy_name: str
+    calendar_name: str
+    time_zone: str
+    target_seconds: int
+    started_at: datetime
+    due_at: datetime
+    paused_at: datetime | None
+    stopped_at: datetime | None
+    met: bool | None
+    state: ClockState
+    used: timedelta
+    paused: timedelta
+    remaining: timedelta
+    unplaced_paused: timedelta
+    summary: str
+    segments: tuple[Segment, ...]
+    breaches: tuple[Breach, ...] = field(default=())
+
+    @property
+    def breach(self) -> Breach | None:
+        """This cycle's breach (one per cycle at most)."""
+        return next((b for b in self.breaches if b.cycle == self.cycle), None)
+
+    @property
+    def earlier_breaches(self) -> int:
+        return sum(1 for b in self.breaches if b.cycle < self.cycle)
+
+    @property
+    def target_words(self) -> str:
+        return business_words(timedelta(seconds=self.target_seconds))
+
+    @property
+    def used_words(self) -> str:
+        return business_words(self.used)
+
+    @property
+    def paused_words(self) -> str:
+        return business_words(self.paused)
+
+    @property
+    def unplaced_words(self) -> str:
+        return business_words(self.unplaced_paused)
+
+    @property
+    def remaining_words(self) -> str:
+        if self.remaining >= _ZERO:
+            return f"{business_words(self.remaining)} left"
+        return f"{business_words(-self.remaining)} over"
+
+    @property
+    def rows(self) -> list[Segment | Breach]:
+        """The segments in order, with this cycle's breach after the segment it fell in."""
+        breach = self.breach
+        rows: list[Segment | Breach] = list(self.segments)
+        if breach is not None:
+            starts = [s.start for s in self.segments]
+            rows.insert(bisect.bisect_right(starts, breach.breached_at), breach)
+        return rows
+
+
+def case_clock_ledgers(
+    *, case: Case, now: datetime, events: Iterable[CaseEvent] | None = None
+) -> list[ClockLedger]:
+    """The case's clocks explained, in the order first response, resolution, customer update.
+
+    1. Read the clocks with their policy and calendar (one query); without clocks, stop.
+    2. Read the ledger entries of each clock's current cycle (one query), the case's breaches
+       (one query) and, unless the caller lends the timeline (``events``, oldest first), the
+       timeline events that may move a clock (one query). Calendars come from the calendar
+       cache (two queries each the first time a process meets one).
+    3. Per clock: replay its entries into phases (``_phases``), cut the phases into segments
+       (``_segments``), take its numbers and its breaches, and say it in a sentence.
+    """
+    clocks = sorted(
+        CaseClock.objects.filter(case_id=case.pk).select_related("policy__calendar"),
+        key=lambda c: KIND_ORDER.get(c.kind, 9),
+    )
+    if not clocks:
+        return []
+    current = reduce(operator.or_, (Q(clock_kind=c.kind, cycle=c.cycle) for c in clocks))
+    entries: dict[str, list[ClockLedgerEntry]] = {}
+    for entry in ClockLedgerEntry.objects.filter(current, case_id=case.pk).order_by("at", "id"):
+        entries.setdefault(entry.clock_kind, []).append(entry)
+    breaches: dict[str, list[SlaBreach]] = {}
+    for fact in SlaBreach.objects.filter(case_id=case.pk).order_by("breached_at", "id"):
+        breaches.setdefault(fact.clock_kind, []).append(fact)
+    if events is None:
+        events = CaseEvent.objects.filter(case_id=case.pk, kind__in=CLOCK_EVENTS).select_related(
+            "actor"
+        )
+    timeline = _Timeline([e for e in events if e.kind in CLOCK_EVENTS])
+    return [
+        clock_ledger(
+            clock,
+            entries=entries.get(clock.kind, []),
+            breaches=breaches.get(clock.kind, []),
+            timeline=timeline,
+            now=now,
+        )
+        for clock in clocks
+    ]
+
+
+def clock_ledger(
+    clock: CaseClock,
+    *,
+    entries: Sequence[ClockLedgerEntry],
+    breaches: Sequence[SlaBreach],
+    timeline: _Timeline,
+    now: datetime,
+) -> ClockLedger:
+    """One clock explained, from what ``case_clock_ledgers`` read (no queries of its own but
+    the calendar cache's)."""
+    policy = clock.policy
+    calendar = calendar_for(policy.calendar) if policy is not None else calendar_default()
+    policy_name = str(policy) if policy is not None else ""
+    calendar_name = policy.calendar.name if policy is not None else "24x7 (policy removed)"
+    state = clock_state(clock, now=now)
+    facts = [_breach(b, timeline=timeline) for b in breaches]
+    if state.breached_at is not None and not any(b.cycle == clock.cycle for b in facts):
+        facts.append(
+            Breach(
+                cycle=clock.cycle,
+                attempt=clock.attempt,
+                breached_at=state.breached_at,
+                policy_name=policy_name,
+                calendar_name=calendar_name,
+                target_seconds=clock.target_seconds,
+                recorded=False,
+            )
+        )
+    first_policy = next(
+        (b.policy_name for b in facts if b.cycle == clock.cycle and b.attempt == 1),
+        policy_name if clock.attempt == 1 else "",
+    )
+    phases = _phases(clock, entries, first_policy=first_policy)
+    # A stopped clock is judged by the terms it stopped under, not by a target set after.
+    terms = (policy_name, clock.target_seconds, clock.attempt)
+    final = phases[-1]
+    if clock.stopped_at is not None and final.kind == SegmentKind.STOPPED and final.recorded:
+        terms = (final.policy_name or policy_name, final.target_seconds, final.attempt)
+    segments = _segments(phases, calendar=calendar, calendar_name=calendar_name, now=now)
+    segments = [_with_event(s, timeline) if s.recorded and s.ledger_kind else s for s in segments]
+    used, paused = _numbers(clock, calendar=calendar, now=now)
+    placed = sum((s.business for s in segments if s.counts_as_paused), _ZERO)
+    unplaced = paused - placed if paused - placed >= UNPLACED_MINIMUM else _ZERO
+    remaining = timedelta(seconds=terms[1]) - used
+    ledger = ClockLedger(
+        kind=clock.kind,
+        kind_label=str(ClockKind(clock.kind).label),
+        cycle=clock.cycle,
+        attempt=terms[2],
+        attempt_started_at=clock.attempt_started_at if terms[2] > 1 else None,
+        policy_name=terms[0] or "No policy",
+        calendar_name=calendar_name,
+        time_zone=str(calendar.tz),
+        target_seconds=terms[1],
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        paused_at=clock.paused_at,
+        stopped_at=clock.stopped_at,
+        met=clock.met,
+        state=state,
+        used=used,
+        paused=paused,
+        remaining=remaining,
+        unplaced_paused=unplaced,
+        summary="",
+        segments=tuple(segments),
+        breaches=tuple(sorted(facts, key=lambda b: (b.cycle, b.breached_at))),
+    )
+    return _with_summary(ledger, clock=clock, now=now)
+
+
+# --- Replaying the entries -----------------------------------------------------------------
+
+
+@dataclass
+class _Phase:
+    kind: str
+    start: datetime
+    ledger_kind: str
+    cause: str
+    recorded: bool
+    attempt: int
+    policy_name: str
+    target_seconds: int
+    end: datetime | None = None
+
+
+PHASE_OF: dict[str, str] = {
+    LedgerKind.STARTED: SegmentKind.RUNNING,
+    LedgerKind.PAUSED: SegmentKind.PAUSED,
+    LedgerKind.RESUMED: SegmentKind.RUNNING,
+    LedgerKind.STOPPED: SegmentKind.STOPPED,
+    LedgerKind.REOPENED: SegmentKind.RUNNING,
+}
+
+
+def _phases(
+    clock: CaseClock, entries: Sequence[ClockLedgerEntry], *, first_policy: str
+) -> list[_Phase]:
+    """The clock's course as phases (running, paused, stopped), each opened by an entry.
+
+    1. Without a STARTED entry first (a clock older than the ledger), start at the clock's
+       ``started_at``.
+    2. Each entry closes the phase before it and opens the next: paused, running again
+       (resumed, reopened), stopped; a new target opens a phase of the same kind, except
+       after the stop (the clock sync re-targets stopped clocks too).
+    3. A pause or stop the clock shows but no entry recorded is opened from its own fields.
+    """
+    phases: list[_Phase] = []
+
+    def begin(
+        kind: str,
+        at: datetime,
+        *,
+        ledger_kind: str,
+        cause: str,
+        recorded: bool,
+        attempt: int,
+        policy_name: str,
+        target_seconds: int,
+    ) -> None:
+        if phases:
+            at = max(at, phases[-1].start)
+            phases[-1].end = at
+        phases.append(
+            _Phase(kind, at, ledger_kind, cause, recorded, attempt, policy_name, target_seconds)
+        )
+
+    if not entries or entries[0].kind != LedgerKind.STARTED:
+        begin(
+            SegmentKind.RUNNING,
+            clock.started_at,
+            ledger_kind=LedgerKind.STARTED,
+            cause="Started before the ledger was kept",
+            recorded=False,
+            attempt=1,
+            policy_name=first_policy,
+            target_seconds=clock.target_seconds if clock.attempt == 1 else 0,
+        )
+    for entry in entries:
+        if entry.kind == LedgerKind.RETARGETED and phases[-1].kind == SegmentKind.STOPPED:
+            # A new target for a clock that has stopped changes nothing of its course.
+            continue
+        kind = PHASE_OF.get(entry.kind) or phases[-1].kind
+        begin(
+            kind,
+            entry.at,
+            ledger_kind=entry.kind,
+            cause=entry.cause,
+            recorded=True,
+            attempt=entry.attempt,
+            policy_name=entry.policy_name,
+            target_seconds=entry.target_seconds,
+        )
+    last = phases[-1]
+    missing: tuple[str, datetime, str, str] | None = None
+    if clock.stopped_at is not None and last.kind != SegmentKind.STOPPED:
+        missing = (SegmentKind.STOPPED, clock.stopped_at, LedgerKind.STOPPED, "Stopped")
+    elif clock.paused_at is not None and last.kind != SegmentKind.PAUSED:
+        missing = (SegmentKind.PAUSED, clock.paused_at, LedgerKind.PAUSED, "Waiting on customer")
+    if missing is not None:
+        kind, at, ledger_kind, cause = missing
+        begin(
+            kind,
+            at,
+            ledger_kind=ledger_kind,
+            cause=cause,
+            recorded=False,
+            attempt=clock.attempt,
+            policy_name=last.policy_name,
+            target_seconds=last.target_seconds,
+        )
+    return phases
+
+
+def _segments(
+    phases: Sequence[_Phase], *, calendar: bh.Calendar, calendar_name: str, now: datetime
+) -> list[Segment]:
+    """Cut the phases into segments.
+
+    1. A paused phase counts its business time (a stop too, once a reopening ended it: the
+       clock counts the time it stood still as paused).
+    2. A running phase with at most ``CLOSED_DETAIL`` closed runs is cut into its open
+       stretches and the closed runs between them; the first piece carries the phase's cause.
+    3. A longer one stays one segment, with a summary of its closed hours.
+    """
+    segments: list[Segment] = []
+    for phase in phases:
+        end = max(phase.end or now, phase.start)
+        if phase.kind != SegmentKind.RUNNING:
+            counted = phase.end is not None or phase.kind == SegmentKind.PAUSED
+            business = bh.business_time_between(calendar, phase.start, end) if counted else _ZERO
+            segments.append(_segment(phase, phase.kind, phase.start, phase.end, business))
+            continue
+        closed = bh.closed_hours(calendar, phase.start, end, limit=CLOSED_DETAIL)
+        if closed.count > CLOSED_DETAIL:
+            business = end - phase.start - closed.total
+            segments.append(
+                _segment(phase, SegmentKind.RUNNING, phase.start, phase.end, business, closed)
+            )
+            continue
+        pieces: list[bh.Run] = []
+        cursor = phase.start
+        for run in closed.runs:
+            if cursor < run.start:
+                pieces.append(bh.Run(cursor, run.start, open=True))
+            pieces.append(run)
+            cursor = run.end
+        if cursor < end or not pieces:
+            pieces.append(bh.Run(cursor, end, open=True))
+        for n, piece in enumerate(pieces):
+            piece_end = None if n == len(pieces) - 1 and phase.end is None else piece.end
+            if piece.open:
+                # An open stretch is business time throughout.
+                segment = _segment(
+                    phase, SegmentKind.RUNNING, piece.start, piece_end, piece.end - piece.start
+                )
+            else:
+                segment = replace(
+                    _segment(phase, SegmentKind.CLOSED, piece.start, piece_end, _ZERO),
+                    closed_kind=bh.closed_kind(calendar, _whole(calendar, piece, piece_end)),
+                    cause="; ".join(
+                        part
+                        for part in (phase.cause if n == 0 else "", f"{calendar_name} closed")
+                        if part
+                    ),
+                )
+            if n > 0 and piece.open:
+                segment = replace(segment, cause="", ledger_kind="")
+            elif n > 0:
+                segment = replace(segment, ledger_kind="")
+            segments.append(segment)
+    return segments
+
+
+def _whole(calendar: bh.Calendar, run: bh.Run, end: datetime | None) -> bh.Run:
+    """A closed run still going is named by where it will end (a Saturday morning is part
+    of a weekend): up to the next opening."""
+    if end is not None:
+        return run
+    try:
+        return bh.Run(run.start, max(run.end, bh.next_open(calendar, run.start)), open=False)
+    except ValueError:  # no opening in sight
+        return run
+
+
+def _segment(
+    phase: _Phase,
+    kind: str,
+    start: datetime,
+    end: datetime | None,
+    business: timedelta,
+    closed: bh.ClosedHours | None = None,
+) -> Segment:
+    return Segment(
+        kind=kind,
+        start=start,
+        end=end,
+        business=business,
+        cause=phase.cause,
+        ledger_kind=phase.ledger_kind,
+        recorded=phase.recorded,
+        attempt=phase.attempt,
+        policy_name=phase.policy_name,
+        target_seconds=phase.target_seconds,
+        closed=closed,
+    )
+
+
+def _numbers(
+    clock: CaseClock, *, calendar: bh.Calendar, now: datetime
+) -> tuple[timedelta, timedelta]:
+    """Business time used and paused, as the clock counts them (``sla.services``): a stopped
+    clock's ``elapsed_seconds``; otherwise the business time since the start (to the pause,
+    if paused) less the paused time, which includes the pause still going."""
+    paused = timedelta(seconds=clock.paused_seconds)
+    if clock.stopped_at is not None:
+        return timedelta(seconds=clock.elapsed_seconds or 0), paused
+    until = clock.paused_at or now
+    used = max(_ZERO, bh.business_time_between(calendar, clock.started_at, until) - paused)
+    if clock.paused_at is not None:
+        paused += bh.business_time_between(calendar, clock.paused_at, max(now, clock.paused_at))
+    return used, paused
+
+
+# --- Causes, breaches and the sentence -------------------------------------------------------
+
+
+class _Timeline:
+    """The case's timeline events that may move a clock, found by moment and kind."""
+
+    def __init__(self, events: Iterable[CaseEvent]) -> None:
+        self.events = sorted(events, key=lambda e: (e.created_at, e.pk))
+        self.moments = [e.created_at for e in self.events]
+        self.breaches: dict[tuple[str, int], CaseEvent] = {}
+        for event in self.events:
+            if event.kind in BREACH_EVENTS and isinstance(event.data, dict):
+                key = (str(event.data.get("clock", "")), int(event.data.get("cycle") or 1))
+                self.breaches.setdefault(key, event)
+
+    def near(self, at: datetime, kinds: frozenset[str]) -> CaseEvent | None:
+        """The event of one of ``kinds`` closest to ``at``, within ``EVENT_TOLERANCE``."""
+        low = bisect.bisect_left(self.moments, at - EVENT_TOLERANCE)
+        high = bisect.bisect_right(self.moments, at + EVENT_TOLERANCE)
+        candidates = [e for e in self.events[low:high] if e.kind in kinds]
+        return min(candidates, key=lambda e: abs(e.created_at - at), default=None)
+
+
+def _event_ref(event: CaseEvent) -> EventRef:
+    kind = event.kind
+    change = event_value(event.to_value, kind)
+    if event.from_value:
+        change = f"{event_value(event.from_value, kind)} → {change}"
+    text = "; ".join(part for part in (change, event.reason) if part)
+    actor = event.actor
+    return EventRef(
+        id=event.pk,
+        kind=kind,
+        kind_label=str(EventKind(kind).label),
+        created_at=event.created_at,
+        actor=(actor.get_full_name() or actor.get_username()) if actor is not None else "System",
+        text=text[:200],
+    )
+
+
+def _with_event(segment: Segment, timeline: _Timeline) -> Segment:
+    event = timeline.near(segment.start, CAUSING_EVENTS.get(segment.ledger_kind, frozenset()))
+    return replace(segment, event=_event_ref(event)) if event is not None else segment
+
+
+def _breach(fact: SlaBreach, *, timeline: _Timeline) -> Breach:
+    event = timeline.breaches.get((fact.clock_kind, fact.cycle))
+    return Breach(
+        cycle=fact.cycle,
+        attempt=fact.attempt,
+        breached_at=fact.breached_at,
+        policy_name=fact.policy_name,
+        calendar_name=fact.calendar_name,
+        target_seconds=fact.target_seconds,
+        event=_event_ref(event) if event is not None else None,
+    )
+
+
+def business_words(delta: timedelta) -> str:
+    """Business time in hours and minutes, '40 h', '2 h 3 min', '25 min' (the sign is the
+    caller's): a day of business time is not a day on the calendar, so no days."""
+    minutes = abs(int(delta.total_seconds())) // 60
+    if minutes == 0:
+        return "under 1 min"
+    hours, mins = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def moment_words(value: datetime, *, now: datetime) -> str:
+    """'19:47' today, else the case pages' stamp ('Mon 2 Mar 2026, 09:05'), local time."""
+    local = timezone.localtime(value)
+    if local.date() == timezone.localtime(now).date():
+        return f"{local:%H:%M}"
+    return stamp(value)
+
+
+def _with_summary(ledger: ClockLedger, *, clock: CaseClock, now: datetime) -> ClockLedger:
+    """The clock in one sentence, e.g. "Breached 19:47 under Premium S2; since 19:50 running
+    against Strategic S4, 14 h left"."""
+
+    def when(value: datetime) -> str:
+        return moment_words(value, now=now)
+
+    policy, left = ledger.policy_name, ledger.remaining_words
+    breach = ledger.breach
+    since = ledger.attempt_started_at if ledger.attempt > 1 else None
+    if breach is not None:
+        head = f"Breached {when(breach.breached_at)} under {breach.policy_name or policy}"
+        moved = since is not None and ledger.attempt > breach.attempt
+        if moved:
+            assert since is not None
+            head += f"; since {when(since)}"
+        if clock.stopped_at is not None:
+            if moved:
+                verdict = "within the new target" if ledger.remaining >= _ZERO else f"{left}"
+                text = f"{head} against {policy}; stopped {when(clock.stopped_at)}, {verdict}"
+            else:
+                late = business_words(timedelta(seconds=clock.late_seconds or 0))
+                text = f"{head}; stopped {when(clock.stopped_at)}, missed by {late}"
+        elif clock.paused_at is not None:
+            paused = f"paused since {when(clock.paused_at)}"
+            text = f"{head} against {policy}, {paused}, {left}" if moved else f"{head}; {paused}"
+        elif moved:
+            text = f"{head} running against {policy}, {left}, due {when(clock.due_at)}"
+        else:
+            text = f"{head}; {left}"
+    elif clock.stopped_at is not None:
+        if clock.met:
+            spare = business_words(max(ledger.remaining, _ZERO))
+            text = f"Met under {policy}: stopped {when(clock.stopped_at)} with {spare} to spare"
+        else:
+            text = f"Missed under {policy}: stopped {when(clock.stopped_at)}"
+    elif clock.paused_at is not None:
+        text = (
+            f"Paused since {when(clock.paused_at)}, waiting on the customer: "
+            f"{left} against {policy}"
+        )
+    else:
+        text = (
+            f"Running against {policy} since {when(since or clock.started_at)}: {left}, "
+            f"due {when(clock.due_at)}"
+        )
+    return replace(ledger, summary=text)
