@@ -17,7 +17,8 @@ from cases.api.views import REFERENCE, CaseApi, errors
 from escalation.access import roles_permission
 from escalation.roles import Role
 from sla.clock import ClosedHours
-from sla.ledger import SegmentKind, case_clock_ledgers
+from sla.ledger import case_clock_ledgers
+from sla.ledger_types import SegmentKind
 from sla.models import BusinessCalendar, ClockKind, Holiday, SlaPolicy, WorkingHours
 
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)

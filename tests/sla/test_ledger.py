@@ -28,7 +28,8 @@ from cases.services import (
 )
 from sla import clock as bh
 from sla.escalation import clock_escalate_due
-from sla.ledger import ClockLedger, SegmentKind, case_clock_ledgers
+from sla.ledger import case_clock_ledgers
+from sla.ledger_types import ClockLedger, SegmentKind
 from sla.models import CaseClock, ClockKind, ClockLedgerEntry
 from sla.selectors import clock_state
 from tests.cases.factories import root_cause
