@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ from reports.selectors import (
     PageOutOfRange,
     ReportFilters,
     drilldown_page,
+    first_case_week,
     frozen_figure,
     snapshot_get,
     week_list,
@@ -52,10 +54,24 @@ def _query(filters: ReportFilters) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
-def _report_or_404(week: IsoWeek, filters: ReportFilters) -> WeekReport:
-    now = timezone.now()
+def _week_or_404(week: IsoWeek, *, now: datetime) -> None:
+    """Reports cover the weeks from the year before the first case (the trend of the first
+    weeks reaches back into it) to next year, once they have started: anything else is a 404
+    (and never date arithmetic near year 1 or 9999)."""
+    this_year = IsoWeek.containing(now).year
+    if week.year > this_year + 1:
+        raise Http404("There is no report for that year.")
+    if week.year < this_year - 1:  # only then can it be out of range (one more query)
+        first = first_case_week(filters=ReportFilters())
+        if week.year < (first.year if first else this_year) - 1:
+            raise Http404("There is no report for that year.")
     if now < week.start():
         raise Http404("That week has not started yet.")
+
+
+def _report_or_404(week: IsoWeek, filters: ReportFilters) -> WeekReport:
+    now = timezone.now()
+    _week_or_404(week, now=now)
     return week_report(week=week, filters=filters, now=now)
 
 
@@ -91,6 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(*READERS)
 def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
+    _week_or_404(week, now=timezone.now())
     form = ReportFilterForm(request.GET)
     next_week = week.next()
     context: dict[str, Any] = {
@@ -148,8 +165,7 @@ def weekly_cases(request: HttpRequest, week: IsoWeek) -> HttpResponse:
     if not form.is_valid():
         return render(request, "reports/weekly_cases.html", context, status=400)
     now = timezone.now()
-    if now < week.start():
-        raise Http404("That week has not started yet.")
+    _week_or_404(week, now=now)
     period = period_for(week, now=now)
     query = form.drilldown()
     metric = query.metric
