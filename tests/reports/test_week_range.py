@@ -1,6 +1,6 @@
-"""Weeks out of range are a 404, never a server error: before the year before the first case's, after
-next year, or at the ends of the calendar (0001-W01, 9999-W52), for the page, its lists and its
-exports alike."""
+"""Weeks out of range are a 404, never a server error: before the year before the first
+case's, after next year, or at the ends of the calendar (0001-W01, 9999-W52), for the page, its
+lists and its exports alike."""
 
 from __future__ import annotations
 
