@@ -24,7 +24,28 @@ from sla.models import BusinessCalendar, ClockKind, Holiday, SlaPolicy, WorkingH
 StaffOnly = roles_permission(Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        "example": "08:30",
+        "description": "Wall-clock time in the calendar's time zone (no offset: the zone is "
+        "the calendar's own).",
+    }
+)
+class WallTimeField(serializers.TimeField):
+    """A time of day as "HH:MM": a calendar's hours are local wall-clock times, so OpenAPI's
+    ``format: time`` (an RFC 3339 time with an offset) would describe them wrongly."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)
+
+
 class WorkingHoursSerializer(serializers.ModelSerializer):
+    start = WallTimeField()
+    end = WallTimeField(allow_null=True, help_text="Null: until midnight.")
+
     class Meta:
         model = WorkingHours
         fields = ["weekday", "start", "end"]

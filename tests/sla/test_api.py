@@ -45,7 +45,7 @@ def test_staff_read_the_calendars_with_hours_and_holidays(alice, django_assert_m
     assert by_name["24x7"]["always_open"] is True and by_name["24x7"]["hours"] == []
     office = by_name["Office hours"]
     assert office["time_zone"] == "Europe/Amsterdam"
-    assert office["hours"][0] == {"weekday": 0, "start": str(time(9)), "end": str(time(17))}
+    assert office["hours"][0] == {"weekday": 0, "start": "09:00", "end": "17:00"}
     assert office["holidays"] == [{"date": "2026-04-27", "name": "King's Day"}]
 
 
@@ -60,3 +60,12 @@ def test_anonymous_callers_are_refused(db: None) -> None:
 
 def test_the_api_is_read_only(bob) -> None:
     assert api_for(bob).post(POLICIES, {"tier": "standard"}).status_code == 405
+
+
+def test_calendar_hours_are_described_as_the_wall_clock_times_they_are(bob) -> None:
+    """Not OpenAPI's ``format: time`` (which needs an offset): "HH:MM" in the calendar's zone."""
+    schema = api_for(bob).get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    hours = schema["components"]["schemas"]["WorkingHours"]["properties"]
+    for name in ("start", "end"):
+        assert "format" not in hours[name]
+        assert hours[name]["pattern"] == "^([01][0-9]|2[0-3]):[0-5][0-9]$"
