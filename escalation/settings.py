@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -70,7 +72,11 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in mail point where `make run` / gunicorn listens (BIND) unless SITE_URL says otherwise.
+BIND = env("BIND", "127.0.0.1:8000")
+_bind_host, _, _bind_port = BIND.rpartition(":")
+_bind_host = "127.0.0.1" if _bind_host in ("", "0.0.0.0", "[::]") else _bind_host
+SITE_URL = env("SITE_URL", f"http://{_bind_host}:{_bind_port or 8000}").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}")
 
@@ -87,7 +93,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "escalation",
     "cases",
     "sla",
@@ -98,6 +106,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "escalation.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +115,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "escalation.middleware.LoginRequiredMiddleware",
+    "escalation.middleware.PrivateCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out user or address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "escalation.urls"
@@ -194,6 +213,10 @@ STORAGES = {
 }
 # Uploads beyond this are refused by the form before they reach storage.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# A form takes at most ATTACHMENTS_PER_UPLOAD files; a request body larger than all of them at
+# their largest, plus 1 MiB for the form, is refused before it is read.
+ATTACHMENTS_PER_UPLOAD = 10
+UPLOAD_MAX_BODY_BYTES = ATTACHMENT_MAX_BYTES * ATTACHMENTS_PER_UPLOAD + 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -219,6 +242,42 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every page (django-csp): scripts, styles, fonts and images from
+# this site only, no inline script or style, no framing, forms post here only. The pages load
+# nothing from elsewhere (Bootstrap, HTMX, Chart.js and Swagger UI are vendored).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap draws its icons (select arrows, close buttons) as data: SVG images.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username, or
+# from one address, further attempts are refused (429) for AXES_COOLOFF_MINUTES. Lockouts are
+# logged and listed in the admin ("Access attempts"), where deleting one lifts it; or
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The log names who was locked out and from where (passwords are never logged).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from
+# X-Forwarded-For (django-ipware); with none, REMOTE_ADDR is the client.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 31_536_000)
@@ -251,8 +310,26 @@ else:
     CELERY_RESULT_BACKEND = f"file://{_broker_dir / 'results'}"
 # Tasks never carry an ETA longer than half of this (see sla.tasks).
 CELERY_VISIBILITY_TIMEOUT = 3600
-# Separate queues let several deployments (or parallel test runs) share one Redis.
+# Queues are named after CELERY_QUEUE, so several deployments (or parallel test runs) share one
+# Redis. Mail and the SLA sweep have queues of their own, "<CELERY_QUEUE>.<lane>": a slow or absent
+# mail server never holds up escalations, and escalations backing up the default queue never make
+# a sweep expire unrun. A worker consumes every queue declared here unless its -Q says otherwise;
+# the router (escalation.celery.route_to_lane) names the lane's queue after the app's default.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
+TASK_LANES = {
+    "sla.tasks.sla_sweep": "sla-sweep",
+    "sla.tasks.mail_send": "mail",
+    "sla.tasks.mail_redispatch": "mail",
+    "reviews.tasks.satisfaction_email": "mail",
+}
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in [
+        CELERY_TASK_DEFAULT_QUEUE,
+        *(f"{CELERY_TASK_DEFAULT_QUEUE}.{lane}" for lane in sorted(set(TASK_LANES.values()))),
+    ]
+]
+CELERY_TASK_ROUTES = ("escalation.celery.route_to_lane",)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -276,12 +353,24 @@ WEEKLY_REPORT_HOUR = env_int("WEEKLY_REPORT_HOUR", 6)
 REVIEW_DUE_DAYS = env_int("REVIEW_DUE_DAYS", 5)
 # A customer's satisfaction link stops working this many days after it was emailed.
 SATISFACTION_LINK_DAYS = env_int("SATISFACTION_LINK_DAYS", 14, minimum=1)
+# The outbox (sla.outbox): a message is tried at most MAIL_MAX_ATTEMPTS times, backing off from
+# MAIL_RETRY_SECONDS up to five minutes between tries (about 35 minutes in all with the
+# defaults), then shown as failed in the admin. An unsent message whose next try was due
+# MAIL_REDISPATCH_SECONDS ago is handed out again (its task was lost with the broker).
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 12, minimum=1)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 10, minimum=1)
+MAIL_REDISPATCH_SECONDS = env_int("MAIL_REDISPATCH_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each entry expires just before its next run, so a backlog never piles up duplicates.
     "sla-sweep": {
         "task": "sla.tasks.sla_sweep",
         "schedule": float(SLA_SWEEP_SECONDS),
         "options": {"expires": SLA_SWEEP_SECONDS * 0.9},
+    },
+    "mail-redispatch": {
+        "task": "sla.tasks.mail_redispatch",
+        "schedule": float(min(60, MAIL_REDISPATCH_SECONDS)),
+        "options": {"expires": min(60, MAIL_REDISPATCH_SECONDS) * 0.9},
     },
     "reports-weekly-snapshot": {
         "task": "reports.tasks.weekly_snapshot",
@@ -301,11 +390,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, refusing documents nested too deeply with a 400 (escalation.parsers.JSONParser).
+    "DEFAULT_PARSER_CLASSES": ["escalation.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's, failing open while the cache (Redis) is unreachable.
+        "escalation.throttling.AnonRateThrottle",
+        "escalation.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "60/minute"),
@@ -322,6 +414,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from the app's own static files (drf-spectacular-sidecar), started by a script
+    # file rather than an inline one (SpectacularSwaggerSplitView): no CDN, and within the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.models.case.Status",
@@ -331,10 +428,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis outage costs a request at most this long, not a hung worker.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
     }
 
 LOGGING = {

@@ -1,5 +1,6 @@
 """SLA configuration in the Django admin: calendars (hours, holidays), policies, managers on duty;
-the engine's clocks, escalation records and notifications read-only.
+the engine's clocks, escalation records and notifications read-only; the outbox, read-only but
+for sending failed mail again.
 
 Saving a calendar or a policy re-aligns the clocks of the open cases it governs (in the
 background, after the save commits)."""
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from escalation.roles import Role
 from sla import clock
@@ -27,9 +29,11 @@ from sla.models import (
     Holiday,
     Notification,
     OnDuty,
+    OutgoingMail,
     SlaPolicy,
     WorkingHours,
 )
+from sla.outbox import outbox_resend
 from sla.services import clocks_resync_later
 
 
@@ -175,3 +179,21 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
     list_select_related = ["recipient"]
     search_fields = ["subject", "recipient__username"]
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdmin):
+    """The outbox: what was sent, what waits for a retry, what failed for good and why."""
+
+    list_display = ["to", "subject", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected failed mail again")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[OutgoingMail]) -> None:
+        queued = outbox_resend(
+            mail_ids=list(queryset.values_list("pk", flat=True)), now=timezone.now()
+        )
+        self.message_user(request, f"{queued} messages will be sent again.")

@@ -390,3 +390,45 @@ class OnDuty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class MailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutgoingMail(models.Model):
+    """One email in the outbox (``sla.outbox``): written in the transaction of the change it
+    tells about, sent after commit by a worker, marked sent once.
+
+    ``next_attempt_at`` is when the message may next be tried: its creation for a new one, the
+    end of the back-off after a failed attempt, the end of the claim while a worker sends it.
+    """
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outgoing mail"
+        verbose_name_plural = "outgoing mail"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outgoingmail_unsent_idx",
+                condition=Q(status__in=[MailStatus.PENDING, MailStatus.SENDING]),
+            ),
+            models.Index(fields=["status", "-created_at"], name="outgoingmail_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to}"

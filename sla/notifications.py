@@ -1,4 +1,6 @@
-"""Notifying people: an in-app row per recipient, and the same message by email after commit."""
+"""Notifying people: an in-app row per recipient, and the same message by email through the
+outbox (``sla.outbox``): both written in the caller's transaction, the email sent by a worker
+after it commits."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Case
 from sla.models import Notification, NotificationKind
+from sla.outbox import outbox_add
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ def notification_send(
 ) -> list[Notification]:
     """Notify each distinct active recipient once (None entries are ignored).
 
-    The rows are written in the caller's transaction; the emails go out only once it commits,
-    so a rolled-back action never mails anyone.
+    The rows and the outbox's emails are written in the caller's transaction; a worker sends
+    the emails once it commits, so a rolled-back action never mails anyone, and a mail server
+    that fails delays the email, never the action.
     """
     return notifications_send(
         [Message(recipients=recipients, kind=kind, subject=subject, body=body, case=case)]
@@ -45,11 +48,11 @@ def notification_send(
 
 
 def notifications_send(messages: Iterable[Message]) -> list[Notification]:
-    """``notification_send`` for many messages at once: one insert for all the rows, and all
-    the mail over one connection after commit."""
+    """``notification_send`` for many messages at once: one insert for all the rows and one for
+    all their emails."""
     now = timezone.now()
     rows: list[Notification] = []
-    mail: list[tuple[str, str, str, list[str]]] = []
+    mail: list[tuple[str, str, str]] = []
     for message in messages:
         people = {u.pk: u for u in message.recipients if u is not None and u.is_active}
         subject = message.subject[:200]
@@ -72,10 +75,10 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
                 )
             )
             if email := getattr(person, "email", ""):
-                mail.append((f"[Escalation] {subject}", text, settings.DEFAULT_FROM_EMAIL, [email]))
+                mail.append((email, f"[Escalation] {subject}", text))
     if not rows:
         return []
-    created = Notification.objects.bulk_create(rows)
-    if mail:
-        transaction.on_commit(lambda: send_mass_mail(mail, fail_silently=False))
+    with transaction.atomic():
+        created = Notification.objects.bulk_create(rows)
+        outbox_add(mails=mail, now=now)
     return created

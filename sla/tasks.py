@@ -3,6 +3,8 @@
 No task carries a countdown or ETA: the beat-scheduled sweep finds what is due, so a lost or
 late task costs at most one sweep period (see ``sla.sweep``). Retries back off up to
 ``RETRY_BACKOFF_MAX``, well under half the broker's visibility timeout.
+
+The mail tasks run on the mail queue (``settings.TASK_LANES``), the sweep on its own queue.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from sla import sweep
+from sla import outbox, sweep
 from sla.escalation import clocks_escalate_due
 from sla.services import case_clocks_resync, open_case_ids_for
 
@@ -90,3 +92,25 @@ def clocks_resync_dispatch(case_ids: Iterable[int]) -> int:
         clocks_resync.delay(batch)
         total += len(batch)
     return total
+
+
+@shared_task(name=outbox.MAIL_SEND_TASK, bind=True, **_RETRY)
+def mail_send(self: Task, mail_ids: list[int]) -> None:
+    """Send these outbox messages over one connection; those that failed and may be tried again
+    are retried by themselves after a back-off. Past the task's retries the beat's redispatch
+    takes them over (see ``sla.outbox``)."""
+    retry = outbox.outbox_send(mail_ids=mail_ids)
+    if not retry:
+        return
+    if self.request.retries >= (self.max_retries or 0):
+        logger.warning("outbox: %d messages left to the redispatch", len(retry))
+        return
+    raise self.retry(args=[retry], countdown=outbox.mail_retry_countdown(self.request.retries))
+
+
+@shared_task(name="sla.tasks.mail_redispatch", **_RETRY)
+def mail_redispatch() -> None:
+    """Beat runs this every minute (or every MAIL_REDISPATCH_SECONDS when shorter): hand out
+    again the messages the broker lost."""
+    if handed := outbox.outbox_redispatch(now=timezone.now()):
+        logger.info("outbox: %d unsent messages handed out again", handed)

@@ -15,6 +15,7 @@ from django.test import Client
 
 from cases.models import Level, Team
 from escalation.roles import Role
+from sla import outbox
 from tests.factories import PASSWORD, TeamFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -109,3 +110,15 @@ def _allow_sync_orm_in_playwright_tests() -> None:
     # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
     # inside one unless told it is safe, which it is here (one thread, test-only).
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _outbox_sent_in_process(request, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """When a change commits, its outbox mail is sent here, once, by the worker's own service
+    (``sla.outbox.outbox_send``), so ``mail.outbox`` shows it; a failure stays in the outbox for a
+    retry. Tests with real Celery workers keep the broker."""
+    if "celery_processes" in request.fixturenames:
+        return
+    monkeypatch.setattr(
+        "sla.outbox.mail_dispatch", lambda mail_ids: outbox.outbox_send(mail_ids=mail_ids)
+    )

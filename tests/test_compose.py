@@ -224,3 +224,11 @@ def test_every_named_volume_is_declared(compose: dict[str, Any], services: dict[
     assert used <= declared
     assert {"pgdata", "redisdata", "media"} <= declared
     assert named_volumes(services["postgres"]) == {"pgdata": "/var/lib/postgresql/data"}
+
+
+def test_the_worker_serves_every_queue_the_settings_declare(procfile: dict[str, str]) -> None:
+    """No -Q: the worker consumes every queue of CELERY_TASK_QUEUES (the default one, mail and the
+    SLA sweep, named after CELERY_QUEUE). A -Q list here would have to repeat them all."""
+    words = procfile["worker"].split()
+    assert "-Q" not in words and not any(word.startswith("--queues") for word in words)
+    assert "CELERY_TASK_QUEUES" in SETTINGS_FILE.read_text(encoding="utf-8")

@@ -8,12 +8,13 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from escalation.celery import app
+from escalation.celery import app, queue_names
 from escalation.health import broker_ok
 from tests.conftest import require_service
 
@@ -49,7 +50,9 @@ class CeleryProcesses:
         log = self.tmp_path / f"{kind}-{len(self.procs)}.log"
         cmd = [sys.executable, "-m", "celery", "-A", "escalation", kind, "--loglevel=INFO", *args]
         if kind == "worker":
-            cmd += ["-Q", self.queue, "--hostname", f"{self.queue}-{len(self.procs)}@%h"]
+            # This run's default queue and its lanes (mail, the sweep), as CELERY_QUEUE names them.
+            queues = ",".join(queue_names(self.queue))
+            cmd += ["-Q", queues, "--hostname", f"{self.queue}-{len(self.procs)}@%h"]
         if kind == "beat":
             cmd += ["--schedule", str(self.tmp_path / "beat-schedule")]
         with log.open("wb") as out:
@@ -98,3 +101,22 @@ def celery_worker_process(
         return celery_processes.start("worker", "--pool=solo", *args, **extra_env)
 
     return start
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test also proves the pages live within their Content-Security-Policy:
+    Chromium reports each refused script, style or connection on the console."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    yield
+    assert refused == [], "\n".join(refused)

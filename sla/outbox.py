@@ -1,0 +1,216 @@
+"""The outbox: every email is a row written in the transaction of the change it tells about, and
+sent after that commits by a worker on the mail queue, so a mail server that is slow, down or
+refusing an address never fails, slows or half-does the change itself.
+
+Each message is sent once, in layers:
+
+1. The row commits with the change or not at all; after commit its id goes to the broker
+   (``mail_dispatch``), a few ids per task, in task ``sla.tasks.mail_send``.
+2. A worker claims a message with a conditional UPDATE (pending, not sent: status ``sending``,
+   one more attempt, claimed until ``MAIL_CLAIM`` from now) before it sends it, so a task delivered
+   twice, or two workers given the same id, send it once. A send that fails releases the claim
+   with the error and a back-off; after ``MAIL_MAX_ATTEMPTS`` the message stops, failed, and the
+   admin shows it.
+3. A sent message is marked sent with a conditional UPDATE on ``sent_at``.
+4. Beat's ``mail_redispatch`` hands out again what the broker lost: messages whose next try was
+   due ``MAIL_REDISPATCH_SECONDS`` ago, and messages whose worker died holding the claim.
+
+At least once, not exactly once, in one window only: a worker killed (or cut off from the
+database) after the mail server accepted a message and before step 3 leaves it claimed, and it is
+sent again when the claim runs out. A claim lasts the task time limit, so no living worker still
+holds one that ran out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import smtplib
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from escalation.celery import app
+from sla.models import MailStatus, OutgoingMail
+
+logger = logging.getLogger(__name__)
+
+MAIL_SEND_TASK = "sla.tasks.mail_send"
+# Messages per task: they share one SMTP connection; each is claimed, sent and marked on its own.
+MAIL_BATCH = 20
+MAIL_BACKOFF_MAX = timedelta(minutes=5)
+MAIL_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+REDISPATCH_LIMIT = 5_000
+# Refusals that concern one message (its address, its content), not the connection.
+MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def outbox_add(*, mails: Iterable[tuple[str, str, str]], now: datetime) -> list[OutgoingMail]:
+    """Put (to, subject, body) messages in the outbox, in the caller's transaction; they are
+    handed to workers once it commits."""
+    rows = OutgoingMail.objects.bulk_create(
+        OutgoingMail(to=to, subject=subject, body=body, created_at=now, next_attempt_at=now)
+        for to, subject, body in mails
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        # Robust: with the broker down the change still answers; the redispatch sends it later.
+        transaction.on_commit(lambda: mail_dispatch(ids), robust=True)
+    return rows
+
+
+def mail_dispatch(mail_ids: Sequence[int]) -> None:
+    """Hand outbox ids to the mail workers, ``MAIL_BATCH`` per task."""
+    for start in range(0, len(mail_ids), MAIL_BATCH):
+        app.send_task(MAIL_SEND_TASK, args=[list(mail_ids[start : start + MAIL_BATCH])])
+
+
+def mail_backoff(attempts: int) -> timedelta:
+    """How long a message waits after its ``attempts``-th failed try: doubling from
+    ``MAIL_RETRY_SECONDS``, at most five minutes."""
+    first = timedelta(seconds=settings.MAIL_RETRY_SECONDS)
+    return min(MAIL_BACKOFF_MAX, first * 2 ** max(attempts - 1, 0))
+
+
+def mail_retry_countdown(retries: int) -> float:
+    """Seconds before a task retries its failed messages, spread over the second half of the
+    back-off so messages that failed together do not all come back at once."""
+    return mail_backoff(retries + 1).total_seconds() * random.uniform(0.5, 1.0)
+
+
+def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
+    """Send these messages over one connection, each once; the ids to try again later.
+
+    1. For each id, in order: claim it (see the module docstring); a message already sent,
+       failed for good, or held by another worker is skipped.
+    2. Send it and mark it sent.
+    3. Refused by the server for this message only (its address, its content) or not a valid
+       message: record the error and go on with the next one. A permanent refusal (5xx), an
+       invalid message or the last allowed attempt fails it for good; otherwise it is retried.
+    4. Any other failure (server down, connection lost, timeout): record the error and stop;
+       the messages not tried yet are retried with it, it last.
+    """
+    retry: list[int] = []
+    connection = get_connection(fail_silently=False)
+    try:
+        for position, mail_id in enumerate(mail_ids):
+            mail = _claim(mail_id=mail_id)
+            if mail is None:
+                continue
+            try:
+                message = EmailMessage(
+                    mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to]
+                )
+                connection.open()
+                connection.send_messages([message])
+            except (*MESSAGE_REFUSALS, BadHeaderError) as problem:
+                _close_quietly(connection)
+                if not _release(mail, problem=problem, permanent=_permanent(problem)):
+                    retry.append(mail_id)
+                continue
+            except Exception as problem:  # noqa: BLE001 - recorded on the message, retried
+                _close_quietly(connection)
+                logger.warning("outbox: sending stopped at mail %d: %s", mail_id, problem)
+                failed = _release(mail, problem=problem, permanent=False)
+                return [*retry, *mail_ids[position + 1 :], *([] if failed else [mail_id])]
+            _mark_sent(mail_id=mail_id)
+    finally:
+        _close_quietly(connection)
+    return retry
+
+
+def outbox_redispatch(*, now: datetime) -> int:
+    """Hand out again what the broker lost; the number of messages handed out.
+
+    1. A claim that ran out belongs to a dead worker: its message goes back to pending (or fails,
+       when that was its last allowed attempt).
+    2. Pending messages whose next try was due ``MAIL_REDISPATCH_SECONDS`` ago are stamped due now
+       (so the next run does not hand them out again while they wait in a backlog) and handed
+       out after commit.
+    """
+    stale = now - timedelta(seconds=settings.MAIL_REDISPATCH_SECONDS)
+    with transaction.atomic():
+        held = OutgoingMail.objects.filter(status=MailStatus.SENDING, next_attempt_at__lte=now)
+        held.filter(attempts__gte=settings.MAIL_MAX_ATTEMPTS).update(
+            status=MailStatus.FAILED, last_error="The worker sending it stopped (last attempt)."
+        )
+        held.update(status=MailStatus.PENDING, next_attempt_at=stale)
+        ids = list(
+            OutgoingMail.objects.filter(status=MailStatus.PENDING, next_attempt_at__lte=stale)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:REDISPATCH_LIMIT]
+        )
+        if ids:
+            OutgoingMail.objects.filter(pk__in=ids).update(next_attempt_at=now)
+            transaction.on_commit(lambda: mail_dispatch(ids), robust=True)
+    return len(ids)
+
+
+def outbox_resend(*, mail_ids: Sequence[int], now: datetime) -> int:
+    """Give failed (or waiting) messages a fresh set of attempts, now; the number queued."""
+    with transaction.atomic():
+        ids = list(
+            OutgoingMail.objects.filter(
+                pk__in=list(mail_ids), status__in=[MailStatus.FAILED, MailStatus.PENDING]
+            ).values_list("pk", flat=True)
+        )
+        OutgoingMail.objects.filter(pk__in=ids).update(
+            status=MailStatus.PENDING, attempts=0, next_attempt_at=now
+        )
+        if ids:
+            transaction.on_commit(lambda: mail_dispatch(ids), robust=True)
+    return len(ids)
+
+
+def _claim(*, mail_id: int) -> OutgoingMail | None:
+    """The message, claimed for this worker; None when it is not ours to send."""
+    until = timezone.now() + MAIL_CLAIM
+    claimed = OutgoingMail.objects.filter(
+        pk=mail_id, sent_at=None, status=MailStatus.PENDING
+    ).update(status=MailStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=until)
+    if not claimed:
+        return None
+    return OutgoingMail.objects.get(pk=mail_id)
+
+
+def _mark_sent(*, mail_id: int) -> None:
+    OutgoingMail.objects.filter(pk=mail_id, sent_at=None).update(
+        status=MailStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
+def _release(mail: OutgoingMail, *, problem: BaseException, permanent: bool) -> bool:
+    """Record a failed attempt on our claim; True when the message failed for good."""
+    final = permanent or mail.attempts >= settings.MAIL_MAX_ATTEMPTS
+    now = timezone.now()
+    OutgoingMail.objects.filter(
+        pk=mail.pk, status=MailStatus.SENDING, next_attempt_at=mail.next_attempt_at
+    ).update(
+        status=MailStatus.FAILED if final else MailStatus.PENDING,
+        next_attempt_at=now if final else now + mail_backoff(mail.attempts),
+        last_error=f"{type(problem).__name__}: {problem}"[:500],
+    )
+    return final
+
+
+def _permanent(problem: BaseException) -> bool:
+    """An invalid message, or the server's final answer (5xx) for this message."""
+    if isinstance(problem, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in problem.recipients.values())
+    if isinstance(problem, smtplib.SMTPResponseException):
+        return problem.smtp_code >= 500
+    return True
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    # A connection that failed may fail again while closing; the next message opens a new one.
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        connection.close()
