@@ -38,9 +38,9 @@ class Celery:
         log = common.BENCH_VAR / f"sla-{kind}.log"
         cmd = [sys.executable, "-m", "celery", "-A", "escalation", kind, "--loglevel=WARNING"]
         if kind == "worker":
+            # No -Q: CELERY_QUEUE names the default queue and its lanes (mail, the sweep), and a
+            # worker serves every queue the settings declare.
             cmd += [
-                "-Q",
-                self.queue,
                 "--hostname",
                 f"{self.queue}@%h",
                 f"--concurrency={self.concurrency}",
@@ -69,8 +69,10 @@ class Celery:
     def purge(self) -> None:
         import redis
 
+        from escalation.celery import queue_names
+
         client = redis.Redis.from_url(redis_url())
-        client.delete(self.queue)
+        client.delete(*queue_names(self.queue))
 
     def worker_memory_mb(self) -> tuple[float, float]:
         """(largest resident size of one worker process, proportional set size of the whole
