@@ -281,8 +281,11 @@ def clock_align(
     is_new = clock.pk is None
     new_cycle = clock.kind == ClockKind.UPDATE and plan.start > clock.started_at
     if not is_new and clock.stopped_at is None and clock.paused_at is None:
-        horizon = min(now, plan.stop or now, plan.start if new_cycle else now)
-        if clock.breached_at is None and clock.due_at <= horizon:
+        # The course ends at the stop or the new cycle's start (an end exactly at the deadline
+        # is in time, as _stop judges it); else it runs until now (due at now is due).
+        ends = [t for t in (plan.stop, plan.start if new_cycle else None) if t and t <= now]
+        passed = clock.due_at < min(ends) if ends else clock.due_at <= now
+        if clock.breached_at is None and passed:
             _breach(clock, record=record, now=now)
     if new_cycle:
         _new_cycle(clock, start=plan.start)

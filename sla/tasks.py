@@ -51,7 +51,20 @@ def clocks_escalate_dispatch(clock_ids: list[int]) -> None:
     clocks_escalate.delay(clock_ids)
 
 
-@shared_task(name="sla.tasks.clocks_escalate", **_RETRY)
+# An escalation batch retries for about half a minute at most (2 + 4 + 8 + 16 s), then leaves its
+# clocks to the sweep, which hands them out again after SLA_REDISPATCH_SECONDS: its retries never
+# overlap that redispatch, so after a database outage each clock is handed out at most once per
+# redispatch period instead of by both at once.
+ESCALATE_RETRY = {**_RETRY, "retry_backoff_max": 16, "max_retries": 4}
+
+
+def escalate_retry_window() -> int:
+    """The longest an escalation task keeps retrying, in seconds (jitter only shortens it)."""
+    base, cap = ESCALATE_RETRY["retry_backoff"], ESCALATE_RETRY["retry_backoff_max"]
+    return sum(min(cap, base * 2**n) for n in range(ESCALATE_RETRY["max_retries"]))
+
+
+@shared_task(name="sla.tasks.clocks_escalate", **ESCALATE_RETRY)
 def clocks_escalate(clock_ids: list[int]) -> None:
     """Take the due steps of each clock; a clock that is gone or no longer due is skipped."""
     clocks_escalate_due(clock_ids=clock_ids)

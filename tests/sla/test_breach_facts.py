@@ -326,3 +326,11 @@ def test_the_migration_rebuilds_breaches_only_the_timeline_remembers(case, bob) 
     clock = response(case)
     assert (clock.breached_at, clock.met, clock.late_seconds) == (NOON + H, False, 3600)
     assert clock.breach_handled_at is not None
+
+
+def test_a_first_response_exactly_at_the_deadline_is_in_time(case, bob) -> None:
+    with at(H):
+        case_acknowledge(case=fresh(case), by=bob)
+    clock = response(case)
+    assert (clock.met, clock.breached_at) == (True, None)
+    assert breaches(case) == []

@@ -395,3 +395,11 @@ def test_a_step_that_fails_is_logged_and_does_not_hold_up_the_rest_of_the_batch(
     }
     # The broken one left no trace: the next sweep hands it out again.
     assert CaseClock.objects.get(case=broken, kind="response").breached_at is None
+
+
+def test_an_escalation_task_stops_retrying_before_the_sweep_hands_its_clocks_out_again() -> None:
+    from sla.tasks import escalate_retry_window
+
+    # Otherwise, after a database outage, the retries and the redispatch hand out the same
+    # clocks twice over (harmless, the records are unique, but unbounded work).
+    assert escalate_retry_window() < redispatch_after().total_seconds() / 2
