@@ -1,20 +1,27 @@
-"""Demo data for `manage.py seed_demo`: people, teams, customers and SLA policies.
+"""Demo data for `manage.py seed_demo`: people, teams, customers, calendars and SLA policies.
 
-Idempotent: running it again updates nothing that exists and creates what is missing.
+Idempotent: running it again updates nothing that exists and creates what is missing (a later
+year's public holidays, say). The one exception is the generic office-hours calendar of earlier
+demos: it becomes the Amsterdam calendar, and its policies move to the calendar they belong on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time
 
+import holidays
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from cases.models import Category, Contact, Customer, Level, Product, RootCause, Team, Tier
 from escalation.roles import Role
-from sla.models import BusinessCalendar, SlaPolicy, WorkingHours
+from sla.calendars import calendar_changed
+from sla.models import BusinessCalendar, Holiday, SlaPolicy, WorkingHours
+from sla.services import clocks_resync_later
 
 DEMO_PASSWORD = "escalation-demo"
 
@@ -95,6 +102,42 @@ ROOT_CAUSES = {
     "Process": ("Change without approval", "Missing monitoring", "Documentation gap"),
     "Third party": ("Vendor outage", "Customer environment"),
 }
+
+
+@dataclass(frozen=True)
+class DemoCalendar:
+    """An office's working week (Monday to Friday) and its country's public holidays."""
+
+    name: str
+    time_zone: str
+    start: time
+    end: time
+    country: str
+    subdivision: str | None = None
+
+
+AMSTERDAM = DemoCalendar(
+    "Office hours Amsterdam (Mon-Fri 08:00-18:00, Dutch holidays)",
+    "Europe/Amsterdam",
+    time(8),
+    time(18),
+    "NL",
+)
+# The standard tier is served from the Rome office (Rome's patron saints' day included).
+ROME = DemoCalendar(
+    "Office hours Rome (Mon-Fri 09:00-18:00, Italian holidays)",
+    "Europe/Rome",
+    time(9),
+    time(18),
+    "IT",
+    "RM",
+)
+OFFICE_BY_TIER = {Tier.STRATEGIC: AMSTERDAM, Tier.PREMIUM: AMSTERDAM, Tier.STANDARD: ROME}
+# The office-hours calendar earlier demos created, without holidays.
+LEGACY_OFFICE = "Office hours (Mon-Fri 08:00-18:00)"
+ALWAYS = "24x7"
+# The demo's cases span two years back; their deadlines and the coming year lie ahead.
+HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 2, 1
 # (tier, severity) -> response, resolution, update minutes (business time)
 POLICY_MINUTES = {
     Tier.STRATEGIC: {
@@ -119,8 +162,12 @@ POLICY_MINUTES = {
 
 
 @transaction.atomic
-def seed_reference_data() -> list[tuple[str, str, str]]:
-    """Create demo people, teams, customers and SLA policies. Returns (username, password, role)."""
+def seed_reference_data(*, now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """Create demo people, teams, customers, calendars and SLA policies.
+
+    Returns (username, password, role) per demo login. The calendars' holidays cover the years
+    from two before `now` to one after.
+    """
     User = get_user_model()
     users = {}
     logins = []
@@ -189,29 +236,91 @@ def seed_reference_data() -> list[tuple[str, str, str]]:
         for cause in causes:
             RootCause.objects.get_or_create(name=cause, parent=parent)
 
-    office, created = BusinessCalendar.objects.get_or_create(
-        name="Office hours (Mon-Fri 08:00-18:00)", defaults={"time_zone": "Europe/Amsterdam"}
-    )
-    if created:
-        WorkingHours.objects.bulk_create(
-            WorkingHours(calendar=office, weekday=day, start=time(8), end=time(18))
-            for day in range(5)
-        )
+    seed_policies(now=now or timezone.now())
+    return logins
+
+
+def seed_policies(*, now: datetime) -> None:
+    """The calendars and the SLA policies: 24x7 for every S1, office hours for the rest.
+
+    1. Reuse the legacy office-hours calendar as the Amsterdam one (the same row, renamed), or
+       create the office calendars with their working hours.
+    2. Add the public holidays missing for the years around `now`; a calendar that existed
+       gets a new revision, so every process rebuilds its cached copy.
+    3. Create the missing policies. Policies still on the legacy calendar move to their
+       office's calendar.
+    4. Re-sync, after commit, the open cases whose calendar or policy changed.
+    """
+    years = range(now.year - HOLIDAY_YEARS_BACK, now.year + HOLIDAY_YEARS_AHEAD + 1)
+    legacy = BusinessCalendar.objects.filter(name=LEGACY_OFFICE).first()
+    changed: list[BusinessCalendar] = []
+    offices: dict[DemoCalendar, BusinessCalendar] = {}
+    for spec in (AMSTERDAM, ROME):
+        calendar = BusinessCalendar.objects.filter(name=spec.name).first()
+        existed = calendar is not None
+        if calendar is None and legacy is not None and spec is AMSTERDAM:
+            calendar, existed = legacy, True
+            calendar.name, calendar.time_zone = spec.name, spec.time_zone
+            calendar.save(update_fields=["name", "time_zone"])
+        if calendar is None:
+            calendar = BusinessCalendar.objects.create(name=spec.name, time_zone=spec.time_zone)
+        if not WorkingHours.objects.filter(calendar=calendar).exists():
+            WorkingHours.objects.bulk_create(
+                WorkingHours(calendar=calendar, weekday=day, start=spec.start, end=spec.end)
+                for day in range(5)
+            )
+        added = _holidays_add(calendar=calendar, days=public_holidays(spec, years=years))
+        if existed and (added or calendar is legacy):
+            calendar_changed(calendar=calendar)
+            changed.append(calendar)
+        offices[spec] = calendar
     always, _ = BusinessCalendar.objects.get_or_create(
-        name="24x7", defaults={"time_zone": "UTC", "always_open": True}
+        name=ALWAYS, defaults={"time_zone": "UTC", "always_open": True}
     )
+    moved: list[tuple[str, str]] = []
     for tier, by_severity in POLICY_MINUTES.items():
         for severity, (response, resolution, update) in by_severity.items():
-            SlaPolicy.objects.get_or_create(
+            # Critical work runs around the clock; the rest in the office's working hours.
+            calendar = always if severity == "S1" else offices[OFFICE_BY_TIER[tier]]
+            policy, created = SlaPolicy.objects.get_or_create(
                 tier=tier,
                 severity=severity,
                 defaults={
-                    # Critical work for strategic customers runs around the clock.
-                    "calendar": always if severity == "S1" else office,
+                    "calendar": calendar,
                     "response_minutes": response,
                     "resolution_minutes": resolution,
                     "update_minutes": update,
                     "reescalate_minutes": resolution // 2,
                 },
             )
-    return logins
+            if (
+                not created
+                and legacy is not None
+                and policy.calendar_id == legacy.pk
+                and policy.calendar_id != calendar.pk
+            ):
+                policy.calendar = calendar
+                policy.save(update_fields=["calendar"])
+                moved.append((tier, severity))
+    if changed or moved:
+        clocks_resync_later(policies=moved, calendar_ids=[c.pk for c in changed])
+
+
+def public_holidays(spec: DemoCalendar, *, years: Iterable[int]) -> dict[date, str]:
+    """The office's public holidays in `years` (the `holidays` package), by date."""
+    found = holidays.country_holidays(
+        spec.country, subdiv=spec.subdivision, years=list(years), language="en_US"
+    )
+    return dict(sorted(found.items()))
+
+
+def _holidays_add(*, calendar: BusinessCalendar, days: dict[date, str]) -> int:
+    """Add the holidays the calendar lacks; the number added."""
+    known = set(Holiday.objects.filter(calendar=calendar).values_list("date", flat=True))
+    missing = [
+        Holiday(calendar=calendar, date=day, name=name[:100])
+        for day, name in days.items()
+        if day not in known
+    ]
+    Holiday.objects.bulk_create(missing)
+    return len(missing)

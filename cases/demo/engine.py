@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cases.demo.reference import Reference
+from cases.demo.clocks import Pause
+from cases.demo.reference import Policy, Reference
 from cases.models import Category, EventKind, Level, Team
 from sla.escalation import ESCALATING_CLOCKS, Rule
 from sla.models import ClockKind
@@ -150,58 +151,78 @@ class Replay:
         holder: Holder,
         clocks: list[dict[str, Any]],
         category: Category | None,
-        reescalate: int | None,
+        policy: Policy,
+        pause: Pause | None,
         ack: int | None,
         end: int,
         events: list[dict[str, Any]],
         records: list[dict[str, Any]],
+        caught_up: bool = True,
     ) -> bool:
         """Replay breaches and re-escalations up to `end`; True if the case was escalated.
 
-        1. Take the next moment: a clock's breach, or the pending re-escalation while a
-           breached response/resolution clock still runs. The acknowledgement (`ack`) falls
-           in between where it belongs: whoever holds the case then takes it, if nobody has.
-        2. A customer-update breach only notifies. Any other breach or re-escalation sends the
-           case to the escalation target, or notifies at the top; it arms the next
-           re-escalation (shared by the case's clocks) unless the case reached management.
-        3. Stop at `end` (resolution or now); leave the pending re-escalation on the clocks.
+        The engine takes a step REACTION seconds after it falls due if the clock runs then: a
+        clock waiting on the customer is taken at its resume, a stopped one not at all. It
+        has caught up at `end`: a step that fell due just before is taken then.
+
+        1. Take the next step: a clock's breach (unless the engine has not `caught_up`), or
+           the pending re-escalation while a handled, breached response/resolution clock
+           still runs. The acknowledgement (`ack`) falls in between where it belongs: whoever
+           holds the case then takes it, if nobody has.
+        2. A breach step marks the clock `breach_handled_at`. A customer-update breach only
+           notifies. Any other step sends the case to the escalation target, or notifies at
+           the top; it arms the next re-escalation (business time on the policy's calendar,
+           shared by the case's clocks) unless the case reached management.
+        3. A wait on the customer that began while a re-escalation was pending moves it on by
+           the wait's business time at the resume, as `clock_align` does (or holds it while
+           the case still waits); and, as the clock sync after each move does, it never falls
+           before a deadline still ahead.
+        4. Stop at `end` (resolution or now); leave the pending re-escalation on the clocks.
         """
-        breaches = sorted(
-            ((c["breached_at"], i) for i, c in enumerate(clocks) if c["breached_at"] is not None),
-            reverse=True,
-        )
-        pending: int | None = None
-        parked: int | None = None
+        business = policy.business
+        steps: list[tuple[int, int]] = []
+        for index, clock in enumerate(clocks if caught_up else ()):
+            if clock["breached_at"] is not None:
+                act = _engine_time(clock, clock["breached_at"], pause, end)
+                if act is not None:
+                    steps.append((act, index))
+        steps.sort(reverse=True)
+        pending: int | None = None  # the next re-escalation, and when it was armed
+        armed = 0
+        moved = held = False  # whether the wait on the customer has moved (or holds) it
         escalated = False
         while True:
-            next_breach = breaches[-1][0] if breaches else None
-            if next_breach is not None and (pending is None or next_breach <= pending):
-                at, index = breaches.pop()
-                clock, step = clocks[index], "breach"
-            elif pending is not None:
-                at = pending
-                running = [
-                    c
-                    for c in clocks
-                    if c["kind"] in ESCALATING_CLOCKS
-                    and c["breached_at"] is not None
-                    and c["breached_at"] <= at < _ran_until(c, end)
-                ]
-                if not running:
-                    # The breached clocks stand still (waiting on the customer): the wait for
-                    # the next re-escalation resumes with them.
-                    parked, pending = pending, None
+            if pending is not None and pause is not None and not moved:
+                waits = pause[0]
+                if armed <= waits <= pending + REACTION and _carriers(clocks, waits, pausing=True):
+                    moved = True
+                    if pause[1] is None:
+                        held = True
+                    else:
+                        pending = business.add(pending, business.between(waits, pause[1]))
+                        pending = max([pending, *_deadlines_ahead(clocks, pause[1], pause)])
                     continue
-                clock = running[-1]
+            chain = None
+            if pending is not None and not held and pending <= end:
+                chain = min(pending + REACTION, end)
+            if steps and (chain is None or steps[-1][0] <= chain):
+                act, index = steps.pop()
+                clock, step = clocks[index], "breach"
+            elif chain is not None:
+                act = chain
+                running = [c for c in _carriers(clocks, act) if not _waiting(c, act, pause)]
+                if not running:
+                    pending = None  # the breached clocks have stopped
+                    continue
+                clock = running[0]
                 step = f"reescalation-{clock['escalation_count']}"
             else:
-                break
-            act = at + REACTION
-            if act >= end:
                 break
             if ack is not None and ack <= act:
                 events.append(self.acknowledge(holder, ack))
                 ack = None
+            if step == "breach":
+                clock["breach_handled_at"] = act
             if clock["kind"] not in ESCALATING_CLOCKS:
                 records.append(_record(clock, step, Rule.UPDATE_OVERDUE, act, holder, None))
                 events.append(_breach_event(clock, step, Rule.UPDATE_OVERDUE, act, None))
@@ -219,7 +240,7 @@ class Replay:
             records.append(_record(clock, step, rule, act, holder, target))
             clock["escalation_count"] += 1
             events.append(_breach_event(clock, step, rule, act, target))
-            pending = parked = None
+            pending = None
             if target is not None:
                 label = ClockKind(clock["kind"]).label
                 reason = (
@@ -241,22 +262,63 @@ class Replay:
                     )
                 )
                 escalated = True
-                if reescalate and LEVEL_RANK[Level(target.level)] < TOP_RANK:
-                    pending = act + reescalate
+                if policy.reescalate and LEVEL_RANK[Level(target.level)] < TOP_RANK:
+                    pending = business.add(act, policy.reescalate)
+                    pending = max([pending, *_deadlines_ahead(clocks, act, pause)])
+                    armed = act
         if ack is not None:
             events.append(self.acknowledge(holder, ack))
+        carriers = {id(c) for c in _carriers(clocks, end)} if pending is not None else set()
         for clock in clocks:
-            still = clock["stopped_at"] is None and clock["breached_at"] is not None
-            chain = pending if pending is not None else parked
-            clock["reescalate_at"] = chain if still and clock["kind"] in ESCALATING_CLOCKS else None
+            clock["reescalate_at"] = pending if id(clock) in carriers else None
         return escalated
 
 
-def _ran_until(clock: dict[str, Any], end: int) -> int:
-    for name in ("stopped_at", "paused_at"):
-        if clock[name] is not None:
-            return int(clock[name])
-    return end
+# The clocks that stand still while the case waits on the customer (ClockPlan.paused).
+PAUSING = frozenset({ClockKind.RESOLUTION, ClockKind.UPDATE})
+
+
+def _waiting(clock: dict[str, Any], at: int, pause: Pause | None) -> bool:
+    if pause is None or clock["kind"] not in PAUSING:
+        return False
+    return pause[0] <= at and (pause[1] is None or at < pause[1])
+
+
+def _engine_time(clock: dict[str, Any], due: int, pause: Pause | None, end: int) -> int | None:
+    """When the engine takes the step that fell due at `due` (by `end` at the latest); None if
+    the clock stopped (or still waits on the customer) first."""
+    act = min(due + REACTION, end)
+    if _waiting(clock, act, pause):
+        assert pause is not None
+        if pause[1] is None:
+            return None
+        act = min(pause[1] + REACTION, end)
+    stop = clock["stopped_at"]
+    return None if stop is not None and stop <= act else act
+
+
+def _carriers(
+    clocks: list[dict[str, Any]], at: int, *, pausing: bool = False
+) -> list[dict[str, Any]]:
+    """The clocks a re-escalation chain lives on at `at`: response/resolution clocks whose
+    breach the engine has handled, not stopped yet (only those that pause, if `pausing`)."""
+    return [
+        c
+        for c in clocks
+        if c["kind"] in ESCALATING_CLOCKS
+        and (not pausing or c["kind"] in PAUSING)
+        and c["breach_handled_at"] is not None
+        and c["breach_handled_at"] <= at
+        and (c["stopped_at"] is None or c["stopped_at"] > at)
+    ]
+
+
+def _deadlines_ahead(clocks: list[dict[str, Any]], at: int, pause: Pause | None) -> list[int]:
+    """The deadlines after `at` of the chain's clocks: only a wait that has ended can have
+    moved a breached clock's deadline past the moment (clock_align, step 6)."""
+    if pause is None or pause[1] is None or at < pause[1]:
+        return []
+    return [c["due_at"] for c in _carriers(clocks, at) if c["due_at"] > at]
 
 
 def _record(
@@ -294,7 +356,7 @@ def _breach_event(
             "clock": clock["kind"],
             "step": step,
             "cycle": clock["cycle"],
-            "due_at": datetime.fromtimestamp(clock["due_at"], UTC).isoformat(),
+            "due_at": datetime.fromtimestamp(clock["breached_at"], UTC).isoformat(),
             "to_team": target.team.pk if target else None,
             "to_owner": target.owner if target else None,
         },

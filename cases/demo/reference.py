@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from cases.demo.business import BusinessTime
 from cases.models import Category, Contact, Customer, Level, Product, RootCause, Team, Tier
 from escalation.roles import Role
+from sla.calendars import calendar_for
 from sla.models import SlaPolicy
 
 SEVERITY_WEIGHTS = {"S1": 3, "S2": 12, "S3": 45, "S4": 40}
@@ -17,7 +19,8 @@ TIER_WEIGHTS: dict[str, float] = {Tier.STRATEGIC: 3.0, Tier.PREMIUM: 1.5, Tier.S
 
 @dataclass(frozen=True)
 class Policy:
-    """An SLA policy's targets in seconds (calendar time stands in for business time)."""
+    """An SLA policy's targets in business seconds, the business time of its calendar, and the
+    names a breach fact keeps (sla.facts.breach_fact)."""
 
     id: int
     response: int
@@ -25,6 +28,9 @@ class Policy:
     update: int | None
     warn_percent: int
     reescalate: int | None
+    business: BusinessTime
+    name: str
+    calendar_name: str
 
 
 class Reference:
@@ -41,17 +47,23 @@ class Reference:
             .order_by("pk")
         )
         self.teams = {t.pk: t for t in Team.objects.filter(is_active=True).order_by("pk")}
-        self.policies = {
-            (p.tier, p.severity): Policy(
+        # One BusinessTime per calendar, shared by its policies (it keeps running totals).
+        business: dict[int, BusinessTime] = {}
+        self.policies = {}
+        for p in SlaPolicy.objects.select_related("calendar"):
+            if p.calendar_id not in business:
+                business[p.calendar_id] = BusinessTime(calendar_for(p.calendar))
+            self.policies[(p.tier, p.severity)] = Policy(
                 id=p.pk,
                 response=p.response_minutes * 60,
                 resolution=p.resolution_minutes * 60,
                 update=p.update_minutes * 60 if p.update_minutes else None,
                 warn_percent=p.warn_percent,
                 reescalate=p.reescalate_minutes * 60 if p.reescalate_minutes else None,
+                business=business[p.calendar_id],
+                name=str(p),
+                calendar_name=p.calendar.name,
             )
-            for p in SlaPolicy.objects.all()
-        }
         User = get_user_model()
         holders = set(
             User.objects.filter(

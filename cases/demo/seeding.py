@@ -18,11 +18,12 @@ from cases.demo.story import Draft, Generator
 from cases.demo.times import raised_times
 from cases.demo.writers import BulkWriter, CopyWriter, can_copy
 from cases.models import Case, CaseEvent, Customer, Status, Tier
-from sla.models import CaseClock, EscalationRecord
+from sla.models import CaseClock, EscalationRecord, SlaBreach
 
 BATCH = 10_000
 TROUBLE = (
-    # tier, severity, category, status, minutes since raised, minutes the response took
+    # tier, severity, category, status, business minutes since raised (on the policy's
+    # calendar), business minutes the response took
     (Tier.STRATEGIC, "S1", "Outage", Status.NEW, 25, None),
     (Tier.PREMIUM, "S2", "Performance", Status.ACKNOWLEDGED, 950, 40),
     (Tier.STRATEGIC, "S2", "Integration", Status.IN_PROGRESS, 485, 20),
@@ -50,8 +51,9 @@ def seed_cases(
     1. Count the cases; stop if there are enough.
     2. Spread the missing ones over the last `span_days` days (oldest first, so references
        follow time); about `open_share` of them stay open, nearly all among the newest.
-    3. The newest few are in trouble on purpose: deadlines just passed or about to, including
-       a strategic customer's S1, which the SLA engine picks up at its first sweep.
+    3. The newest few are in trouble on purpose: deadlines just passed or about to (in
+       business time), including a strategic customer's S1, which the SLA engine picks up at
+       its first sweep; nothing else is due.
     4. Build and write them in batches, one transaction each, so an interrupted run resumes.
     """
     if total < 0 or span_days < 1 or not 0 <= open_share <= 1:
@@ -119,9 +121,10 @@ def _trouble_drafts(
         drafts = []
         for tier, severity, category, status, minutes, response in TROUBLE[:count]:
             customer = (by_tier.get(tier) or ref.customers)[0]
+            business = ref.policies[(customer.tier, severity)].business
             drafts.append(
                 generator.draft(
-                    now - minutes * 60,
+                    business.before(now, minutes * 60),
                     True,
                     customer=customer,
                     severity=severity,
@@ -145,15 +148,17 @@ def _flush(writer: BulkWriter, drafts: list[Draft]) -> int:
                 # Demo data: losing the last batch in a crash is fine, waiting on fsync is not.
                 cursor.execute("SET LOCAL synchronous_commit = off")
         ids = writer.cases([d.case for d in drafts])
-        events, clocks, records = [], [], []
+        events, clocks, records, facts = [], [], [], []
         for pk, draft in zip(ids, drafts, strict=True):
-            for rows in (draft.events, draft.clocks, draft.records):
+            for rows in (draft.events, draft.clocks, draft.records, draft.facts):
                 for row in rows:
                     row["case_id"] = pk
             events += draft.events
             clocks += draft.clocks
             records += draft.records
+            facts += draft.facts
         writer.rows(CaseEvent, events)
         writer.rows(CaseClock, clocks)
         writer.rows(EscalationRecord, records)
+        writer.rows(SlaBreach, facts)
     return len(drafts)

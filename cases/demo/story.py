@@ -1,7 +1,8 @@
 """One demo case's story: who raised it when, how it moved, how its SLA clocks ran.
 
-Times are whole epoch seconds; the writers turn them into timestamps. Calendar time stands in
-for business time (the demo's deadlines are approximate, their bookkeeping is exact).
+Times are whole epoch seconds; the writers turn them into timestamps. Targets are business
+time on the policy's calendar (`cases.demo.business`): a response due in four business hours,
+raised on Friday evening, falls due on Monday morning, exactly where the SLA engine puts it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from cases.demo.clocks import Pause, breach_facts, clock_row
 from cases.demo.engine import Holder, Replay, event_row
 from cases.demo.reference import SEVERITY_WEIGHTS, Policy, Reference, cumulative
 from cases.models import Category, Customer, EventKind, Impact, Source, Status
@@ -52,13 +54,14 @@ _SPREAD = {True: (0.05, 0.95), False: (1.05, 3.0)}
 
 @dataclass
 class Draft:
-    """One case being generated: its columns, timeline events, clocks and escalation records.
-    The case's id is filled into the others when it is known."""
+    """One case being generated: its columns, timeline events, clocks, escalation records and
+    breach facts. The case's id is filled into the others when it is known."""
 
     case: dict[str, Any]
     events: list[dict[str, Any]]
     clocks: list[dict[str, Any]]
     records: list[dict[str, Any]] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +76,13 @@ class Story:
     update_at: int | None = None  # the customer-facing update, if one was sent
     resolved: int | None = None
     closed: int | None = None
+
+    @property
+    def pause(self) -> Pause | None:
+        """The wait on the customer: (start, end), end None while it lasts."""
+        if self.wait_start is None:
+            return None
+        return self.wait_start, None if self.waiting_now else self.wait_start + self.paused
 
 
 class Generator:
@@ -102,10 +112,11 @@ class Generator:
 
         1. Pick who and what (customer, severity, product...), then the moments it moved
            through: acknowledged, perhaps waiting on the customer, resolved, closed.
-        2. Run its clocks over those moments.
+        2. Run its clocks over those moments, in business time on the policy's calendar.
         3. Replay the SLA engine over them (unless `engine_caught_up` is False: then deadlines
            passed just now wait for the engine's next sweep), or let a manager move it.
-        4. Write the rest of the timeline; finish with a root cause and summary if resolved.
+        4. Keep each breach something saw as a fact (`breach_facts`).
+        5. Write the rest of the timeline; finish with a root cause and summary if resolved.
         """
         rng, ref = self.rng, self.ref
         if customer is None:
@@ -117,10 +128,10 @@ class Generator:
         policy = ref.policies[(customer.tier, severity)]
         case = self._columns(raised, customer, severity, category)
         story = self._moments(raised, is_open, policy, severity, status, response_after)
-        clocks = self._clocks(raised, story, policy)
+        clocks, earlier = self._clocks(raised, story, policy)
         if not engine_caught_up:
             for clock in clocks:
-                clock["warned_at"] = clock["breached_at"] = None
+                clock["warned_at"] = None
 
         team = rng.choice(ref.first_line)
         holder = Holder(team=team, owner=None, level=team.level)
@@ -142,14 +153,17 @@ class Generator:
         records: list[dict[str, Any]] = []
         escalated = self.replay.run(
             holder=holder,
-            clocks=clocks,
+            clocks=clocks + earlier,
             category=category,
-            reescalate=policy.reescalate,
+            policy=policy,
+            pause=story.pause,
             ack=story.ack,
             end=end,
             events=events,
             records=records,
+            caught_up=engine_caught_up,
         )
+        facts = breach_facts(clocks + earlier, policy=policy, pause=story.pause)
         if not escalated and story.ack is not None and rng.random() < MANUAL_ASSIGN[severity]:
             self._manual_assignment(holder, story.ack, end, category, events)
         last_status = self._status_events(story, holder, end, events)
@@ -197,7 +211,7 @@ class Generator:
             root_cause_id=cause.pk if cause else None,
             next_due_at=min(running) if running else None,
         )
-        return Draft(case, events, clocks, records)
+        return Draft(case, events, clocks, records, facts)
 
     def _columns(
         self, raised: int, customer: Customer, severity: str, category: Category
@@ -235,16 +249,17 @@ class Generator:
         status: str | None,
         response_after: int | None,
     ) -> Story:
-        rng, now = self.rng, self.now
+        rng, now, business = self.rng, self.now, policy.business
         age = now - raised
-        if status is None:
-            if not is_open:
-                status = Status.RESOLVED
-            elif age < 2 * 86400 and rng.random() < (0.7 if age < policy.response else 0.15):
+        if status is None and not is_open:
+            status = Status.RESOLVED
+        elif status is None:
+            worked = business.between(raised, now)
+            if age < 2 * 86400 and rng.random() < (0.7 if worked < policy.response else 0.15):
                 status = Status.NEW
             else:
                 # Cases open past their resolution target mostly wait on the customer.
-                weights = (2, 5, 2) if age < policy.resolution else (1, 3, 6)
+                weights = (2, 5, 2) if worked < policy.resolution else (1, 3, 6)
                 status = rng.choices(
                     (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING), weights
                 )[0]
@@ -254,14 +269,14 @@ class Generator:
         if response_after is None:
             met = rng.random() < RESPONSE_MET[severity]
             response_after = int(policy.response * rng.uniform(*_SPREAD[met]))
-        ack = raised + max(60, response_after)
+        ack = business.add(raised, max(60, response_after))
         if status in (Status.RESOLVED, Status.CLOSED):
             self._finish(story, raised, ack, policy, severity)
         else:
             story.ack = ack = min(ack, raised + max(60, age // 2))
             if status == Status.WAITING:
                 # Most went to the customer before the deadline, some after it had passed.
-                due = raised + policy.resolution
+                due = business.add(raised, policy.resolution)
                 until = min(now, due) if due > ack and rng.random() < 0.7 else now
                 story.wait_start = ack + int((until - ack) * rng.uniform(0.3, 0.95))
                 story.waiting_now = True
@@ -275,14 +290,21 @@ class Generator:
         return story
 
     def _finish(self, story: Story, raised: int, ack: int, policy: Policy, severity: str) -> None:
-        rng, now = self.rng, self.now
+        """Resolved after `active` business seconds of work, perhaps with a wait on the
+        customer in between (its wall-clock length does not count)."""
+        rng, now, business = self.rng, self.now, policy.business
         met = rng.random() < RESOLUTION_MET[severity]
-        active = max(int(policy.resolution * rng.uniform(*_SPREAD[met])), ack - raised + 600)
+        active = max(
+            int(policy.resolution * rng.uniform(*_SPREAD[met])), business.between(raised, ack) + 600
+        )
         paused, wait_start = 0, None
+        unpaused = resolved = business.add(raised, active)
         if rng.random() < 0.2:
             paused = int(rng.uniform(0.5, 48) * 3600)
-            wait_start = ack + int((raised + active - ack) * rng.uniform(0.2, 0.7))
-        resolved = raised + active + paused
+            # Sent to the customer during working time, between the response and the fix.
+            share = rng.uniform(0.2, 0.7)
+            wait_start = business.add(ack, int(business.between(ack, unpaused) * share))
+            resolved = business.add(wait_start + paused, business.between(wait_start, unpaused))
         if resolved > now - 120:
             # Too recent to have finished as drawn: squeeze the story into the time there was.
             scale = max(0.0, (now - 120 - raised) / (resolved - raised))
@@ -302,10 +324,14 @@ class Generator:
             story.closed = min(now - 60, resolved + int(rng.uniform(2, 10) * 86400))
             story.status = Status.CLOSED.value
 
-    def _clocks(self, raised: int, story: Story, policy: Policy) -> list[dict[str, Any]]:
+    def _clocks(
+        self, raised: int, story: Story, policy: Policy
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Response and resolution clocks, and the customer-update clock where the policy
-        asks for updates (restarted, as cycle 2, by the customer update if one was sent)."""
-        now = self.now
+        asks for updates (restarted, as cycle 2, by the customer update if one was sent).
+        Also the update clock's first cycle when an update ended it: not a row any more, but
+        its breach, if it had one, is a fact and an engine step like any other."""
+        now, pause = self.now, story.pause
         clocks = [
             clock_row(ClockKind.RESPONSE, policy, policy.response, raised, now, stop=story.ack),
             clock_row(
@@ -315,19 +341,25 @@ class Generator:
                 raised,
                 now,
                 stop=story.resolved,
-                paused_seconds=0 if story.waiting_now else story.paused,
-                paused_at=story.wait_start if story.waiting_now else None,
+                pause=pause,
             ),
         ]
-        anchor = story.update_at or story.ack
-        if policy.update and anchor is not None:
-            paused_at = paused_seconds = None
-            if story.wait_start is not None and story.waiting_now:
-                paused_at = max(story.wait_start, anchor)
-            elif story.wait_start is not None:
-                paused_seconds = max(
-                    0, story.wait_start + story.paused - max(story.wait_start, anchor)
+        earlier: list[dict[str, Any]] = []
+        if policy.update and story.ack is not None:
+            anchor = story.ack
+            if story.update_at is not None:
+                earlier.append(
+                    clock_row(
+                        ClockKind.UPDATE,
+                        policy,
+                        policy.update,
+                        anchor,
+                        now,
+                        stop=story.update_at,
+                        pause=pause,
+                    )
                 )
+                anchor = story.update_at
             row = clock_row(
                 ClockKind.UPDATE,
                 policy,
@@ -335,12 +367,11 @@ class Generator:
                 anchor,
                 now,
                 stop=story.resolved,
-                paused_seconds=paused_seconds or 0,
-                paused_at=paused_at,
+                pause=pause,
             )
             row["cycle"] = 2 if story.update_at else 1
             clocks.append(row)
-        return clocks
+        return clocks, earlier
 
     def _manual_assignment(
         self,
@@ -396,53 +427,3 @@ class Generator:
                 )
                 status = Status.IN_PROGRESS.value
         return status
-
-
-def clock_row(
-    kind: ClockKind,
-    policy: Policy,
-    target: int,
-    start: int,
-    now: int,
-    *,
-    stop: int | None,
-    paused_seconds: int = 0,
-    paused_at: int | None = None,
-) -> dict[str, Any]:
-    """A clock's row, consistent with the CaseClock docstring: deadlines include the paused
-    time; a clock that ran past its deadline is breached at it; a stopped one says whether it
-    was met, how long it ran and how late it was."""
-    due = start + target + paused_seconds
-    warn = start + target * policy.warn_percent // 100 + paused_seconds
-    ran_until = stop if stop is not None else (paused_at if paused_at is not None else now)
-    row: dict[str, Any] = {
-        "kind": kind.value,
-        "policy_id": policy.id,
-        "target_seconds": target,
-        "started_at": start,
-        "due_at": due,
-        "warn_at": warn,
-        "paused_at": paused_at,
-        "paused_seconds": paused_seconds,
-        "warned_at": warn if ran_until > warn else None,
-        "breached_at": due if ran_until > due else None,
-        "stopped_at": stop,
-        "met": None,
-        "elapsed_seconds": None,
-        "late_seconds": None,
-        "cycle": 1,
-        # While paused: the time that was left when the pause began (negative when late).
-        "remaining_seconds_at_pause": (
-            None if paused_at is None else target + paused_seconds - (paused_at - start)
-        ),
-        "dispatched_at": None,
-        "escalation_count": 0,
-        "reescalate_at": None,
-    }
-    if stop is not None:
-        row.update(
-            met=stop <= due,
-            elapsed_seconds=max(0, stop - start - paused_seconds),
-            late_seconds=max(0, stop - due),
-        )
-    return row

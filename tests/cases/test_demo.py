@@ -1,22 +1,29 @@
-"""The demo case generator: idempotent, realistic in shape, and consistent with the SLA clocks."""
+"""The demo case generator: idempotent, realistic in shape, and consistent with the SLA clocks:
+what the clock sync would compute, what the SLA engine would have done, the breach facts."""
 
 from __future__ import annotations
 
 import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count
 
 from cases.demo import seed_cases
+from cases.demo.seeding import TROUBLE
 from cases.models import Case, CaseEvent, EventKind, Severity, Status, Tier
 from cases.models.case import OPEN_STATUSES
 from escalation.demo import seed_reference_data
-from sla.escalation import Rule, clock_escalate_due
-from sla.models import CaseClock, ClockKind, EscalationRecord
+from sla import clock as bh
+from sla.calendars import calendar_for
+from sla.escalation import Rule, clock_escalate_due, clocks_escalate_due
+from sla.models import CaseClock, ClockKind, ClockLedgerEntry, EscalationRecord, SlaBreach
+from sla.services import SYNC_FIELDS, case_clocks_sync
 from sla.sweep import due_clocks
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -44,6 +51,15 @@ def frozen():  # type: ignore[no-untyped-def]
 
 def seed(total: int, **options: object) -> int:
     return seed_cases(total=total, stdout=io.StringIO(), now=NOW, **options)  # type: ignore[arg-type]
+
+
+def trouble_ids() -> set[int]:
+    """The cases the demo leaves in trouble for the SLA engine: the last ones it writes."""
+    return set(Case.objects.order_by("-pk").values_list("pk", flat=True)[: len(TROUBLE)])
+
+
+def seconds(value: timedelta) -> int:
+    return int(value.total_seconds())
 
 
 def test_it_creates_only_the_missing_cases(reference: None, frozen: object) -> None:
@@ -128,7 +144,7 @@ def test_finished_cases_carry_a_leaf_root_cause_and_a_summary(
 def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen: object) -> None:
     seed(300)
 
-    for case in Case.objects.prefetch_related("clocks"):
+    for case in Case.objects.prefetch_related("clocks__policy__calendar"):
         clocks = {clock.kind: clock for clock in case.clocks.all()}
         response, resolution = clocks[ClockKind.RESPONSE], clocks[ClockKind.RESOLUTION]
         assert response.started_at == resolution.started_at == case.raised_at
@@ -142,33 +158,151 @@ def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen:
             assert update.cycle == (2 if case.last_customer_update_at else 1)
             assert update.stopped_at == case.resolved_at
         for clock in clocks.values():
-            target = timedelta(seconds=clock.target_seconds + clock.paused_seconds)
-            assert clock.due_at == clock.started_at + target
-            assert clock.warn_at <= clock.due_at
+            assert clock.policy is not None
+            calendar = calendar_for(clock.policy.calendar)
+            paused = timedelta(seconds=clock.paused_seconds)
+            target = timedelta(seconds=clock.target_seconds)
+            warn = timedelta(seconds=clock.target_seconds * clock.policy.warn_percent // 100)
+            assert clock.due_at == bh.add_business_time(calendar, clock.started_at, target + paused)
+            assert clock.warn_at == bh.add_business_time(calendar, clock.started_at, warn + paused)
+            # A breach is the deadline before the wait on the customer, or the one after it.
+            first_due = bh.add_business_time(calendar, clock.started_at, target)
+            assert clock.breached_at in (None, clock.due_at, first_due)
+            if clock.breached_at is not None:
+                assert (clock.stopped_at or clock.paused_at or NOW) >= clock.breached_at
             if clock.stopped_at is not None:
-                assert clock.met == (clock.stopped_at <= clock.due_at)
-                late = max(0, int((clock.stopped_at - clock.due_at).total_seconds()))
-                assert clock.late_seconds == late
-                ran = (clock.stopped_at - clock.started_at).total_seconds()
-                assert clock.elapsed_seconds == ran - clock.paused_seconds
+                assert clock.met == (clock.breached_at is None)
+                ran = bh.business_time_between(calendar, clock.started_at, clock.stopped_at)
+                assert clock.elapsed_seconds == seconds(ran) - clock.paused_seconds
+                late = (
+                    bh.business_time_between(calendar, clock.breached_at, clock.stopped_at)
+                    if clock.breached_at is not None
+                    else timedelta(0)
+                )
+                assert clock.late_seconds == seconds(late)
                 assert clock.paused_at is None and clock.reescalate_at is None
             else:
                 assert clock.met is None and clock.elapsed_seconds is None
             if clock.paused_at is not None:
-                used = (clock.paused_at - clock.started_at).total_seconds()
-                left = clock.target_seconds + clock.paused_seconds - used
+                used = bh.business_time_between(calendar, clock.started_at, clock.paused_at)
+                left = clock.target_seconds + clock.paused_seconds - seconds(used)
                 assert clock.remaining_seconds_at_pause == left
             else:
                 assert clock.remaining_seconds_at_pause is None
-            if clock.breached_at is not None:
-                assert clock.breached_at == clock.due_at
-                assert (clock.stopped_at or clock.paused_at or NOW) > clock.due_at
         running = [
             c.due_at for c in clocks.values() if c.stopped_at is None and c.paused_at is None
         ]
         assert case.next_due_at == (min(running) if running else None)
         if case.status in FINISHED:
             assert case.next_due_at is None
+
+
+def clock_state() -> dict[tuple[int, str], dict[str, Any]]:
+    return {
+        (clock.case_id, clock.kind): {name: getattr(clock, name) for name in SYNC_FIELDS}
+        for clock in CaseClock.objects.all()
+    }
+
+
+def test_the_clock_sync_leaves_every_seeded_clock_as_it_is(reference: None, frozen: object) -> None:
+    """The stored clocks are what case_clocks_sync computes: the first real sync (an SLA
+    escalation reassigning the case, say) moves no deadline and changes no bookkeeping."""
+    seed(300)
+    trouble = trouble_ids()
+    before = clock_state()
+    next_due = dict(Case.objects.values_list("pk", "next_due_at"))
+    facts = set(SlaBreach.objects.values_list("case_id", "clock_kind", "cycle", "recorded_at"))
+
+    for case in Case.objects.select_related("customer").order_by("pk"):
+        with transaction.atomic():
+            case_clocks_sync(case=case, now=NOW)
+
+    after = clock_state()
+    assert after.keys() == before.keys()
+    for key, state in before.items():
+        deadlines = (state["due_at"], state["warn_at"])
+        assert (after[key]["due_at"], after[key]["warn_at"]) == deadlines, key
+        if key[0] not in trouble:
+            assert after[key] == state, key
+    assert dict(Case.objects.values_list("pk", "next_due_at")) == next_due
+    others = SlaBreach.objects.exclude(case_id__in=trouble)
+    assert set(others.values_list("case_id", "clock_kind", "cycle", "recorded_at")) == {
+        fact for fact in facts if fact[0] not in trouble
+    }
+    assert not ClockLedgerEntry.objects.exclude(case_id__in=trouble).exists()
+    # The sample holds every kind of clock the sync treats differently.
+    states = list(before.values())
+    running = [state for state in states if state["stopped_at"] is None]
+    assert len(running) < len(states), "stopped clocks"
+    assert any(state["paused_at"] is not None for state in running), "waiting on the customer"
+    assert any(state["paused_seconds"] and state["paused_at"] is None for state in running), (
+        "resumed after a wait"
+    )
+    assert any(state["breach_handled_at"] is not None for state in running), "escalated"
+    assert any(state["reescalate_at"] is not None for state in running), "re-escalation pending"
+    assert any(state["cycle"] == 2 for state in states), "a new update cycle"
+
+
+def test_breached_clocks_carry_their_breach_facts(reference: None, frozen: object) -> None:
+    seed(300)
+
+    facts = {(f.case_id, f.clock_kind, f.cycle): f for f in SlaBreach.objects.all()}
+    clocks = {
+        (c.case_id, c.kind, c.cycle): c
+        for c in CaseClock.objects.select_related("policy__calendar")
+    }
+    breached = {key: c for key, c in clocks.items() if c.breached_at is not None}
+    assert breached
+    for key, clock in breached.items():
+        fact = facts[key]
+        assert clock.policy is not None
+        assert fact.breached_at == clock.breached_at
+        assert (fact.policy_id, fact.policy_name) == (clock.policy_id, str(clock.policy))
+        assert fact.calendar_name == clock.policy.calendar.name
+        assert (fact.target_seconds, fact.attempt) == (clock.target_seconds, 1)
+        assert fact.breached_at <= fact.recorded_at <= NOW
+        if clock.breach_handled_at is not None:
+            assert fact.recorded_at <= clock.breach_handled_at
+    # The other facts are the breaches of update cycles a customer update has ended since.
+    earlier = set(facts) - set(breached)
+    assert earlier
+    for case_id, kind, cycle in earlier:
+        assert (kind, cycle) == (ClockKind.UPDATE, 1)
+        assert (case_id, kind, 2) in clocks
+        assert facts[(case_id, kind, cycle)].recorded_at <= clocks[(case_id, kind, 2)].started_at
+
+
+def test_the_clocks_the_engine_escalated_are_marked_handled(
+    reference: None, frozen: object
+) -> None:
+    seed(300)
+
+    steps = {
+        (r.case_id, r.clock_kind, r.cycle): r.created_at
+        for r in EscalationRecord.objects.filter(step="breach")
+    }
+    events = {
+        (e.case_id, e.data["clock"], e.data["cycle"]): e.created_at
+        for e in CaseEvent.objects.filter(kind=EventKind.SLA_BREACH, data__step="breach")
+    }
+    assert steps and events == steps
+    facts = set(SlaBreach.objects.values_list("case_id", "clock_kind", "cycle"))
+    assert set(steps) <= facts
+    handled = {
+        (c.case_id, c.kind, c.cycle): c.breach_handled_at
+        for c in CaseClock.objects.exclude(breach_handled_at=None)
+    }
+    assert handled
+    assert handled == {key: at for key, at in steps.items() if key in clock_keys()}
+    # Nothing the engine still owes a step, except the demo's trouble.
+    owing = CaseClock.objects.filter(
+        stopped_at=None, paused_at=None, breach_handled_at=None, breached_at__isnull=False
+    )
+    assert set(owing.values_list("case_id", flat=True)) <= trouble_ids()
+
+
+def clock_keys() -> set[tuple[int, str, int]]:
+    return set(CaseClock.objects.values_list("case_id", "kind", "cycle"))
 
 
 def test_escalations_are_recorded_as_the_engine_records_them(
@@ -215,8 +349,20 @@ def test_the_sla_engine_finds_only_the_demo_trouble_due(reference: None, frozen:
 
     due = {clock.pk for queryset in due_clocks(now=NOW) for clock in queryset}
     assert due
-    cases = Case.objects.filter(clocks__pk__in=due).distinct()
-    assert all(case.raised_at > NOW - timedelta(days=1) for case in cases)
+    cases = set(Case.objects.filter(clocks__pk__in=due).values_list("pk", flat=True))
+    assert cases <= trouble_ids()
+
+
+def test_one_engine_pass_over_the_trouble_leaves_nothing_due(
+    reference: None, frozen: object
+) -> None:
+    seed(300)
+    due = sorted({clock.pk for queryset in due_clocks(now=NOW) for clock in queryset})
+
+    steps = clocks_escalate_due(clock_ids=due, clock_now=lambda: NOW)
+
+    assert "breach" in steps
+    assert not any(queryset.exists() for queryset in due_clocks(now=NOW))
 
 
 def test_breaches_before_the_engine_caught_up_are_the_demo_trouble_only(
@@ -234,7 +380,7 @@ def test_breaches_before_the_engine_caught_up_are_the_demo_trouble_only(
         if clock.case.customer.tier == Tier.STRATEGIC and clock.case.severity == Severity.S1
     ]
     assert strategic_s1 and all(case.status in OPEN_STATUSES for case in strategic_s1)
-    assert all(clock.case.raised_at > NOW - timedelta(days=1) for clock in overdue)
+    assert {clock.case_id for clock in overdue} <= trouble_ids()
     warning_soon = CaseClock.objects.filter(
         stopped_at=None, warned_at=None, warn_at__lte=NOW, due_at__gt=NOW
     )

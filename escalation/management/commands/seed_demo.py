@@ -8,7 +8,10 @@ from escalation.demo import seed_reference_data
 
 
 class Command(BaseCommand):
-    help = "Load demo people, teams, customers, SLA policies and (with --cases N) demo cases."
+    help = (
+        "Load demo people, teams, customers, calendars (with public holidays), SLA policies"
+        " and (with --cases N) demo cases."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
