@@ -26,7 +26,7 @@ RETRY_BACKOFF_MAX = 300
 RESYNC_BATCH = 200
 _RETRY = {
     "autoretry_for": (OperationalError,),
-    "retry_backoff": 2,
+    "retry_backoff": 2,  # escalate_retry_window counts on it
     "retry_backoff_max": RETRY_BACKOFF_MAX,
     "retry_jitter": True,
     "max_retries": 8,
@@ -55,13 +55,19 @@ def clocks_escalate_dispatch(clock_ids: list[int]) -> None:
 # clocks to the sweep, which hands them out again after SLA_REDISPATCH_SECONDS: its retries never
 # overlap that redispatch, so after a database outage each clock is handed out at most once per
 # redispatch period instead of by both at once.
-ESCALATE_RETRY = {**_RETRY, "retry_backoff_max": 16, "max_retries": 4}
+ESCALATE_BACKOFF_MAX = 16
+ESCALATE_RETRIES = 4
+ESCALATE_RETRY = {
+    **_RETRY,
+    "retry_backoff_max": ESCALATE_BACKOFF_MAX,
+    "max_retries": ESCALATE_RETRIES,
+}
 
 
 def escalate_retry_window() -> int:
     """The longest an escalation task keeps retrying, in seconds (jitter only shortens it)."""
-    base, cap = ESCALATE_RETRY["retry_backoff"], ESCALATE_RETRY["retry_backoff_max"]
-    return sum(min(cap, base * 2**n) for n in range(ESCALATE_RETRY["max_retries"]))
+    base = 2  # _RETRY's retry_backoff
+    return sum(min(ESCALATE_BACKOFF_MAX, base * 2**n) for n in range(ESCALATE_RETRIES))
 
 
 @shared_task(name="sla.tasks.clocks_escalate", **ESCALATE_RETRY)
