@@ -11,4 +11,6 @@ RULES = {
     # The API's description is refused to whoever the API refuses (no role: 403).
     "api-schema": Rule(allowed=STAFF_ROLES, api=True),
     "api-docs": Rule(allowed=STAFF_ROLES, api=True),
+    # Browsers fetch it before anyone logs in: a redirect to the static icon, for everyone.
+    "favicon": Rule(allowed=frozenset(PERSONAS)),
 }
