@@ -1,11 +1,12 @@
 """The report's charts, described once: Chart.js draws them on the page, and the PDF (WeasyPrint
-runs no JavaScript) gets the same charts as static SVG bars computed here. Each chart carries a
-sentence saying what it shows, for readers who cannot see it."""
+runs no JavaScript) gets the same charts as static SVG computed here, of the same kind (bars or
+lines, stacked or not), series and colours. Each chart carries a sentence saying what it shows,
+for readers who cannot see it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from reports.presentation import format_duration, hours
 
@@ -20,6 +21,9 @@ BLUE, ORANGE, GREEN, VERMILION, PURPLE, GREY = (
 )
 
 
+ChartKind = Literal["bar", "line"]
+
+
 @dataclass
 class Series:
     label: str
@@ -31,10 +35,11 @@ class Series:
 class Chart:
     key: str
     title: str
-    kind: str  # bar or line (Chart.js); the PDF draws bars for both
+    kind: ChartKind  # Chart.js's chart type; the PDF draws the same
     labels: list[str]
     series: list[Series]
     unit: str = ""  # "", "%", "h"
+    stacked: bool = False  # bars (or lines) of one label stack up instead of standing side by side
     summary: str = ""
     table: list[dict[str, Any]] = field(default_factory=list)
 
@@ -42,6 +47,7 @@ class Chart:
         return {
             "key": self.key,
             "kind": self.kind,
+            "stacked": self.stacked,
             "unit": self.unit,
             "labels": self.labels,
             "series": [{"label": s.label, "data": s.values, "color": s.color} for s in self.series],
@@ -174,36 +180,68 @@ def _nice_max(value: float, unit: str) -> float:
     return float(10 * magnitude)
 
 
+def _highest(chart: Chart) -> float:
+    if chart.stacked:
+        return max(
+            (sum(s.values[i] or 0 for s in chart.series) for i in range(len(chart.labels))),
+            default=0,
+        )
+    return max((v for s in chart.series for v in s.values if v is not None), default=0)
+
+
 def svg_geometry(chart: Chart) -> dict[str, Any]:
-    """Bars, ticks and labels in SVG coordinates, drawn by templates/reports/_svg_chart.html."""
+    """Axes, labels and marks of ``chart`` in SVG coordinates (templates/reports/_svg_chart.html).
+
+    A bar chart gets ``bars`` (side by side per label, or one column when stacked), a line chart
+    ``lines`` through each series' points (gaps spanned, as ``spanGaps`` does on the page), so the
+    PDF shows the kind of chart the page shows.
+    """
     plot_w = SVG_WIDTH - PLOT_LEFT - PLOT_RIGHT
     plot_h = SVG_HEIGHT - PLOT_TOP - PLOT_BOTTOM
-    values = [v for s in chart.series for v in s.values if v is not None]
-    top = _nice_max(max(values, default=0), chart.unit)
-    groups = len(chart.labels)
-    slot = plot_w / max(groups, 1)
-    bar_w = slot * 0.8 / max(len(chart.series), 1)
-    bars = []
+    top = _nice_max(_highest(chart), chart.unit)
+    slot = plot_w / max(len(chart.labels), 1)
+    columns = 1 if chart.stacked else max(len(chart.series), 1)
+    bar_w = slot * 0.8 / columns
+
+    def y_of(value: float) -> float:
+        return round(PLOT_TOP + plot_h - plot_h * value / top, 1)
+
+    bars, lines = [], []
+    base = [0.0] * len(chart.labels)  # the top of each label's stack so far
     for si, s in enumerate(chart.series):
+        points = []
         for gi, value in enumerate(s.values):
             if value is None:
                 continue
-            h = plot_h * value / top
-            x = PLOT_LEFT + gi * slot + slot * 0.1 + si * bar_w
-            bars.append(
+            low = base[gi] if chart.stacked else 0.0
+            high = low + value
+            if chart.stacked:
+                base[gi] = high
+            title = f"{s.label} {chart.labels[gi]}: {_fmt(value, chart.unit)}"
+            if chart.kind == "bar":
+                x = PLOT_LEFT + gi * slot + slot * 0.1 + (0 if chart.stacked else si) * bar_w
+                bars.append(
+                    {
+                        "x": round(x, 1),
+                        "y": y_of(high),
+                        "w": round(bar_w, 1),
+                        "h": round(y_of(low) - y_of(high), 1),
+                        "color": s.color,
+                        "title": title,
+                    }
+                )
+            else:
+                x = round(PLOT_LEFT + gi * slot + slot / 2, 1)
+                points.append({"x": x, "y": y_of(high), "title": title})
+        if chart.kind == "line" and points:
+            lines.append(
                 {
-                    "x": round(x, 1),
-                    "y": round(PLOT_TOP + plot_h - h, 1),
-                    "w": round(bar_w, 1),
-                    "h": round(h, 1),
                     "color": s.color,
-                    "title": f"{s.label} {chart.labels[gi]}: {_fmt(value, chart.unit)}",
+                    "points": " ".join(f"{p['x']},{p['y']}" for p in points),
+                    "dots": points,
                 }
             )
-    ticks = [
-        {"y": round(PLOT_TOP + plot_h - plot_h * f, 1), "label": _fmt(top * f, chart.unit)}
-        for f in (0, 0.5, 1)
-    ]
+    ticks = [{"y": y_of(top * f), "label": _fmt(top * f, chart.unit)} for f in (0, 0.5, 1)]
     labels = [
         {"x": round(PLOT_LEFT + gi * slot + slot / 2, 1), "text": label}
         for gi, label in enumerate(chart.labels)
@@ -216,6 +254,7 @@ def svg_geometry(chart: Chart) -> dict[str, Any]:
         "baseline": PLOT_TOP + plot_h,
         "label_y": PLOT_TOP + plot_h + 14,
         "bars": bars,
+        "lines": lines,
         "ticks": ticks,
         "labels": labels,
         "legend_y": SVG_HEIGHT - 12,

@@ -3,7 +3,8 @@
 Changes of different kinds are ranked on one scale, *cases*: a count changes by its difference
 (3 more breaches = 3); a compliance rate by the deadlines the change amounts to at this week's
 volume (a rate up 10 points over 40 deadlines = 4 more deadlines met). Whether a change is an
-improvement depends on the measure (fewer breaches is better, higher compliance is better).
+improvement depends on the measure (fewer breaches is better, higher compliance is better), and
+the report says which in words ("better: 3 fewer breaches"), never by a sign alone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ class Measure:
     higher_is_better: bool
     met: str | None = None
     missed: str | None = None
+    # What the change counts, one and many: "1 fewer breach", "3 more breaches".
+    counts: tuple[str, str] = ("case", "cases")
 
     @property
     def is_rate(self) -> bool:
@@ -27,14 +30,20 @@ class Measure:
 
 
 HIGHLIGHT_MEASURES: tuple[Measure, ...] = (
-    Measure("breaches", "SLA breaches", higher_is_better=False),
-    Measure("backlog", "Open at the end of the week", higher_is_better=False),
+    Measure("breaches", "SLA breaches", higher_is_better=False, counts=("breach", "breaches")),
+    Measure(
+        "backlog",
+        "Open at the end of the week",
+        higher_is_better=False,
+        counts=("case open at the end", "cases open at the end"),
+    ),
     Measure(
         "response_compliance",
         "First-response SLA compliance",
         higher_is_better=True,
         met="response_met",
         missed="response_missed",
+        counts=("deadline met", "deadlines met"),
     ),
     Measure(
         "resolution_compliance",
@@ -42,8 +51,11 @@ HIGHLIGHT_MEASURES: tuple[Measure, ...] = (
         higher_is_better=True,
         met="resolution_met",
         missed="resolution_missed",
+        counts=("deadline met", "deadlines met"),
     ),
 )
+
+MEASURES_BY_KEY = {m.key: m for m in HIGHLIGHT_MEASURES}
 
 
 def change_effect(measure: Measure, now: Mapping[str, Any], before: Mapping[str, Any]) -> float:
@@ -96,3 +108,19 @@ def highlights(
         "improvements": sorted((i for i in items if i["effect"] > 0), key=order)[:limit],
         "regressions": sorted((i for i in items if i["effect"] < 0), key=order)[:limit],
     }
+
+
+def change_text(item: Mapping[str, Any]) -> str:
+    """A highlight's change in words, the verdict first: "better: 3 fewer breaches", "worse: 5.0
+    points lower, 2 fewer deadlines met" (the deadlines the rate's change amounts to)."""
+    measure = MEASURES_BY_KEY[item["key"]]
+    effect = item["effect"]
+    verdict = "better" if effect > 0 else "worse"
+    rose = item["after"] > item["before"]
+    size = abs(effect)
+    amount = f"{size:,.0f}" if float(size).is_integer() else f"{size:,.1f}"
+    counted = f"{amount} {'more' if rose else 'fewer'} {measure.counts[0 if size == 1 else 1]}"
+    if measure.is_rate:
+        points = abs(item["after"] - item["before"])
+        return f"{verdict}: {points:.1f} points {'higher' if rose else 'lower'}, {counted}"
+    return f"{verdict}: {counted}"

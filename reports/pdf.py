@@ -1,6 +1,7 @@
 """The whole report as a PDF, rendered by WeasyPrint from a print template.
 
-WeasyPrint runs no JavaScript, so the charts are the same data drawn as static SVG bars.
+WeasyPrint runs no JavaScript, so the charts are drawn as static SVG from the chart definitions
+the page's Chart.js charts use (reports.charts): the same kind, series and colours.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ from reports.presentation import headline_cards, tables_for
 from reports.weeks import IsoWeek
 
 
-def report_pdf(payload: dict[str, Any], *, filter_text: str) -> bytes:
-    # Imported here: WeasyPrint loads its native libraries (Pango) on import, which only the
-    # PDF needs.
-    from weasyprint import HTML
-
+def report_pdf_html(payload: dict[str, Any], *, filter_text: str) -> str:
+    """The print document WeasyPrint lays out: self-contained (styles and SVG inline)."""
     charts = report_charts(payload)
-    html = render_to_string(
+    return render_to_string(
         "reports/weekly_pdf.html",
         {
             "week": IsoWeek.parse(payload["week"]),
@@ -33,6 +31,14 @@ def report_pdf(payload: dict[str, Any], *, filter_text: str) -> bytes:
             "printed_at": timezone.now(),
         },
     )
+
+
+def report_pdf(payload: dict[str, Any], *, filter_text: str) -> bytes:
+    # Imported here: WeasyPrint loads its native libraries (Pango) on import, which only the
+    # PDF needs.
+    from weasyprint import HTML
+
+    html = report_pdf_html(payload, filter_text=filter_text)
     # Everything the template needs is inline (styles, SVG): no URL is fetched while rendering.
     return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
 

@@ -11,6 +11,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 
 from cases.models import Status, Tier
+from reports.highlights import change_text
 from reports.selectors import AGE_BUCKETS
 
 NOT_COLLECTED = "not yet collected"
@@ -20,7 +21,7 @@ NOT_COLLECTED = "not yet collected"
 class Column:
     key: str
     label: str
-    # text, count, pct, hours, days, score, signed, datetime, case, severity, tier, status, list
+    # text, count, pct, hours, days, score, datetime, case, severity, tier, status, list
     kind: str = "text"
 
 
@@ -76,8 +77,6 @@ def format_value(kind: str, value: Any) -> str:
         return str(Status(value).label) if value in Status.values else str(value)
     if kind == "list":
         return ", ".join(str(v) for v in value)
-    if kind == "signed":
-        return f"{value:+,g}".replace("-", "−")
     return str(value)
 
 
@@ -108,13 +107,15 @@ class Headline:
     key: str
     label: str
     kind: str
-    higher_is_better: bool
+    # None: a volume, neither better nor worse when it changes (more raised is demand, not
+    # performance; more resolved may only follow more raised).
+    higher_is_better: bool | None
     live_label: str = ""
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("raised", "Escalations raised", "count", higher_is_better=False),
-    Headline("resolved", "Resolved", "count", higher_is_better=True),
+    Headline("raised", "Escalations raised", "count", higher_is_better=None),
+    Headline("resolved", "Resolved", "count", higher_is_better=None),
     Headline(
         "backlog",
         "Open at the end of the week",
@@ -137,14 +138,16 @@ def _display(kind: str, value: Any) -> str:
 
 
 def _change_text(kind: str, delta: float) -> str:
-    size = abs(delta)
+    """How much and which way, in the measure's words: "3 more", "2.0 points lower",
+    "1.5 h longer"."""
+    size, rose = abs(delta), delta > 0
     if kind == "pct":
-        return f"{size:.1f} points"
+        return f"{size:.1f} points {'higher' if rose else 'lower'}"
     if kind == "duration":
-        return format_duration(size)
+        return f"{format_duration(size)} {'longer' if rose else 'shorter'}"
     if kind == "score":
-        return f"{size:.2f}"
-    return intcomma(round(size))
+        return f"{size:.2f} {'higher' if rose else 'lower'}"
+    return f"{intcomma(round(size))} {'more' if rose else 'fewer'}"
 
 
 @dataclass
@@ -154,15 +157,16 @@ class Card:
     value: str
     previous: str
     change: str
-    tone: str  # better, worse, same, none
+    tone: str  # better, worse, neutral (changed, neither better nor worse), same, none
     detail: str = ""
     direction: str = ""  # up, down or ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def headline_cards(payload: dict[str, Any]) -> list[Card]:
-    """One card per headline figure: this week, last week and the change in words (never colour
-    alone: "up 12 from 110, worse")."""
+    """One card per headline figure: this week, last week and the change in words, the verdict
+    first (never colour or a sign alone): "worse: 12 more than the previous week's 110", "better:
+    2.0 points higher than the previous week's 85.0%"; a volume only "12 more than ..."."""
     now, before = payload["headline"], payload["previous"]
     cards = []
     for h in HEADLINES:
@@ -180,13 +184,16 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
             if abs(delta) < 1e-9:
                 change, tone = "same as the week before", "same"
             else:
-                better = (delta > 0) == h.higher_is_better
                 direction = "up" if delta > 0 else "down"
-                tone = "better" if better else "worse"
                 change = (
-                    f"{direction} {_change_text(h.kind, delta)} from "
-                    f"{_display(h.kind, previous)}, {tone}"
+                    f"{_change_text(h.kind, delta)} than the previous week's "
+                    f"{_display(h.kind, previous)}"
                 )
+                if h.higher_is_better is None:
+                    tone = "neutral"
+                else:
+                    tone = "better" if (delta > 0) == h.higher_is_better else "worse"
+                    change = f"{tone}: {change}"
         cards.append(
             Card(
                 h.key,
@@ -342,7 +349,7 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
         Column("measure", "Measure"),
         Column("before_text", "Week before"),
         Column("after_text", "This week"),
-        Column("effect", "Change in cases", "signed"),
+        Column("change", "Change"),
     ]
     for key, title in (
         ("improvements", "Largest improvements"),
@@ -358,6 +365,7 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
                     "where": f"{item['dimension']}: {item['group']}",
                     "before_text": format_value("pct" if item["rate"] else "count", item["before"]),
                     "after_text": format_value("pct" if item["rate"] else "count", item["after"]),
+                    "change": change_text(item),
                 }
                 for item in payload["highlights"][key]
             ],

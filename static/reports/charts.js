@@ -47,7 +47,9 @@
         responsive: true,
         maintainAspectRatio: false,
         scales: {
+          x: { stacked: spec.stacked },
           y: {
+            stacked: spec.stacked,
             beginAtZero: true,
             max: spec.unit === "%" ? 100 : undefined,
             ticks: {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import pytest
 from django.urls import reverse
 
+from reports.highlights import change_text
 from reports.models import WeeklySnapshot
+from reports.pdf import report_pdf_html
 from tests.conftest import client_for
 from tests.reports.conftest import NOW, W10, W11, Fortnight, at
 from tests.reports.factories import ReportCaseFactory
@@ -37,11 +40,14 @@ def test_an_executive_reads_last_weeks_headline_figures(fortnight: Fortnight, er
     assert "Escalations, Week 10, 2–8 Mar 2026" in page
     assert "Frozen" in page
     cards = {c.key: c for c in response.context["cards"]}
-    assert cards["raised"].value == "5" and cards["raised"].change == "up 3 from 2, worse"
-    assert cards["resolved"].change == "up 4 from 0, better"
+    assert cards["raised"].value == "5"
+    assert cards["raised"].change == "3 more than the previous week's 2"
+    assert cards["resolved"].change == "4 more than the previous week's 0"
     assert cards["response_compliance"].value == "50.0%"
     assert cards["response_compliance"].detail == "2 of 4 deadlines"
-    assert cards["response_compliance"].change == "down 50.0 points from 100.0%, worse"
+    assert cards["response_compliance"].change == (
+        "worse: 50.0 points lower than the previous week's 100.0%"
+    )
     assert cards["resolve_p50"].value == "4.0 h"
     assert cards["csat_average"].value == "—"
     assert cards["csat_average"].detail == "no survey answers this week"
@@ -200,3 +206,76 @@ def test_cases_in_the_report_link_to_their_page(fortnight: Fortnight, bob) -> No
     page = client_for(bob).get(weekly_url()).content.decode()
     c8 = fortnight.cases["c8"]
     assert f'<a href="/cases/{c8.reference}/">{c8.reference}</a>' in page
+
+
+def test_a_week_with_fewer_breaches_reads_better_on_the_page_in_the_pdf_and_the_csv(
+    fortnight: Fortnight, erin
+) -> None:  # type: ignore[no-untyped-def]
+    # W11 so far: no breach, against four in W10 (and four on the one category and product).
+    client = client_for(erin)
+    response = client.get(weekly_url(W11))
+    page = html.unescape(response.content.decode())
+    breaches = {c.key: c for c in response.context["cards"]}["breaches"]
+    assert (breaches.tone, breaches.change) == (
+        "better",
+        "better: 4 fewer than the previous week's 4",
+    )
+    improvements = response.context["tables"]["improvements"].rows
+    assert [(r["where"], r["change"]) for r in improvements[:2]] == [
+        ("Category: Outage", "better: 4 fewer breaches"),
+        ("Product: Payments", "better: 4 fewer breaches"),
+    ]
+    pdf = html.unescape(
+        report_pdf_html(response.context["payload"], filter_text="All teams, all customers")
+    )
+    for text in ("better: 4 fewer than the previous week's 4", "better: 4 fewer breaches"):
+        assert text in page and text in pdf
+    assert "Change in cases" not in page and "Change in cases" not in pdf
+
+    def csv_of(table: str) -> list[list[str]]:
+        url = reverse("reports:weekly_csv", kwargs={"week": W11, "table": table})
+        return rows_of(client.get(url))
+
+    headline = {row[0]: row[3] for row in csv_of("headline")[1:]}
+    assert headline["SLA breaches"] == "better: 4 fewer than the previous week's 4"
+    rows = csv_of("improvements")
+    assert rows[0][-1] == "Change" and rows[1][-1] == "better: 4 fewer breaches"
+
+
+def test_volumes_change_without_a_verdict_and_regressions_read_worse(
+    fortnight: Fortnight, erin
+) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(weekly_url())
+    cards = {c.key: c for c in response.context["cards"]}
+    assert (cards["raised"].tone, cards["resolved"].tone) == ("neutral", "neutral")
+    assert "better" not in cards["raised"].change and "worse" not in cards["raised"].change
+    assert cards["breaches"].change == "worse: 3 more than the previous week's 1"
+    regressions = {
+        (r["where"], r["key"]): r["change"] for r in response.context["tables"]["regressions"].rows
+    }
+    assert regressions[("Category: Outage", "breaches")] == "worse: 3 more breaches"
+    assert regressions[("Category: Outage", "response_compliance")] == (
+        "worse: 50.0 points lower, 2 fewer deadlines met"
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "text"),
+    [
+        ({"key": "breaches", "before": 3, "after": 2, "effect": 1.0}, "better: 1 fewer breach"),
+        (
+            {"key": "backlog", "before": 2, "after": 5, "effect": -3.0},
+            "worse: 3 more cases open at the end",
+        ),
+        (
+            {"key": "resolution_compliance", "before": 80.0, "after": 90.0, "effect": 4.0},
+            "better: 10.0 points higher, 4 more deadlines met",
+        ),
+        (
+            {"key": "response_compliance", "before": 90.0, "after": 87.5, "effect": -0.5},
+            "worse: 2.5 points lower, 0.5 fewer deadlines met",
+        ),
+    ],
+)
+def test_a_highlight_says_better_or_worse_with_its_number(item: dict, text: str) -> None:  # type: ignore[type-arg]
+    assert change_text(item) == text
