@@ -2,18 +2,21 @@
 
 Choice for a finished week without a snapshot (the beat task has not run yet, or the week is
 older than the app, or a filter combination nobody opened before): its first view computes it
-and stores it, so it is frozen from then on like any other.
+and stores it, so it is frozen from then on like any other. The Monday task and ``seed_demo``
+also catch up every finished week of the whole organisation's report that has none
+(``snapshot_catch_up``), so the list of weeks shows them frozen without anyone opening them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from cases.models import Team, Tier
@@ -22,10 +25,18 @@ from escalation.roles import Role
 from reports.models import WeeklySnapshot
 from reports.payload import report_compute
 from reports.presentation import headline_cards
-from reports.selectors import ReportFilters, snapshot_get
+from reports.selectors import ReportFilters, first_case_week, snapshot_get
 from reports.weeks import IsoWeek
 from sla.models import NotificationKind
 from sla.notifications import notification_send
+
+logger = logging.getLogger(__name__)
+
+# Weeks one catch-up run freezes at most: a few seconds each on a large database, so a run
+# stays well inside the task time limit (CELERY_TASK_SOFT_TIME_LIMIT) and lets other tasks in.
+CATCH_UP_WEEKS = 8
+# 'RPT' in ASCII, as the catch-up's advisory lock key: any constant shared by all runs will do.
+CATCH_UP_LOCK_KEY = 0x525054
 
 
 @dataclass(frozen=True)
@@ -141,3 +152,86 @@ def weekly_snapshot_run(*, now: datetime) -> WeeklySnapshot:
         if snapshot_get(week=week, filters=variant) is None:
             snapshot_store(week=week, filters=variant, now=now)
     return snapshot
+
+
+@dataclass
+class CatchUp:
+    frozen: list[IsoWeek] = field(default_factory=list)
+    # Finished weeks still without a snapshot after this run (beyond its limit).
+    remaining: int = 0
+    # True when another catch-up held the lock, so this one stopped there.
+    interrupted: bool = False
+
+
+def snapshot_catch_up(
+    *, now: datetime, limit: int | None = CATCH_UP_WEEKS, refresh: bool = False
+) -> CatchUp:
+    """Freeze the finished weeks of the whole organisation's report that have no snapshot,
+    from the first case's week to last week, at most ``limit`` of them (None: all).
+    ``refresh`` recomputes the frozen ones too (``seed_demo`` after adding demo cases under
+    them; their digest is not sent again).
+
+    1. List the weeks to freeze, oldest first: each week's trend then reads the weeks frozen
+       before it instead of computing them.
+    2. Per week, in a transaction: take the advisory lock (PostgreSQL; or stop: another run is
+       at work), look again whether the week is still missing, compute and store it. Two runs
+       at once never compute a week twice, and the unique snapshot per week keeps a first
+       viewer's copy and ours from both being stored.
+    3. Stop after ``limit`` weeks; the caller runs again for the rest.
+    """
+    result = CatchUp()
+    filters = ReportFilters()
+    todo = _weeks_to_freeze(now=now, frozen_too=refresh)
+    for week in todo[:limit]:
+        with transaction.atomic():
+            if not _catch_up_lock():
+                result.interrupted = True
+                break
+            if refresh:
+                snapshot_rebuild(week=week, filters=filters, now=now)
+                result.frozen.append(week)
+            elif snapshot_get(week=week, filters=filters) is None:
+                snapshot_store(week=week, filters=filters, now=now)
+                result.frozen.append(week)
+    result.remaining = len(_weeks_to_freeze(now=now)) if result.frozen else len(todo)
+    if result.frozen or result.interrupted:
+        span = f" ({result.frozen[0]} to {result.frozen[-1]})" if result.frozen else ""
+        logger.info(
+            "weekly snapshots: froze %d past weeks%s, %d still to freeze%s",
+            len(result.frozen),
+            span,
+            result.remaining,
+            " (another catch-up held the lock)" if result.interrupted else "",
+        )
+    return result
+
+
+def _weeks_to_freeze(*, now: datetime, frozen_too: bool = False) -> list[IsoWeek]:
+    """The finished weeks since the first case's without an unfiltered snapshot (or all of
+    them), oldest first; at most two queries."""
+    filters = ReportFilters()
+    first = first_case_week(filters=filters)
+    last = IsoWeek.containing(now).previous()
+    if first is None or first > last:
+        return []
+    weeks = [first.shifted(i) for i in range((last.monday - first.monday).days // 7 + 1)]
+    if frozen_too:
+        return weeks
+    frozen = set(
+        WeeklySnapshot.objects.filter(
+            filters_key=filters.key, week_start__gte=first.monday, week_start__lte=last.monday
+        ).values_list("week_start", flat=True)
+    )
+    return [week for week in weeks if week.monday not in frozen]
+
+
+def _catch_up_lock() -> bool:
+    """The catch-up's advisory lock, released with the transaction. SQLite has no such thing,
+    but its transactions here start IMMEDIATE (settings): a second run waits for the first's
+    week, then finds it frozen."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CATCH_UP_LOCK_KEY])
+        row = cursor.fetchone()
+    return bool(row and row[0])

@@ -24,6 +24,7 @@ class TeamLoad:
     id: int | None
     name: str
     counts: dict[str, int] = field(default_factory=dict)
+    unassigned: int = 0
 
     @property
     def total(self) -> int:
@@ -31,6 +32,10 @@ class TeamLoad:
 
     def cells(self) -> list[int]:
         return [self.counts.get(state, 0) for state, _ in SLA_STATES]
+
+    @property
+    def at_risk(self) -> int:
+        return self.counts.get(CaseSlaState.BREACHED, 0) + self.counts.get(CaseSlaState.AT_RISK, 0)
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Dashboard:
     actions_overdue: int
     actions: list[CorrectiveAction]
     customers: list[CustomerRisk]
+    customers_count: int
     states: tuple[tuple[str, str], ...] = SLA_STATES
 
     def state_totals(self) -> list[int]:
@@ -99,6 +105,7 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
             row["team_id"], TeamLoad(row["team_id"], row["team__name"] or "No team")
         )
         load.counts[row["sla"]] = row["n"]
+        load.unassigned += row["unassigned"]
         unassigned_count += row["unassigned"]
 
     display = ("customer", "team", "owner")
@@ -109,9 +116,7 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
         .order_by("next_due_at", "id")[:LIST_LIMIT]
     )
     states = clock_states_for(cases=at_risk, now=now)
-    at_risk_count = sum(
-        load.counts.get("breached", 0) + load.counts.get("at_risk", 0) for load in loads.values()
-    )
+    at_risk_count = sum(load.at_risk for load in loads.values())
     unassigned = list(
         open_cases.filter(owner__isnull=True)
         .select_related(*display)
@@ -119,6 +124,8 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
     )
     reviews_total, reviews_overdue, reviews = reviews_pending(today=today, limit=LIST_LIMIT)
     actions_total, actions_overdue, actions = actions_due(today=today, limit=LIST_LIMIT)
+    # All of them (the same five queries as the first ten), to count them.
+    customers = customers_at_risk(now=now)
     return Dashboard(
         scope=scope,
         teams=sorted(loads.values(), key=lambda t: (t.id is None, t.name)),
@@ -132,5 +139,6 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
         actions_due=actions_total,
         actions_overdue=actions_overdue,
         actions=actions,
-        customers=customers_at_risk(now=now, limit=LIST_LIMIT),
+        customers=customers[:LIST_LIMIT],
+        customers_count=len(customers),
     )

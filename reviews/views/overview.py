@@ -32,6 +32,18 @@ class Figure:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class ListTotal:
+    """A dashboard list cut at LIST_LIMIT rows: how many it shows of how many, and the pages
+    that list them all as (label, url): one, or one per team where the queue cannot take the
+    teams together, or the due and the overdue reviews."""
+
+    shown: int
+    total: int
+    links: list[tuple[str, str]]
+    note: str = ""
+
+
 def _queue(params: dict[str, Any] | None, **more: Any) -> str:
     if params is None:
         return ""
@@ -81,7 +93,66 @@ def _figures(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, Any]:
             board.reviews_pending - board.reviews_overdue, f"{reviews}?state={ReviewState.DUE}"
         ),
         "reviews_overdue": Figure(board.reviews_overdue, f"{reviews}?state={ReviewState.OVERDUE}"),
-        "customers": Figure(len(board.customers), reverse("reviews:risk")),
+        "customers": Figure(board.customers_count, reverse("reviews:risk")),
+        "lists": _lists(board, scope),
+    }
+
+
+def _lists(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, ListTotal]:
+    """The totals under the dashboard's lists, linked to where all their rows are listed."""
+
+    def in_queue(shown: int, total: int, per_team: dict[int | None, int], **more: Any) -> ListTotal:
+        if scope is not None:
+            return ListTotal(shown, total, [(f"all {total} in the queue", _queue(scope, **more))])
+        # Several teams: the queue filters one team at a time, so one link per team.
+        links = [
+            (f"{team.name}: {per_team[team.id]}", _queue({"team": team.id}, **more))
+            for team in board.teams
+            if team.id is not None and per_team[team.id]
+        ]
+        return ListTotal(shown, total, links, note="in the queue by team")
+
+    at_risk = [CaseSlaState.BREACHED.value, CaseSlaState.AT_RISK.value]
+    reviews = reverse("reviews:list")
+    due = board.reviews_pending - board.reviews_overdue
+    return {
+        "at_risk": in_queue(
+            len(board.at_risk),
+            board.at_risk_count,
+            {t.id: t.at_risk for t in board.teams},
+            sla=at_risk,
+        ),
+        "unassigned": in_queue(
+            len(board.unassigned),
+            board.unassigned_count,
+            {t.id: t.unassigned for t in board.teams},
+            unassigned="true",
+        ),
+        "reviews": ListTotal(
+            len(board.reviews),
+            board.reviews_pending,
+            [
+                (f"{n} {state}", f"{reviews}?state={state}")
+                for n, state in (
+                    (due, ReviewState.DUE),
+                    (board.reviews_overdue, ReviewState.OVERDUE),
+                )
+                if n
+            ],
+        ),
+        # No page lists every due corrective action: each is on its case's review, linked from
+        # its row, and "My actions" lists one's own.
+        "actions": ListTotal(
+            len(board.actions),
+            board.actions_due,
+            [("my actions", reverse("reviews:actions_mine"))],
+            note="each is on its case's review",
+        ),
+        "customers": ListTotal(
+            len(board.customers),
+            board.customers_count,
+            [("all customers at risk", reverse("reviews:risk"))],
+        ),
     }
 
 

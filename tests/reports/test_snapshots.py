@@ -78,14 +78,14 @@ def test_the_monday_task_freezes_last_week_and_mails_the_executives_once(
         assert weekly_snapshot() == "2026-03-02"
     with django_capture_on_commit_callbacks(execute=True):
         weekly_snapshot()  # a second run (retry, two beats): nothing new
-    snapshot = WeeklySnapshot.objects.get(filters_key="")
+    snapshot = WeeklySnapshot.objects.get(filters_key="", week_start=W10.monday)
     assert snapshot.digest_sent_at == NOW
     notes = Notification.objects.filter(kind=NotificationKind.REPORT)
     assert sorted(n.recipient.username for n in notes) == ["erin", "eve"]  # not bob, not olga
     assert len(mail.outbox) == 2
     body = mail.outbox[0].body
     assert "Escalations in Week 10, 2–8 Mar 2026" in body
-    assert "- Escalations raised: 5 (up 3 from 2, worse)" in body
+    assert "- Escalations raised: 5 (3 more than the previous week's 2)" in body
     assert "- Resolution SLA met: 75.0%, 3 of 4 deadlines (no comparison)" in body
     assert "- Customer satisfaction: —, no survey answers this week" in body
     assert "/reports/weekly/2026-W10/" in body
@@ -179,7 +179,8 @@ def test_the_monday_task_also_freezes_the_week_for_each_tier_and_active_team(
         f"team={fs}",
     }
     assert f"team={retired.pk}" not in keys
-    assert WeeklySnapshot.objects.count() == 6
+    # And the older weeks (W05 to W09) for the whole organisation only.
+    assert WeeklySnapshot.objects.count() == 6 + 5
     premium = WeeklySnapshot.objects.get(filters_key="tier=premium")
     assert premium.payload["headline"]["raised"] == 1 and premium.digest_sent_at is None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -9,11 +10,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Status
+from cases.models import Severity, Status
 from sla.models import CaseClock, ClockKind
 from tests.conftest import client_for
 from tests.factories import CaseFactory, TeamFactory, UserFactory
-from tests.reviews.factories import ReviewFactory
+from tests.reviews.factories import CorrectiveActionFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,115 @@ def test_review_counts_link_to_the_due_and_overdue_reviews(bob) -> None:  # type
     for text, href in reviews.items():
         listed = client.get(href).context["page"]
         assert len(listed.object_list) == int(text.split()[0])
+
+
+# The lists under the SLA table stop at LIST_LIMIT rows; each says how many there are in all and
+# links to the pages that list them all.
+TOTAL = re.compile(r"(\d+) of (\d+)")
+
+
+def list_total(page: str, heading_id: str) -> tuple[int, int, int, list[tuple[str, str]]]:
+    """(rows shown, "N" and "M" of the list's "N of M", the links after it)."""
+    html = section(page, heading_id)
+    footer = html[html.rindex('<p class="small mb-0">') :]
+    match = TOTAL.search(footer)
+    assert match, heading_id
+    rows = html.count("<tr>") - 1  # less the header row
+    return rows, int(match[1]), int(match[2]), links_in(footer)
+
+
+def listed(client, href: str) -> int:  # type: ignore[no-untyped-def]
+    """How many rows the linked page lists."""
+    if href.startswith(reverse("cases:queue")):
+        return queue_count(client, href)
+    response = client.get(href)
+    assert response.status_code == 200, href
+    if href.startswith(reverse("reviews:list")):
+        return len(response.context["page"].object_list)
+    assert href == reverse("reviews:risk"), href
+    return len(response.context["customers"])
+
+
+def lots_of_work(team, *, cases: int = 12) -> None:  # type: ignore[no-untyped-def]
+    """More than a list shows of each: cases breached (unassigned, and each an open S1 of its
+    own customer, so at risk), pending reviews, due actions."""
+    for _ in range(cases):
+        open_case(team, due_in=-HOUR, severity=Severity.S1)
+    open_case(team, due_in=5 * HOUR)  # on track, unassigned
+
+
+def pending_reviews_and_due_actions(alice) -> None:  # type: ignore[no-untyped-def]
+    today = timezone.localdate()
+    for days in range(-4, 9):  # 4 overdue, 9 due
+        ReviewFactory(due_on=today + timedelta(days=days))
+    done = ReviewFactory(due_on=today - timedelta(days=9), completed_at=timezone.now())
+    for days in range(-4, 10):  # 12 due within a week (or overdue), 2 later
+        CorrectiveActionFactory(review=done, owner=alice, due_on=today + timedelta(days=days))
+
+
+def test_each_list_says_how_many_there_are_and_links_to_them_all(bob, alice) -> None:  # type: ignore[no-untyped-def]
+    platform = TeamFactory(name="Platform", lead=bob)
+    lots_of_work(platform)
+    lots_of_work(TeamFactory(name="Elsewhere"), cases=3)  # not bob's: neither counted nor listed
+    pending_reviews_and_due_actions(alice)
+    client = client_for(bob)
+    page = client.get(DASHBOARD).content.decode()
+
+    totals = {}
+    for heading in ("risk-heading", "unassigned-heading", "reviews-heading", "customers-heading"):
+        rows, shown, total, links = list_total(page, heading)
+        assert rows == shown == 10, heading
+        assert links and sum(listed(client, href) for href, _ in links) == total, heading
+        totals[heading] = total, links
+    assert totals["risk-heading"] == (
+        12, [(f"/cases/?team={platform.pk}&sla=breached&sla=at_risk", "all 12 in the queue")]
+    )  # fmt: skip
+    assert totals["unassigned-heading"] == (
+        13, [(f"/cases/?team={platform.pk}&unassigned=true", "all 13 in the queue")]
+    )  # fmt: skip
+    assert [text for _, text in totals["reviews-heading"][1]] == ["9 due", "4 overdue"]
+    # Customers at risk: every team's (the card and the list count them all, not the first 10).
+    assert totals["customers-heading"][0] == 15
+    cards = {href: text for href, text in links_in(section(page, "summary-heading"))}
+    assert cards[reverse("reviews:risk")] == "15"
+
+
+def test_no_page_lists_every_due_action_so_the_list_says_where_they_are(bob, alice) -> None:  # type: ignore[no-untyped-def]
+    pending_reviews_and_due_actions(alice)
+    page = client_for(bob).get(DASHBOARD).content.decode()
+    rows, shown, total, links = list_total(page, "actions-heading")
+    assert rows == shown == 10 and total == 12
+    assert "each is on its case&#x27;s review" in section(page, "actions-heading")
+    assert links == [(reverse("reviews:actions_mine"), "my actions")]
+
+
+def test_a_manager_of_several_teams_gets_the_rest_of_each_list_team_by_team(bob) -> None:  # type: ignore[no-untyped-def]
+    management = TeamFactory(name="Management", lead=bob)
+    lots_of_work(TeamFactory(name="Desk", escalates_to=management), cases=7)
+    lots_of_work(management, cases=5)
+    client = client_for(bob)
+    page = client.get(DASHBOARD).content.decode()
+    for heading, total in (("risk-heading", 12), ("unassigned-heading", 14)):
+        rows, shown, counted, links = list_total(page, heading)
+        assert rows == shown == 10 and counted == total, heading
+        assert [text.split(":")[0] for _, text in links] == ["Desk", "Management"], heading
+        for href, text in links:
+            assert listed(client, href) == int(text.split(": ")[1]), href
+        assert sum(listed(client, href) for href, _ in links) == total, heading
+
+
+def test_a_manager_of_every_team_gets_the_whole_queue_including_cases_without_a_team(bob) -> None:  # type: ignore[no-untyped-def]
+    lots_of_work(TeamFactory(name="A"), cases=6)
+    lots_of_work(None, cases=6)
+    client = client_for(bob)
+    page = client.get(DASHBOARD).content.decode()
+    rows, shown, total, links = list_total(page, "risk-heading")
+    assert (rows, shown, total) == (10, 10, 12)
+    assert links == [("/cases/?sla=breached&sla=at_risk", "all 12 in the queue")]
+    assert listed(client, links[0][0]) == 12
+
+
+def test_a_short_list_says_it_shows_them_all(bob) -> None:  # type: ignore[no-untyped-def]
+    lots_of_work(TeamFactory(name="Platform", lead=bob), cases=2)
+    page = client_for(bob).get(DASHBOARD).content.decode()
+    assert list_total(page, "risk-heading")[:3] == (2, 2, 2)
