@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -44,7 +44,8 @@ from cases.models import (
     Team,
 )
 from cases.models.case import OPEN_STATUSES, due_key
-from escalation.roles import AnyUser, Role, has_role
+from cases.visibility import case_visible_to
+from escalation.roles import AnyUser, Role
 
 PAGE_SIZE = 25
 PAGE_SIZE_MAX = 100
@@ -53,20 +54,6 @@ QUEUE_DEFERRED = ("description", "tried", "resolution_summary")
 
 
 # --- Visibility ---------------------------------------------------------------------------
-
-
-def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
-    """Managers and executives: every case. Operators: the cases they raised and those of their
-    teams. Anyone else: none."""
-    cases = Case.objects.all()
-    if isinstance(viewer, AnonymousUser):
-        return cases.none()
-    if has_role(viewer, Role.MANAGER, Role.EXECUTIVE):
-        return cases
-    if has_role(viewer, Role.OPERATOR):
-        teams = Team.objects.filter(members=viewer).values("pk")
-        return cases.filter(Q(raised_by=viewer) | Q(team__in=teams))
-    return cases.none()
 
 
 def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:

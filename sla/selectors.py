@@ -24,7 +24,8 @@ from django.db.models import (
 
 from cases.models import Case, Level, Team
 from cases.models.case import OPEN_STATUSES
-from escalation.roles import Role
+from cases.visibility import case_visible_to
+from escalation.roles import Role, has_role
 from sla.models import CaseClock, ClockKind, Notification, OnDuty
 
 
@@ -238,14 +239,26 @@ def management_team_for(*, user: User) -> Team | None:
 # --- Notifications -----------------------------------------------------------------------------
 
 
+def _own_notifications(user: User) -> QuerySet[Notification]:
+    """The user's notifications about nothing in particular or about a case they may open now:
+    one about a case since moved to a team of others is no longer listed (it would show the
+    case's reference and title)."""
+    mine = Notification.objects.filter(recipient_id=user.pk)
+    if has_role(user, Role.MANAGER, Role.EXECUTIVE):
+        return mine  # they may open every case
+    return mine.filter(
+        Q(case__isnull=True) | Q(case_id__in=case_visible_to(viewer=user).values("pk"))
+    )
+
+
 def notifications_for(*, user: User) -> QuerySet[Notification]:
     """The user's own notifications, newest first, with their case."""
-    return Notification.objects.filter(recipient_id=user.pk).select_related("case")
+    return _own_notifications(user).select_related("case")
 
 
 def notification_unread_count(*, user: User) -> int:
     """One count on the partial index of unread notifications."""
-    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+    return _own_notifications(user).filter(read_at__isnull=True).count()
 
 
 # --- A case's SLA state: what the dashboard counts and the queue filters by -------------------

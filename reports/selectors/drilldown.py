@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from cases.models import Case, Tier
-from cases.selectors import case_visible_to
+from cases.visibility import case_visible_to
 from escalation.roles import AnyUser
 from reports.definitions import (
     BREACHES,

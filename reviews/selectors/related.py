@@ -32,7 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases.models import Case
-from cases.selectors import case_visible_to
+from cases.visibility import case_visible_to
 
 RECENT_DAYS = 30
 TEXT_MIN = 3

@@ -1,0 +1,25 @@
+"""Who may open which case: the one rule every page, list and endpoint filters by. A module of
+its own (models and roles only), so the apps above ``cases`` can use it without importing the
+queue's selectors and filters."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from cases.models import Case, Team
+from escalation.roles import AnyUser, Role, has_role
+
+
+def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
+    """Managers and executives: every case. Operators: the cases they raised and those of their
+    teams. Anyone else: none."""
+    cases = Case.objects.all()
+    if isinstance(viewer, AnonymousUser):
+        return cases.none()
+    if has_role(viewer, Role.MANAGER, Role.EXECUTIVE):
+        return cases
+    if has_role(viewer, Role.OPERATOR):
+        teams = Team.objects.filter(members=viewer).values("pk")
+        return cases.filter(Q(raised_by=viewer) | Q(team__in=teams))
+    return cases.none()
