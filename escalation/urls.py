@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -58,4 +58,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    # Last: whatever /api/ path no endpoint took gets the API's JSON 404.
+    # (ending in a slash, so a real endpoint asked for without one is still redirected to it)
+    re_path(r"^api/(?P<rest>.+/)$", views.api_not_found, name="api-not-found"),
 ]

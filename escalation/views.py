@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from escalation.health import broker_ok
@@ -52,3 +53,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+@csrf_exempt  # it changes nothing, whatever the method
+@login_not_required
+def api_not_found(request: HttpRequest, rest: str) -> JsonResponse:
+    """Any /api/ path no endpoint answers: the API's JSON 404, not the HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)

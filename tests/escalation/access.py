@@ -13,4 +13,10 @@ RULES = {
     "api-docs": Rule(allowed=STAFF_ROLES, api=True),
     # Browsers fetch it before anyone logs in: a redirect to the static icon, for everyone.
     "favicon": Rule(allowed=frozenset(PERSONAS)),
+    # An /api/ path no endpoint takes: the API's JSON 404 for everyone.
+    "api-not-found": Rule(
+        allowed=frozenset(PERSONAS),
+        ok_statuses=frozenset({404}),
+        kwargs=lambda world: {"rest": "no-such-endpoint/"},
+    ),
 }
