@@ -43,10 +43,16 @@ class FigureLinks:
     def __init__(self, *, week: IsoWeek, filters: ReportFilters) -> None:
         self.week = week
         self.filters = filters
+        # A page links some 400 figures to a dozen weeks' lists: reverse each week once.
+        self._paths: dict[str, str] = {}
 
     def url(self, metric: str, *, week: IsoWeek | str | None = None, **narrowing: Any) -> str:
         query = DrillDown(METRICS[metric], self.filters, **narrowing)
-        return figure_url(week or self.week, query)
+        key = str(week or self.week)
+        path = self._paths.get(key)
+        if path is None:
+            path = self._paths[key] = reverse("reports:weekly_cases", kwargs={"week": key})
+        return f"{path}?{urlencode(query.as_params(), doseq=True)}"
 
     def group_url(self, metric: str, dimension: str, group: Any, **extra: Any) -> str:
         return self.url(metric, dimension=DIMENSIONS_BY_KEY[dimension], groups=(group,), **extra)
