@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from escalation.celery import app
 from reports import services, tasks
@@ -26,6 +26,7 @@ from reports.weeks import IsoWeek
 from tests.conftest import require_service
 from tests.reports.conftest import NOW, W09, W10, W11, Fortnight, at
 from tests.reports.factories import ReportCaseFactory
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -126,28 +127,6 @@ def test_nothing_is_frozen_before_the_first_case_or_without_cases(db: None) -> N
     ReportCaseFactory(raised_at=at(3, 4, 10))  # W10
     assert snapshot_catch_up(now=NOW, limit=None).frozen == [W10]
     assert frozen_weeks() == [W10]
-
-
-def in_threads(*work: Callable[[], object]) -> list[BaseException]:
-    """Run each callable in its own thread (own database connection), all released at once."""
-    start = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(fn: Callable[[], object]) -> None:
-        try:
-            start.wait()
-            fn()
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.mark.django_db(transaction=True)

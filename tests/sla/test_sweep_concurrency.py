@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from sla.escalation import clock_escalate_due
 from sla.models import CaseClock, EscalationRecord, Notification
 from sla.sweep import SWEEP_LOCK_KEY, sla_sweep
 from tests.conftest import require_service
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,28 +41,6 @@ def breached_cases(ladder, alice, bob, customer, policy) -> list[Case]:  # type:
             )
             cases.append(case_assign(case=case, by=bob, owner=alice, reason="Yours"))
     return cases
-
-
-def in_threads(*work: Callable[[], object]) -> list[BaseException]:
-    """Run each callable in its own thread (own database connection), all released at once."""
-    start = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(fn: Callable[[], object]) -> None:
-        try:
-            start.wait()
-            fn()
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return errors
 
 
 def take_inline(clock_ids: list[int]) -> None:
