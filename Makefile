@@ -49,7 +49,7 @@ test: dev-deps browser
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy escalation cases sla reports reviews
+	$(VENV)/bin/mypy escalation cases sla reports reviews demo
 
 bench: dev-deps
 	$(PY) -m bench $(BENCH_ARGS)

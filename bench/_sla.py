@@ -217,8 +217,8 @@ def top_up_open_cases(total: int, *, say: Any = print) -> int:
     """At least ``total`` open cases with running clocks far from due; COPY in batches."""
     from django.db import connection, transaction
 
-    from cases.demo.writers import CopyWriter
     from cases.models import Case
+    from demo.writers import CopyWriter
     from sla.models import CaseClock
 
     ref = ensure_reference()
@@ -316,7 +316,7 @@ def new_cases_due_at(deadlines: list[datetime], *, title: str) -> list[int]:
     is the one step to take; the resolution clocks fall due hours later."""
     from django.db import transaction
 
-    from cases.demo.writers import CopyWriter
+    from demo.writers import CopyWriter
     from sla.models import CaseClock
 
     ref = ensure_reference()

@@ -163,9 +163,9 @@ def ensure_cases(total: int, *, open_share: float = 0.1) -> int:
     Analyzes the tables after creating any, so the planner knows their size."""
     from django.db import connection
 
-    from cases.demo import seed_cases
     from cases.models import Case
-    from escalation.demo import seed_reference_data
+    from demo.reference_data import seed_reference_data
+    from demo.seeding import seed_cases
 
     seed_reference_data()
     created = seed_cases(total=total, open_share=open_share, stdout=sys.stdout)

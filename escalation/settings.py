@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "sla",
     "reports",
     "reviews",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from escalation.demo import seed_reference_data
+from demo.reference_data import seed_reference_data
+from demo.seeding import seed_cases
 from reports.services import snapshot_catch_up
 
 
@@ -31,8 +32,6 @@ class Command(BaseCommand):
             raise SystemExit(2)
         created = 0
         if cases:
-            from cases.demo import seed_cases  # the cases app owns case generation
-
             created = seed_cases(total=cases, stdout=self.stdout)
             self.stdout.write(f"Demo cases: {created} created, at least {cases} present.")
         self.freeze_past_weeks(refresh=created > 0)

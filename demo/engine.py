@@ -8,16 +8,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cases.demo.clocks import Pause
-from cases.demo.reference import Policy, Reference
 from cases.models import Category, EventKind, Level, Team
-from sla.escalation import ESCALATING_CLOCKS, Rule
+from demo.clocks import Pause
+from demo.reference import Policy, Reference
+from sla.escalation import ESCALATING_CLOCKS
 from sla.models import ClockKind
+from sla.rules import LEVEL_RANK, TOP_RANK, Rule
 
 # The sweep runs every 30 s: the engine acts a little after a deadline passes.
 REACTION = 20
-LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
-TOP_RANK = LEVEL_RANK[Level.MANAGEMENT]
 
 
 @dataclass

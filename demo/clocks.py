@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.demo.reference import Policy
+from demo.reference import Policy
 from sla.models import ClockKind
 
 Pause = tuple[int, int | None]

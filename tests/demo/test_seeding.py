@@ -14,11 +14,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count
 
-from cases.demo import seed_cases
-from cases.demo.seeding import TROUBLE
 from cases.models import Case, CaseEvent, EventKind, Severity, Status, Tier
 from cases.models.case import OPEN_STATUSES
-from escalation.demo import seed_reference_data
+from demo.reference_data import seed_reference_data
+from demo.seeding import TROUBLE, seed_cases
 from sla import clock as bh
 from sla.calendars import calendar_for
 from sla.escalation import Rule, clock_escalate_due, clocks_escalate_due

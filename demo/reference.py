@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
-from cases.demo.business import BusinessTime
 from cases.models import Category, Contact, Customer, Level, Product, RootCause, Team, Tier
-from escalation.roles import Role
+from demo.business import BusinessTime
+from escalation.roles import Role, users_who_can_own, users_with_role
 from sla.calendars import calendar_for
 from sla.models import SlaPolicy
 
@@ -65,16 +65,8 @@ class Reference:
                 calendar_name=p.calendar.name,
             )
         User = get_user_model()
-        holders = set(
-            User.objects.filter(
-                is_active=True, groups__name__in=[Role.OPERATOR.value, Role.MANAGER.value]
-            ).values_list("pk", flat=True)
-        )
-        self.managers = sorted(
-            User.objects.filter(is_active=True, groups__name=Role.MANAGER.value).values_list(
-                "pk", flat=True
-            )
-        )
+        holders = set(users_who_can_own().values_list("pk", flat=True))
+        self.managers = sorted(users_with_role(Role.MANAGER).values_list("pk", flat=True))
         self.raisers = sorted(holders)
         self._check()
         self.labels = {

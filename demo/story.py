@@ -1,7 +1,7 @@
 """One demo case's story: who raised it when, how it moved, how its SLA clocks ran.
 
 Times are whole epoch seconds; the writers turn them into timestamps. Targets are business
-time on the policy's calendar (`cases.demo.business`): a response due in four business hours,
+time on the policy's calendar (`demo.business`): a response due in four business hours,
 raised on Friday evening, falls due on Monday morning, exactly where the SLA engine puts it.
 """
 
@@ -11,10 +11,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.demo.clocks import Pause, breach_facts, clock_row
-from cases.demo.engine import Holder, Replay, event_row
-from cases.demo.reference import SEVERITY_WEIGHTS, Policy, Reference, cumulative
 from cases.models import Category, Customer, EventKind, Impact, Source, Status
+from demo.clocks import Pause, breach_facts, clock_row
+from demo.engine import Holder, Replay, event_row
+from demo.reference import SEVERITY_WEIGHTS, Policy, Reference, cumulative
 from sla.models import ClockKind
 
 IMPACTS = {

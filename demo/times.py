@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cases.demo.reference import cumulative
+from demo.reference import cumulative
 
 # Local hour of day -> relative share of cases raised in it.
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 1, 2, 5, 12, 14, 14, 13, 10, 12, 13, 12, 11, 8, 5, 3, 2, 2, 1, 1)

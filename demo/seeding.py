@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases.demo.reference import Reference
-from cases.demo.story import Draft, Generator
-from cases.demo.times import raised_times
-from cases.demo.writers import BulkWriter, CopyWriter, can_copy
 from cases.models import Case, CaseEvent, Customer, Status, Tier
+from demo.reference import Reference
+from demo.story import Draft, Generator
+from demo.times import raised_times
+from demo.writers import BulkWriter, CopyWriter, can_copy
 from sla.models import CaseClock, EscalationRecord, SlaBreach
 
 BATCH = 10_000
