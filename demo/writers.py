@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.db import connection, models
 
 from cases.models import Case
+from escalation.db import is_postgresql
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
@@ -22,7 +23,7 @@ _EPOCH = date(1970, 1, 1)
 
 
 def can_copy() -> bool:
-    if connection.vendor != "postgresql":
+    if not is_postgresql(connection):
         return False
     with connection.cursor() as cursor:
         return hasattr(cursor.cursor, "copy_expert")  # psycopg2; psycopg 3 has another API

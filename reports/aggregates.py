@@ -2,24 +2,30 @@
 several groupings of one scan.
 
 A report needs the same figures for the whole organisation and per team, severity, tier,
-product and category. Instead of scanning the cases once per grouping, one query selects the
-rows once and aggregates them every way: ``GROUP BY GROUPING SETS`` on PostgreSQL, a
-materialized common table expression read by one ``GROUP BY`` per grouping (``UNION ALL``)
-elsewhere. Only grouped rows leave the database.
+product and category. One query selects the rows once; they are aggregated every way:
+
+- PostgreSQL (production, CI): ``GROUP BY GROUPING SETS`` with ``COUNT`` and
+  ``percentile_cont``, so only grouped rows leave the database.
+- Any other database (the embedded SQLite default): the selected rows themselves, counted and
+  ranked in Python. Slower on a large table, and plainly the same numbers; the tests run both
+  paths on PostgreSQL and compare them.
+
+``escalation.db.is_postgresql`` chooses, once per function.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
 
+from escalation.db import is_postgresql
 from reports.weeks import Period
 
 
@@ -43,17 +49,12 @@ class WeekIndex(Func):
     def as_sql(  # type: ignore[override]
         self, compiler: Any, connection: Any, **extra: Any
     ) -> tuple[str, list[Any]]:
-        field = self.column_name
-        whens = [When(Q(**{f"{field}__isnull": True}), then=Value(self.null))]
-        whens.append(When(Q(**{f"{field}__lt": self.bounds[0]}), then=Value(-1)))
-        whens += [
-            When(Q(**{f"{field}__lt": bound}), then=Value(index))
-            for index, bound in enumerate(self.bounds[1:])
-        ]
-        case = Case(*whens, default=Value(len(self.bounds) - 1), output_field=IntegerField())
-        return compiler.compile(case.resolve_expression(compiler.query))
+        if is_postgresql(connection):
+            return self._width_bucket(compiler)
+        case = self._case().resolve_expression(compiler.query)
+        return compiler.compile(case)  # type: ignore[no-any-return]
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def _width_bucket(self, compiler: Any) -> tuple[str, list[Any]]:
         column, params = compiler.compile(self.source_expressions[0])
         # width_bucket: 0 below the first bound, i from bound i-1 up to bound i, len(bounds)
         # from the last on, NULL for NULL.
@@ -63,6 +64,17 @@ class WeekIndex(Func):
             sql = f"COALESCE({sql}, %s)"
             return f"({sql} - 1)", [*params, *self.bounds, self.null + 1]
         return f"({sql} - 1)", [*params, *self.bounds]
+
+    def _case(self) -> Case:
+        """The same index as a plain CASE: the first boundary the value lies below."""
+        field = self.column_name
+        whens = [When(Q(**{f"{field}__isnull": True}), then=Value(self.null))]
+        whens.append(When(Q(**{f"{field}__lt": self.bounds[0]}), then=Value(-1)))
+        whens += [
+            When(Q(**{f"{field}__lt": bound}), then=Value(index))
+            for index, bound in enumerate(self.bounds[1:])
+        ]
+        return Case(*whens, default=Value(len(self.bounds) - 1), output_field=IntegerField())
 
 
 def in_periods(field: str, periods: Sequence[Period]) -> Q:
@@ -82,77 +94,54 @@ class Grouping:
 Rows = dict[str, list[dict[str, Any]]]
 
 
-def _is_postgresql(inner: QuerySet[Any]) -> bool:
-    return connections[inner.db].vendor == "postgresql"
-
-
 def _run(inner: QuerySet[Any], sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connections[inner.db].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
-def _grouped_rows(
+def _grouping_sets(
     inner: QuerySet[Any], groupings: Sequence[Grouping], aggregates: list[str], *, where: str = ""
 ) -> list[tuple[Grouping, dict[str, Any], tuple[Any, ...]]]:
-    """Run ``aggregates`` (SQL over the inner query's columns) per group of each grouping; yield
-    (grouping, its column values, the aggregate values) per group.
-
-    PostgreSQL: one ``GROUP BY GROUPING SETS`` pass, ``GROUPING()`` telling the sets apart.
-    Elsewhere: the rows materialized once in a CTE, one ``GROUP BY`` per grouping, UNION ALL.
-    """
+    """PostgreSQL: run ``aggregates`` (SQL over the inner query's columns) per group of each
+    grouping in one ``GROUP BY GROUPING SETS`` pass; return (grouping, its column values, the
+    aggregate values) per group. ``GROUPING()`` tells the sets apart."""
     sql, params = inner.order_by().query.sql_with_params()
     columns = sorted({c for g in groupings for c in g.columns})
-    filtered = f" WHERE {where}" if where else ""
-    measures = ", ".join(aggregates)
-    found = []
-    if _is_postgresql(inner):
-        # GROUPING(a, b, c) sets the bit of each column the row's set does not group by,
-        # leftmost column highest.
-        def mask(grouping: Grouping) -> int:
-            return sum(
-                1 << (len(columns) - 1 - i)
-                for i, c in enumerate(columns)
-                if c not in grouping.columns
-            )
 
-        by_mask = {mask(g): g for g in groupings}
-        sets = ", ".join(f"({', '.join(g.columns)})" for g in groupings)
-        select = f"GROUPING({', '.join(columns)}), {', '.join(columns)}, " if columns else "0, "
-        query = (
-            f"SELECT {select}{measures} FROM ({sql}) AS src{filtered}"
-            f" GROUP BY GROUPING SETS ({sets})"
+    # GROUPING(a, b, c) sets the bit of each column the row's set does not group by, leftmost
+    # column highest.
+    def mask(grouping: Grouping) -> int:
+        return sum(
+            1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in grouping.columns
         )
-        for row in _run(inner, query, params):
-            values = dict(zip(columns, row[1 : 1 + len(columns)], strict=True))
-            found.append((by_mask[row[0]], values, row[1 + len(columns) :]))
-        return found
-    types = _column_types(inner)
-    branches = []
-    for index, grouping in enumerate(groupings):
-        # Every branch lists every column, NULL (typed) where it does not group by it.
-        cells = "".join(
-            (c if c in grouping.columns else f"CAST(NULL AS {types[c]}) AS {c}") + ", "
-            for c in columns
-        )
-        group_by = f" GROUP BY {', '.join(grouping.columns)}" if grouping.columns else ""
-        branches.append(f"SELECT {index}, {cells}{measures} FROM src{filtered}{group_by}")
-    query = f"WITH src AS MATERIALIZED ({sql}) " + " UNION ALL ".join(branches)
+
+    by_mask = {mask(g): g for g in groupings}
+    sets = ", ".join(f"({', '.join(g.columns)})" for g in groupings)
+    select = f"GROUPING({', '.join(columns)}), {', '.join(columns)}, " if columns else "0, "
+    filtered = f" WHERE {where}" if where else ""
+    query = (
+        f"SELECT {select}{', '.join(aggregates)} FROM ({sql}) AS src{filtered}"
+        f" GROUP BY GROUPING SETS ({sets})"
+    )
+    found = []
     for row in _run(inner, query, params):
         values = dict(zip(columns, row[1 : 1 + len(columns)], strict=True))
-        found.append((groupings[row[0]], values, row[1 + len(columns) :]))
+        found.append((by_mask[row[0]], values, row[1 + len(columns) :]))
     return found
 
 
-def _column_types(inner: QuerySet[Any]) -> dict[str, str]:
-    connection = connections[inner.db]
-    return {
-        name: inner.model._meta.get_field(name).cast_db_type(connection)
-        for name in inner.query.values_select
-    } | {
-        name: expression.output_field.cast_db_type(connection)
-        for name, expression in inner.query.annotation_select.items()
-    }
+def _groups(
+    rows: Sequence[dict[str, Any]], grouping: Grouping, value: str | None
+) -> dict[tuple[Any, ...], list[Any]]:
+    """Any database: the rows' ``value`` (the row itself when None) per group of ``grouping``.
+    The empty grouping has its one group even without rows, as GROUP BY () answers a row."""
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    if not grouping.columns:
+        groups[()] = []
+    for row in rows:
+        groups[tuple(row[c] for c in grouping.columns)].append(row if value is None else row[value])
+    return groups
 
 
 def counts_by(inner: QuerySet[Any], groupings: Sequence[Grouping], *, distinct: str = "") -> Rows:
@@ -161,10 +150,18 @@ def counts_by(inner: QuerySet[Any], groupings: Sequence[Grouping], *, distinct: 
     ``inner`` is a ``values(alias=expression, ...)`` queryset selecting the rows. Returns, per
     grouping key, one dict per group with its column values and ``n``.
     """
-    counted = f"COUNT(DISTINCT {distinct})" if distinct else "COUNT(*)"
     result: Rows = {g.key: [] for g in groupings}
-    for grouping, values, (count,) in _grouped_rows(inner, groupings, [counted]):
-        result[grouping.key].append({c: values[c] for c in grouping.columns} | {"n": count})
+    if is_postgresql(inner.db):
+        counted = f"COUNT(DISTINCT {distinct})" if distinct else "COUNT(*)"
+        for grouping, values, (count,) in _grouping_sets(inner, groupings, [counted]):
+            result[grouping.key].append({c: values[c] for c in grouping.columns} | {"n": count})
+        return result
+    rows = list(inner.order_by())
+    for grouping in groupings:
+        for key, members in _groups(rows, grouping, distinct or None).items():
+            # COUNT(DISTINCT x) counts the distinct values that are not NULL.
+            n = len({m for m in members if m is not None}) if distinct else len(members)
+            result[grouping.key].append(dict(zip(grouping.columns, key, strict=True)) | {"n": n})
     return result
 
 
@@ -179,19 +176,15 @@ def percentiles_by(
     interpolation between the two nearest ranks) per group of each grouping, in one query.
 
     Returns, per grouping key, one dict per group that has values, with its column values and
-    ``{p: value}`` under ``"percentiles"``. PostgreSQL aggregates with percentile_cont.
-    Elsewhere (SQLite):
-    1. number the values of each group in order with window functions (ROW_NUMBER, COUNT);
-    2. keep only the rows at the two ranks around each percentile's position p*(n-1) — at most
-       two rows per group and percentile leave the database;
-    3. interpolate between them exactly as percentile_cont does.
+    ``{p: value}`` under ``"percentiles"``. PostgreSQL aggregates with percentile_cont; other
+    databases sort each group's values in Python (``percentile_cont``).
     """
     result: Rows = {g.key: [] for g in groupings}
-    if _is_postgresql(inner):
+    if is_postgresql(inner.db):
         aggregates = [
             f"PERCENTILE_CONT({float(p)!r}) WITHIN GROUP (ORDER BY {value})" for p in percentiles
         ]
-        rows = _grouped_rows(inner, groupings, aggregates, where=f"{value} IS NOT NULL")
+        rows = _grouping_sets(inner, groupings, aggregates, where=f"{value} IS NOT NULL")
         for grouping, values, found in rows:
             if found[0] is None:
                 continue  # the empty grouping answers one row even when there are no values
@@ -200,58 +193,26 @@ def percentiles_by(
                 | {"percentiles": {p: float(v) for p, v in zip(percentiles, found, strict=True)}}
             )
         return result
-    for grouping, values, ranked in _percentiles_by_rank(inner, groupings, value, percentiles):
-        result[grouping.key].append({c: values[c] for c in grouping.columns} | ranked)
+    valued = [row for row in inner.order_by() if row[value] is not None]
+    for grouping in groupings:
+        for key, members in _groups(valued, grouping, value).items():
+            if not members:
+                continue
+            ordered = sorted(float(m) for m in members)
+            result[grouping.key].append(
+                dict(zip(grouping.columns, key, strict=True))
+                | {"percentiles": {p: percentile_cont(ordered, p) for p in percentiles}}
+            )
     return result
 
 
-def _fraction(p: float) -> Fraction:
-    return Fraction(p).limit_denominator(10_000)
-
-
-def _percentiles_by_rank(
-    inner: QuerySet[Any], groupings: Sequence[Grouping], value: str, percentiles: Sequence[float]
-) -> list[tuple[Grouping, dict[str, Any], dict[str, Any]]]:
-    sql, params = inner.order_by().query.sql_with_params()
-    columns = sorted({c for g in groupings for c in g.columns})
-    # Rank r (0-based) of a percentile p = a/b over n values sits at floor(p*(n-1)): the
-    # integer division ((n-1)*a)/b in SQL, exact, with no floating point.
-    wanted = " OR ".join(
-        f"rn = ((cnt - 1) * {f.numerator}) / {f.denominator}"
-        f" OR rn = ((cnt - 1) * {f.numerator}) / {f.denominator} + 1"
-        for f in map(_fraction, percentiles)
-    )
-    branches = []
-    for index, grouping in enumerate(groupings):
-        cells = "".join((c if c in grouping.columns else f"NULL AS {c}") + ", " for c in columns)
-        partition = f"PARTITION BY {', '.join(grouping.columns)} " if grouping.columns else ""
-        branches.append(
-            f"SELECT {index}, {''.join(c + ', ' for c in columns)}{value}, rn, cnt FROM ("
-            f"SELECT {cells}{value},"
-            f" ROW_NUMBER() OVER ({partition}ORDER BY {value}) - 1 AS rn,"
-            f" COUNT(*) OVER ({partition.strip()}) AS cnt"
-            f" FROM src WHERE {value} IS NOT NULL) AS ranked{index} WHERE {wanted}"
-        )
-    query = f"WITH src AS MATERIALIZED ({sql}) " + " UNION ALL ".join(branches)
-    ranks: dict[tuple[int, tuple[Any, ...]], dict[int, float]] = defaultdict(dict)
-    counts: dict[tuple[int, tuple[Any, ...]], int] = {}
-    for row in _run(inner, query, params):
-        key = (row[0], tuple(row[1 : 1 + len(columns)]))
-        v, rn, cnt = row[1 + len(columns) :]
-        ranks[key][int(rn)] = float(v)
-        counts[key] = int(cnt)
-    found = []
-    for (index, group_values), by_rank in ranks.items():
-        interpolated = {}
-        for p in percentiles:
-            position = _fraction(p) * (counts[(index, group_values)] - 1)
-            low = int(position)
-            low_value = by_rank[low]
-            high_value = by_rank.get(low + 1, low_value)
-            interpolated[p] = low_value + float(position - low) * (high_value - low_value)
-        values = dict(zip(columns, group_values, strict=True))
-        found.append((groupings[index], values, {"percentiles": interpolated}))
-    return found
+def percentile_cont(ordered: Sequence[float], p: float) -> float:
+    """What PostgreSQL's ``percentile_cont(p)`` answers over ``ordered`` (sorted, not empty):
+    the value at position p*(n-1), interpolated linearly between the two ranks around it."""
+    position = p * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
 @contextmanager
@@ -264,9 +225,8 @@ def analytic_queries(using: str = "default") -> Iterator[None]:
     the transaction, so the connection goes back to the pool unchanged.
     """
     with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+        if is_postgresql(using):
+            with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '64MB'")
                 cursor.execute("SET LOCAL jit = off")
         yield

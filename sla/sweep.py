@@ -19,6 +19,11 @@ Exactly once, in layers:
    again: the task was lost (a broker flush, a worker killed before the broker redelivers).
 4. The worker (``sla.escalation``) locks the case and the clock and records each step under a
    unique constraint, so a task delivered twice does nothing the second time.
+
+On the embedded SQLite default there is no advisory lock and no row lock (Django leaves out
+``FOR UPDATE`` there), but writers take turns (transactions start IMMEDIATE, see settings):
+a second sweep's page waits for the first's commit and then finds its clocks stamped. The
+claim is the same ORM query on both databases.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from escalation.db import is_postgresql
 from sla.models import CaseClock
 
 # 'SLA' in ASCII, as the advisory lock's key: any constant shared by all sweeps will do.
@@ -121,7 +127,7 @@ def _claim_page(*, now: datetime, limit: int) -> tuple[list[int], bool]:
 def _sweep_lock() -> bool:
     """The advisory lock of the sweep, released with the transaction. SQLite has no such
     thing and serializes writers anyway: there the claim alone keeps sweeps apart."""
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SWEEP_LOCK_KEY])

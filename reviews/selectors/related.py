@@ -2,7 +2,8 @@
 
 Two sources: the same customer's recent cases about the same product or category, and cases
 whose title reads alike (PostgreSQL: pg_trgm similarity, served by a trigram index on
-UPPER(title); SQLite: the number of shared words).
+UPPER(title); any other database, such as the embedded SQLite default: the number of meaningful
+words shared, in the same query otherwise).
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.postgres.search import TrigramDistance
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
+    Expression,
     Func,
     IntegerField,
     Max,
     Min,
     Q,
-    QuerySet,
     Value,
     When,
 )
@@ -32,18 +32,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from cases.models import Case
+from cases.selectors import STOP_WORDS
 from cases.visibility import case_visible_to
+from escalation.db import is_postgresql
 
 RECENT_DAYS = 30
 TEXT_MIN = 3
 WORDS_MAX = 8
 DISPLAY_RELATED = ("customer", "product", "category")
-# Words that say nothing about the problem; matching them would relate everything.
-STOP_WORDS = frozenset(
-    "the and for with from that this not are was were has have had but all any can cannot "
-    "our your their its into when after before since does doesn don't won't out off too very "
-    "issue issues problem problems error errors case please help urgent".split()
-)
 WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 
@@ -91,13 +87,13 @@ def cases_similar(
 
     Only cases ``viewer`` may open (``case_visible_to``); ``customer_id`` keeps one customer's.
 
-    PostgreSQL: pg_trgm similarity of UPPER(title) (above pg_trgm.similarity_threshold).
     1. Group the window's cases by UPPER(title): the newest id and the count of each title.
-    2. Keep the groups pg_trgm calls similar (a HAVING clause: similarity is computed once per
+    2. Keep the groups whose title is similar (a HAVING clause: similarity is computed once per
        distinct title, not once per case, which matters when titles repeat).
-    3. Order by trigram distance, then recency; read the chosen cases in a second query.
-    SQLite (development): the number of meaningful words shared (at least two when the text has
-    three or more), newest first among equals.
+    3. Order by similarity, then recency; read the chosen cases in a second query.
+    Similar, on PostgreSQL: pg_trgm similarity of UPPER(title) (above
+    pg_trgm.similarity_threshold), which also forgives typos. Elsewhere: the number of
+    meaningful words of ``text`` the title contains (at least two when it has three or more).
     """
     text = " ".join((text or "").split())[:200]
     if len(text) < TEXT_MIN or limit <= 0:
@@ -107,17 +103,24 @@ def cases_similar(
         qs = qs.filter(customer_id=customer_id)
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
-    if connection.vendor == "postgresql":
+    titles = qs.values(title_key=Upper("title")).annotate(newest=Max("id"), seen=Count("id"))
+    if is_postgresql():
         needle = text.upper()
-        groups = list(
-            qs.values(title_key=Upper("title"))
-            .annotate(newest=Max("id"), seen=Count("id"), probe=Min(Upper("title")))
+        titles = (
+            titles.annotate(probe=Min(Upper("title")))
             .filter(TrigramMatch("probe", Value(needle)))
             .order_by(TrigramDistance("probe", needle), "-newest")
-            .values_list("newest", "seen")[:limit]
         )
     else:
-        groups = _similar_by_words(qs, text=text, limit=limit)
+        words = text_words(text)
+        if not words:
+            return []
+        titles = (
+            titles.annotate(shared=Max(_words_shared(words)))
+            .filter(shared__gte=1 if len(words) <= 2 else 2)
+            .order_by("-shared", "-newest")
+        )
+    groups = list(titles.values_list("newest", "seen")[:limit])
     if not groups:
         return []
     found = Case.objects.select_related(*DISPLAY_RELATED).in_bulk([pk for pk, _ in groups])
@@ -129,26 +132,12 @@ def cases_similar(
     return result
 
 
-def _similar_by_words(qs: QuerySet[Case], *, text: str, limit: int) -> list[tuple[int, int]]:
-    """(newest id, count) per distinct title sharing words with ``text``, best first."""
-    words = text_words(text)
-    if not words:
-        return []
-    hits = sum(
+def _words_shared(words: list[str]) -> Expression:
+    """How many of ``words`` a case's title contains (letter case ignored)."""
+    return sum(
         (CaseWhen(When(title__icontains=w, then=Value(1)), default=Value(0)) for w in words),
         start=Value(0, output_field=IntegerField()),
     )
-    needed = 1 if len(words) <= 2 else 2
-    rows = (
-        qs.alias(hits=hits)
-        .filter(hits__gte=needed)
-        .order_by("-hits", "-raised_at", "-id")
-        .values_list("id", "title")[: limit * 20]
-    )
-    groups: dict[str, list[int]] = {}
-    for pk, title in rows:
-        groups.setdefault(title.upper(), []).append(pk)
-    return [(ids[0], len(ids)) for ids in groups.values()][:limit]
 
 
 def cases_recurring(

@@ -1,5 +1,6 @@
-"""Counts and percentiles over several groupings of one scan: percentile_cont on PostgreSQL,
-ranks elsewhere, the same numbers."""
+"""Counts and percentiles over several groupings of one scan: GROUPING SETS and percentile_cont
+on PostgreSQL, Python over the same rows elsewhere, the same numbers (each test runs both paths
+on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import F
 
+from reports import aggregates
 from reports.aggregates import Grouping, counts_by, percentiles_by
 from sla.models import CaseClock, ClockKind
+from tests.portable import PATHS, PORTABLE, take_portable_path
 from tests.reports.factories import ReportCaseFactory, met_clock
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = datetime(2026, 3, 2, 9, tzinfo=AMS)
 ALL = Grouping("all", ())
 BY_SEVERITY = Grouping("severity", ("sev",))
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == PORTABLE:
+        take_portable_path(monkeypatch, aggregates)
+    return str(request.param)
 
 
 def linear(values: list[float], p: float) -> float:

@@ -1,4 +1,7 @@
-"""Likely related cases: same customer and product or category lately, and similar titles."""
+"""Likely related cases: same customer and product or category lately, and similar titles.
+
+Similar titles: on PostgreSQL every test runs twice, with pg_trgm and with the word matching
+other databases use, so both find what a person would call alike."""
 
 from __future__ import annotations
 
@@ -9,11 +12,25 @@ from django.db import connection
 from django.utils import timezone
 
 from escalation.roles import Role, has_role
-from reviews.selectors import cases_recurring, cases_similar, related_for_case, related_for_draft
+from reviews.selectors import (
+    cases_recurring,
+    cases_similar,
+    related,
+    related_for_case,
+    related_for_draft,
+)
 from reviews.selectors.related import text_words
 from tests.factories import CaseFactory, CategoryFactory, CustomerFactory, ProductFactory
+from tests.portable import FAST, PATHS, PORTABLE, take_portable_path
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def similarity(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == PORTABLE:
+        take_portable_path(monkeypatch, related)
+    return str(request.param)
 
 
 def ago(days: float):  # type: ignore[no-untyped-def]
@@ -152,6 +169,30 @@ def test_only_cases_raised_in_the_last_30_days_are_compared(bob) -> None:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL only")
-def test_postgresql_finds_misspelt_titles_by_trigram(bob) -> None:
+@pytest.mark.parametrize("similarity", [FAST])
+def test_postgresql_finds_misspelt_titles_by_trigram(bob, similarity: str) -> None:
     case = CaseFactory(title="Certificate expired on the web shop")
     assert cases_similar(viewer=bob, text="Certifcate expird on webshop") == [case]
+
+
+@pytest.mark.skipif(FAST not in PATHS, reason="only PostgreSQL has two ways to compare titles")
+@pytest.mark.parametrize("similarity", [FAST])
+def test_trigrams_and_shared_words_rank_plainly_alike_titles_the_same(
+    bob, similarity: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for days, title in [
+        (9, "Printer queue stuck on floor three"),
+        (5, "Printer queue stuck on floor three"),
+        (3, "Printer queue stuck"),
+        (1, "Invoice totals are wrong"),
+    ]:
+        CaseFactory(title=title, raised_at=ago(days))
+
+    def ranked() -> list[tuple[int, int]]:
+        found = cases_similar(viewer=bob, text="Printer queue stuck on floor three")
+        return [(c.pk, c.similar_count) for c in found]  # type: ignore[attr-defined]
+
+    by_trigrams = ranked()
+    take_portable_path(monkeypatch, related)
+    assert ranked() == by_trigrams
+    assert [count for _, count in by_trigrams] == [2, 1]

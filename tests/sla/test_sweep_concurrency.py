@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, EventKind
 from cases.services import case_assign, case_raise
+from sla import sweep
 from sla.escalation import clock_escalate_due
 from sla.models import CaseClock, EscalationRecord, Notification
 from sla.sweep import SWEEP_LOCK_KEY, sla_sweep
 from tests.conftest import require_service
+from tests.portable import take_portable_path
 from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,6 +82,27 @@ def test_two_sweeps_in_parallel_escalate_each_case_once(breached_cases) -> None:
         lambda: sla_sweep(now=now, dispatch=take_inline, page_size=5, batch_size=3),
     )
     assert errors == []
+    assert_each_case_escalated_once(breached_cases)
+
+
+def test_without_the_advisory_lock_the_claim_alone_hands_each_clock_to_one_sweep(
+    breached_cases, monkeypatch
+) -> None:
+    """What the embedded SQLite default relies on: no sweep lock, only the row claim."""
+    take_portable_path(monkeypatch, sweep)
+    now = timezone.now()
+    handed: list[list[int]] = [[], []]
+
+    def sweep_into(mine: list[int]) -> None:
+        def take(clock_ids: list[int]) -> None:
+            mine.extend(clock_ids)
+            take_inline(clock_ids)
+
+        sla_sweep(now=now, dispatch=take, page_size=5, batch_size=3)
+
+    assert in_threads(lambda: sweep_into(handed[0]), lambda: sweep_into(handed[1])) == []
+    everything = handed[0] + handed[1]
+    assert len(everything) == len(set(everything)) == CASES
     assert_each_case_escalated_once(breached_cases)
 
 
