@@ -21,8 +21,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import Group, User
+
+    from cases.models import Team
 
 DEFAULT_SLA_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/escalation_bench_sla"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -115,50 +120,16 @@ def drop_database(url: str) -> None:
 
 def ensure_reference() -> dict[str, Any]:
     """The ladder, one customer, the policy. Idempotent."""
-    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from cases.models import Customer, Level, Team, Tier
+    from cases.models import Customer, Tier
     from escalation.roles import Role
     from sla.models import BusinessCalendar, SlaPolicy
 
-    User = get_user_model()
     operators = Group.objects.get_or_create(name=Role.OPERATOR.value)[0]
     managers = Group.objects.get_or_create(name=Role.MANAGER.value)[0]
-
-    def person(username: str, group: Group) -> Any:
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@bench.example"}
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.groups.add(group)
-        return user
-
-    boss = person("bench-manager", managers)
-    mgmt = Team.objects.get_or_create(
-        name="Bench management", defaults={"level": Level.MANAGEMENT, "lead": boss}
-    )[0]
-    mgmt.members.add(boss)
-    l3 = Team.objects.get_or_create(
-        name="Bench L3", defaults={"level": Level.L3, "escalates_to": mgmt}
-    )[0]
-    l3.members.add(*[person(f"bench-l3-{n}", operators) for n in range(5)])
-    l2 = Team.objects.get_or_create(
-        name="Bench L2", defaults={"level": Level.L2, "escalates_to": l3}
-    )[0]
-    l2.lead = person("bench-l2-lead", operators)
-    l2.save()
-    l2.members.add(*[person(f"bench-l2-{n}", operators) for n in range(L2_OPERATORS)])
-    l1 = Team.objects.get_or_create(
-        name="Bench desk", defaults={"level": Level.L1, "escalates_to": l2}
-    )[0]
-    l1.lead = person("bench-l1-lead", operators)
-    l1.save()
-    l1_people = [person(f"bench-l1-{n}", operators) for n in range(L1_OPERATORS)]
-    l1.members.add(*l1_people)
-    raiser = person("bench-raiser", operators)
+    l1, l2, l1_people = _ladder(operators=operators, managers=managers)
+    raiser = _person("bench-raiser", operators)
     customer = Customer.objects.get_or_create(
         name="Bench customer", defaults={"tier": Tier.STANDARD}
     )[0]
@@ -185,6 +156,50 @@ def ensure_reference() -> dict[str, Any]:
         "customer": customer,
         "policy": policy,
     }
+
+
+def _person(username: str, group: Group) -> User:
+    """A bench user in ``group`` (created without a usable password)."""
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@bench.example"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(group)
+    return user
+
+
+def _ladder(*, operators: Group, managers: Group) -> tuple[Team, Team, list[User]]:
+    """Management, L3, L2 and the L1 desk, each escalating to the next, with their people:
+    the L1 and L2 teams and the L1 operators."""
+    from cases.models import Level, Team
+
+    boss = _person("bench-manager", managers)
+    mgmt = Team.objects.get_or_create(
+        name="Bench management", defaults={"level": Level.MANAGEMENT, "lead": boss}
+    )[0]
+    mgmt.members.add(boss)
+    l3 = Team.objects.get_or_create(
+        name="Bench L3", defaults={"level": Level.L3, "escalates_to": mgmt}
+    )[0]
+    l3.members.add(*[_person(f"bench-l3-{n}", operators) for n in range(5)])
+    l2 = Team.objects.get_or_create(
+        name="Bench L2", defaults={"level": Level.L2, "escalates_to": l3}
+    )[0]
+    l2.lead = _person("bench-l2-lead", operators)
+    l2.save()
+    l2.members.add(*[_person(f"bench-l2-{n}", operators) for n in range(L2_OPERATORS)])
+    l1 = Team.objects.get_or_create(
+        name="Bench desk", defaults={"level": Level.L1, "escalates_to": l2}
+    )[0]
+    l1.lead = _person("bench-l1-lead", operators)
+    l1.save()
+    l1_people = [_person(f"bench-l1-{n}", operators) for n in range(L1_OPERATORS)]
+    l1.members.add(*l1_people)
+    return l1, l2, l1_people
 
 
 def _case_row(

@@ -273,31 +273,3 @@ def api_token(username: str) -> str:
 
     token, _ = Token.objects.get_or_create(user=get_user_model().objects.get(username=username))
     return token.key
-
-
-# -- moved to bench/load.py -------------------------------------------------------------------
-
-# Re-exported for older benches (bench/_sla.py, bench/sla_*.py): `from bench.common import
-# gunicorn` keeps working; new code imports bench.load. Resolved lazily because bench.load
-# imports this module (a plain import here would be circular).
-_MOVED_TO_LOAD = frozenset(
-    {
-        "LOOPBACK",
-        "MAX_LOAD_SECONDS",
-        "LoadResult",
-        "WrkResult",
-        "free_port",
-        "gunicorn",
-        "load",
-        "wrk_available",
-        "wrk_load",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_LOAD:
-        from bench import load as load_module  # re-exported for older benches
-
-        return getattr(load_module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bench.common import BENCH_VAR, ROOT, Timing, bench_environment
 
@@ -163,23 +163,13 @@ def load(
             due = start + index / rate if rate else time.monotonic()
             if due >= stop_at:
                 return
-            wait = due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            elif wait < 0 and time.monotonic() >= stop_at:
-                # A server that fell this far behind does not get the backlog sent anyway:
-                # the run stops on time, and what was never sent counts as failed.
+            if not _wait_until(due, stop_at=stop_at):
                 with lock:
                     result.errors["not sent by the end"] += 1
                 continue
             payload = body(index) if body else None
             try:
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                conn.request(method, path, body=payload, headers=dict(headers or {}))
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                status = response.status
+                status = _send(parts, method=method, path=path, body=payload, headers=headers)
             except OSError as exc:
                 with lock:
                     result.errors[type(exc).__name__] += 1
@@ -196,6 +186,35 @@ def load(
         thread.join(timeout=seconds + 60)
     result.seconds = time.monotonic() - start
     return result
+
+
+def _wait_until(due: float, *, stop_at: float) -> bool:
+    """Sleep until the request falls `due`; False when it is late and the run is over."""
+    wait = due - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    elif wait < 0 and time.monotonic() >= stop_at:
+        # A server that fell this far behind does not get the backlog sent anyway: the run
+        # stops on time, and what was never sent counts as failed.
+        return False
+    return True
+
+
+def _send(
+    parts: SplitResult,
+    *,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: Mapping[str, str] | None,
+) -> int:
+    """One request on a connection of its own; the answer's status (read in full)."""
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.request(method, path, body=body, headers=dict(headers or {}))
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
 
 
 # -- wrk (closed loop, C, much lighter than the Python clients) ------------------------------

@@ -5,6 +5,7 @@ for readers who cannot see it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -88,13 +89,24 @@ def _table(chart: Chart) -> list[dict[str, Any]]:
 
 
 def report_charts(payload: dict[str, Any]) -> list[Chart]:
-    trend = payload["trend"]
+    """The report's charts in page order, each with its sentence and its table of values."""
+    charts = [*_trend_charts(payload["trend"]), _backlog_age_chart(payload["backlog_age"])]
+    for chart in charts:
+        chart.summary = (
+            _backlog_age_summary(chart) if chart.key == "backlog_age" else _summary(chart)
+        )
+        chart.table = _table(chart)
+    return charts
+
+
+def _trend_charts(trend: list[dict[str, Any]]) -> list[Chart]:
+    """The charts of the last weeks' figures, one label per week."""
     weeks = ["W" + row["week"].split("-W")[1] for row in trend]
 
     def col(key: str, convert: Any = None) -> list[float | None]:
         return [convert(row.get(key)) if convert else row.get(key) for row in trend]
 
-    charts = [
+    return [
         Chart(
             "raised_resolved",
             "Escalations raised and resolved",
@@ -141,25 +153,24 @@ def report_charts(payload: dict[str, Any]) -> list[Chart]:
                 Series("Reopened", col("reopened"), GREY),
             ],
         ),
-        Chart(
-            "backlog_age",
-            "Age of the open backlog",
-            "bar",
-            [row["bucket"] for row in payload["backlog_age"]],
-            [Series("Open cases", [row["cases"] for row in payload["backlog_age"]], ORANGE)],
-        ),
     ]
-    for chart in charts:
-        if chart.key == "backlog_age":
-            total = sum(v or 0 for v in chart.series[0].values)
-            chart.summary = f"{total} open cases: " + ", ".join(
-                f"{v} aged {label}"
-                for label, v in zip(chart.labels, chart.series[0].values, strict=True)
-            )
-        else:
-            chart.summary = _summary(chart)
-        chart.table = _table(chart)
-    return charts
+
+
+def _backlog_age_chart(rows: list[dict[str, Any]]) -> Chart:
+    return Chart(
+        "backlog_age",
+        "Age of the open backlog",
+        "bar",
+        [row["bucket"] for row in rows],
+        [Series("Open cases", [row["cases"] for row in rows], ORANGE)],
+    )
+
+
+def _backlog_age_summary(chart: Chart) -> str:
+    total = sum(v or 0 for v in chart.series[0].values)
+    return f"{total} open cases: " + ", ".join(
+        f"{v} aged {label}" for label, v in zip(chart.labels, chart.series[0].values, strict=True)
+    )
 
 
 # --- Static SVG for the PDF ------------------------------------------------------------------
@@ -200,12 +211,44 @@ def svg_geometry(chart: Chart) -> dict[str, Any]:
     plot_h = SVG_HEIGHT - PLOT_TOP - PLOT_BOTTOM
     top = _nice_max(_highest(chart), chart.unit)
     slot = plot_w / max(len(chart.labels), 1)
-    columns = 1 if chart.stacked else max(len(chart.series), 1)
-    bar_w = slot * 0.8 / columns
 
     def y_of(value: float) -> float:
         return round(PLOT_TOP + plot_h - plot_h * value / top, 1)
 
+    bars, lines = _svg_marks(chart, slot=slot, y_of=y_of)
+    return {
+        "width": SVG_WIDTH,
+        "height": SVG_HEIGHT,
+        "left": PLOT_LEFT,
+        "right": SVG_WIDTH - PLOT_RIGHT,
+        "baseline": PLOT_TOP + plot_h,
+        "label_y": PLOT_TOP + plot_h + 14,
+        "bars": bars,
+        "lines": lines,
+        "ticks": [{"y": y_of(top * f), "label": _fmt(top * f, chart.unit)} for f in (0, 0.5, 1)],
+        "labels": [
+            {"x": round(PLOT_LEFT + gi * slot + slot / 2, 1), "text": label}
+            for gi, label in enumerate(chart.labels)
+        ],
+        "legend_y": SVG_HEIGHT - 12,
+        "legend": [
+            {
+                "label": s.label,
+                "color": s.color,
+                "x": PLOT_LEFT + i * 120,
+                "text_x": PLOT_LEFT + i * 120 + 11,
+            }
+            for i, s in enumerate(chart.series)
+        ],
+    }
+
+
+def _svg_marks(
+    chart: Chart, *, slot: float, y_of: Callable[[float], float]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The bars and the lines of ``chart``, ``slot`` wide per label."""
+    columns = 1 if chart.stacked else max(len(chart.series), 1)
+    bar_w = slot * 0.8 / columns
     bars, lines = [], []
     base = [0.0] * len(chart.labels)  # the top of each label's stack so far
     for si, s in enumerate(chart.series):
@@ -241,30 +284,4 @@ def svg_geometry(chart: Chart) -> dict[str, Any]:
                     "dots": points,
                 }
             )
-    ticks = [{"y": y_of(top * f), "label": _fmt(top * f, chart.unit)} for f in (0, 0.5, 1)]
-    labels = [
-        {"x": round(PLOT_LEFT + gi * slot + slot / 2, 1), "text": label}
-        for gi, label in enumerate(chart.labels)
-    ]
-    return {
-        "width": SVG_WIDTH,
-        "height": SVG_HEIGHT,
-        "left": PLOT_LEFT,
-        "right": SVG_WIDTH - PLOT_RIGHT,
-        "baseline": PLOT_TOP + plot_h,
-        "label_y": PLOT_TOP + plot_h + 14,
-        "bars": bars,
-        "lines": lines,
-        "ticks": ticks,
-        "labels": labels,
-        "legend_y": SVG_HEIGHT - 12,
-        "legend": [
-            {
-                "label": s.label,
-                "color": s.color,
-                "x": PLOT_LEFT + i * 120,
-                "text_x": PLOT_LEFT + i * 120 + 11,
-            }
-            for i, s in enumerate(chart.series)
-        ],
-    }
+    return bars, lines

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from cases.models import Status, Tier
 from reports.highlights import change_text
-from reports.selectors import AGE_BUCKETS
 
 NOT_COLLECTED = "not yet collected"
 
@@ -247,10 +246,23 @@ CASE_COLUMNS = [
 
 
 def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
-    """Every table of the report, by key (the key names the CSV file too)."""
-    tables: dict[str, Table] = {}
-    cards = headline_cards(payload)
-    tables["headline"] = Table(
+    """Every table of the report, by key (the key names the CSV file too), in reading order."""
+    tables = [
+        _headline_table(headline_cards(payload)),
+        _trend_table(payload["trend"]),
+        *_breakdown_tables(payload["breakdowns"]),
+        _top_customers_table(payload["top_customers"]),
+        _root_causes_table(payload["root_causes"]),
+        _backlog_age_table(payload["backlog_age"]),
+        *_change_tables(payload["highlights"]),
+        _strategic_breaches_table(payload["strategic_breaches"]),
+        _longest_open_table(payload["longest_open"]),
+    ]
+    return {table.key: table for table in tables}
+
+
+def _headline_table(cards: list[Card]) -> Table:
+    return Table(
         "headline",
         "Headline figures",
         [
@@ -264,7 +276,10 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
             for c in cards
         ],
     )
-    tables["trend"] = Table(
+
+
+def _trend_table(trend: list[dict[str, Any]]) -> Table:
+    return Table(
         "trend",
         "The last 12 weeks",
         [
@@ -286,29 +301,38 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
                 "resolve_p50_h": hours(row.get("resolve_p50")),
                 "resolve_p90_h": hours(row.get("resolve_p90")),
             }
-            for row in payload["trend"]
+            for row in trend
         ],
     )
-    titles = {
-        "team": "By team",
-        "severity": "By severity",
-        "tier": "By customer tier",
-        "product": "By product",
-        "category": "By category",
-    }
-    for key, title in titles.items():
-        label = Column("label", title.removeprefix("By ").capitalize())
-        tables[f"by_{key}"] = Table(
+
+
+BREAKDOWN_TITLES = {
+    "team": "By team",
+    "severity": "By severity",
+    "tier": "By customer tier",
+    "product": "By product",
+    "category": "By category",
+}
+
+
+def _breakdown_tables(breakdowns: dict[str, list[dict[str, Any]]]) -> list[Table]:
+    return [
+        Table(
             f"by_{key}",
             title,
-            [label, *BREAKDOWN_COLUMNS],
+            [Column("label", title.removeprefix("By ").capitalize()), *BREAKDOWN_COLUMNS],
             [
                 {**row, "resolve_p50_h": hours(row.get("resolve_p50"))}
-                for row in payload["breakdowns"].get(key, [])
+                for row in breakdowns.get(key, [])
             ],
             display_limit=15,
         )
-    tables["top_customers"] = Table(
+        for key, title in BREAKDOWN_TITLES.items()
+    ]
+
+
+def _top_customers_table(rows: list[dict[str, Any]]) -> Table:
+    return Table(
         "top_customers",
         "Customers with the most escalations",
         [
@@ -319,10 +343,12 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
             Column("still_open", "Still open", "count"),
             Column("breached", "With a breach", "count"),
         ],
-        payload["top_customers"],
+        rows,
     )
-    causes = payload["root_causes"]
-    tables["root_causes"] = Table(
+
+
+def _root_causes_table(causes: dict[str, Any]) -> Table:
+    return Table(
         "root_causes",
         "Most frequent root causes",
         [
@@ -338,41 +364,56 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
         ),
         empty="No case with a root cause was resolved this week.",
     )
-    tables["backlog_age"] = Table(
+
+
+def _backlog_age_table(rows: list[dict[str, Any]]) -> Table:
+    return Table(
         "backlog_age",
         "Age of the open backlog",
         [Column("bucket", "Age"), Column("cases", "Open cases", "count")],
-        payload["backlog_age"],
+        rows,
     )
-    change_columns = [
-        Column("where", "Where"),
-        Column("measure", "Measure"),
-        Column("before_text", "Week before"),
-        Column("after_text", "This week"),
-        Column("change", "Change"),
-    ]
-    for key, title in (
-        ("improvements", "Largest improvements"),
-        ("regressions", "Largest regressions"),
-    ):
-        tables[key] = Table(
+
+
+CHANGE_COLUMNS = [
+    Column("where", "Where"),
+    Column("measure", "Measure"),
+    Column("before_text", "Week before"),
+    Column("after_text", "This week"),
+    Column("change", "Change"),
+]
+
+
+def _change_tables(highlights: dict[str, list[dict[str, Any]]]) -> list[Table]:
+    """The largest improvements and regressions against the week before."""
+    return [
+        Table(
             key,
             title,
-            change_columns,
-            [
-                {
-                    **item,
-                    "where": f"{item['dimension']}: {item['group']}",
-                    "before_text": format_value("pct" if item["rate"] else "count", item["before"]),
-                    "after_text": format_value("pct" if item["rate"] else "count", item["after"]),
-                    "change": change_text(item),
-                }
-                for item in payload["highlights"][key]
-            ],
+            CHANGE_COLUMNS,
+            [_change_row(item) for item in highlights[key]],
             empty="No change against the week before.",
         )
-    breaches = payload["strategic_breaches"]
-    tables["strategic_breaches"] = Table(
+        for key, title in (
+            ("improvements", "Largest improvements"),
+            ("regressions", "Largest regressions"),
+        )
+    ]
+
+
+def _change_row(item: dict[str, Any]) -> dict[str, Any]:
+    kind = "pct" if item["rate"] else "count"
+    return {
+        **item,
+        "where": f"{item['dimension']}: {item['group']}",
+        "before_text": format_value(kind, item["before"]),
+        "after_text": format_value(kind, item["after"]),
+        "change": change_text(item),
+    }
+
+
+def _strategic_breaches_table(breaches: dict[str, Any]) -> Table:
+    return Table(
         "strategic_breaches",
         "Strategic customers' cases with a breach",
         [
@@ -390,7 +431,10 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
         ),
         empty="No strategic customer's case breached this week.",
     )
-    tables["longest_open"] = Table(
+
+
+def _longest_open_table(rows: list[dict[str, Any]]) -> Table:
+    return Table(
         "longest_open",
         "Open longest",
         [
@@ -399,14 +443,9 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
             Column("age_days", "Age", "days"),
             Column("status", "Status now", "status"),
         ],
-        payload["longest_open"],
+        rows,
         empty="No open cases.",
     )
-    return tables
-
-
-def age_bucket_labels() -> list[str]:
-    return [label for label, _, _ in AGE_BUCKETS]
 
 
 def _breaches(count: int) -> str:

@@ -18,7 +18,7 @@ sorted and disjoint as instants, on every day of the year.
 
 The work is done a day at a time over the open windows, and whole weeks are skipped in one step
 when their business time follows from the weekly hours alone (no DST change inside; holidays
-subtracted), so years of business time cost milliseconds.
+subtracted), so a span of years costs a step per week, not a walk through every window.
 """
 
 from __future__ import annotations
@@ -181,52 +181,6 @@ def business_time_between(calendar: Calendar, start: datetime, end: datetime) ->
     return total
 
 
-def business_time_excluding(
-    calendar: Calendar,
-    start: datetime,
-    end: datetime,
-    pauses: Iterable[tuple[datetime, datetime | None]],
-) -> timedelta:
-    """Business time in [start, end) outside the pauses.
-
-    A pause with a `None` end lasts until `end`. Pauses may overlap each other and stick out of
-    [start, end); no business time is subtracted twice.
-
-    1. Clip every pause to [start, end) and drop the empty ones.
-    2. Merge the clipped pauses that overlap or touch, so they are disjoint.
-    3. Subtract the business time of each merged pause from that of [start, end).
-    """
-    start_utc = _aware_utc(start, name="start")
-    end_utc = _aware_utc(end, name="end")
-    if end_utc <= start_utc:
-        return _ZERO
-    clipped: list[Interval] = []
-    for paused, resumed in pauses:
-        paused_utc = _aware_utc(paused, name="pause start")
-        if resumed is None:
-            resumed_utc = end_utc
-        else:
-            resumed_utc = _aware_utc(resumed, name="pause end")
-            if resumed_utc < paused_utc:
-                raise ValueError(
-                    f"pause ends ({resumed_utc.isoformat()}) before it starts "
-                    f"({paused_utc.isoformat()})"
-                )
-        lower, upper = max(paused_utc, start_utc), min(resumed_utc, end_utc)
-        if lower < upper:
-            clipped.append((lower, upper))
-    merged: list[Interval] = []
-    for lower, upper in sorted(clipped):
-        if merged and lower <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], upper))
-        else:
-            merged.append((lower, upper))
-    total = business_time_between(calendar, start_utc, end_utc)
-    for lower, upper in merged:
-        total -= business_time_between(calendar, lower, upper)
-    return total
-
-
 def next_open(calendar: Calendar, instant: datetime) -> datetime:
     """`instant` itself (in UTC) if the calendar is open then, else the next opening.
 
@@ -244,18 +198,6 @@ def next_open(calendar: Calendar, instant: datetime) -> datetime:
         day += _DAY
     raise ValueError(
         f"calendar has no business hours in the ten years after {instant_utc.isoformat()}"
-    )
-
-
-def is_open(calendar: Calendar, instant: datetime) -> bool:
-    """Whether `instant` falls inside business hours; a closing time itself is closed."""
-    instant_utc = _aware_utc(instant, name="instant")
-    day = _local_date(calendar, instant_utc)
-    # The next day's windows too: a fall-back across midnight can put them on this date.
-    return any(
-        opens <= instant_utc < closes
-        for candidate in (day, day + _DAY)
-        for opens, closes in _day_intervals(calendar, candidate)
     )
 
 

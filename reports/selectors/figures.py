@@ -20,7 +20,7 @@ Team and customer tier are the case's current ones. Each count's rows are define
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 
-from reports.aggregates import Grouping, WeekIndex, counts_by, percentiles_by
+from reports.aggregates import Grouping, Rows, WeekIndex, counts_by, percentiles_by
 from reports.definitions import (
     COMPLIANCE_KINDS,
     PERCENTILES,
@@ -97,109 +97,136 @@ def period_figures(
 ) -> PeriodFigures:
     """Every figure of each of the (consecutive) periods, overall and per group of each
     dimension: five queries, each one scan feeding every grouping. ``with_ages``: also count
-    the cases open at the end by age."""
-    n = len(periods)
-    groupings = [Grouping("all", ())] + [Grouping(d.key, (_alias(d),)) for d in dimensions]
-    series: dict[str, dict[Any, Series]] = {
-        g.key: defaultdict(lambda: [empty_metrics() for _ in periods]) for g in groupings
-    }
+    the cases open at the end by age.
 
-    def cells(grouping: Grouping, row: dict[str, Any]) -> Series:
-        return series[grouping.key][row[grouping.columns[0]] if grouping.columns else None]
+    1. Cases raised, resolved, and open at each period's end (and the backlog's ages).
+    2. Deadlines met (by the period they stopped in) and missed (by the breach facts).
+    3. Time to resolve: percentiles of the business time of resolution clocks stopped.
+    4. Cases reopened.
+    """
+    tally = _Tally(periods, dimensions)
+    backlog_age = _count_cases(tally, filters, with_ages=with_ages)
+    _count_deadlines(tally, filters)
+    _count_resolution_times(tally, filters)
+    _count_reopened(tally, filters)
+    return PeriodFigures(
+        series={
+            key: {group: [with_rates(m) for m in values] for group, values in groups.items()}
+            for key, groups in tally.series.items()
+        },
+        backlog_age=backlog_age,
+    )
 
-    def extend(extra: tuple[str, ...]) -> list[Grouping]:
-        return [Grouping(g.key, g.columns + extra) for g in groupings]
 
-    # 1. Cases raised, resolved, and open at each period's end: the cases open at some point of
-    #    the span, each with the period it was raised in (-1: before) and resolved in (n: not
-    #    by the end). Open at the end of period i <=> raised in or before i, resolved after i.
+class _Tally:
+    """The figures being added up: for each grouping ("all" and one per dimension), each group
+    met gets a row of empty metrics per period."""
+
+    def __init__(self, periods: Sequence[Period], dimensions: Sequence[Dimension]) -> None:
+        self.periods = periods
+        self.dimensions = dimensions
+        self.groupings = [Grouping("all", ())] + [Grouping(d.key, (_alias(d),)) for d in dimensions]
+        self.series: dict[str, dict[Any, Series]] = {
+            g.key: defaultdict(lambda: [empty_metrics() for _ in periods]) for g in self.groupings
+        }
+
+    def extend(self, extra: tuple[str, ...]) -> list[Grouping]:
+        """Every grouping, each also grouped by ``extra``."""
+        return [Grouping(g.key, g.columns + extra) for g in self.groupings]
+
+    def rows(self, counted: Rows) -> Iterator[tuple[Series, dict[str, Any]]]:
+        """Each counted row of every grouping, with the per-period metrics of its group."""
+        for grouping in self.groupings:
+            for row in counted[grouping.key]:
+                group = row[grouping.columns[0]] if grouping.columns else None
+                yield self.series[grouping.key][group], row
+
+
+def _count_cases(tally: _Tally, filters: ReportFilters, *, with_ages: bool) -> list[dict[str, Any]]:
+    """Raised, resolved and open at each period's end from the cases open at some point of the
+    span, each with the period it was raised in (-1: before) and resolved in (n: not by the
+    end). Open at the end of period i <=> raised in or before i, resolved after i. Returns the
+    backlog at the end of the last period by age (all zero without ``with_ages``)."""
+    periods, n = tally.periods, len(tally.periods)
     cases = _select(
         cases_for(filters).filter(open_during(periods)),
-        dimensions,
+        tally.dimensions,
         "",
         rb=WeekIndex("raised_at", periods),
         sb=WeekIndex("resolved_at", periods, null=n),
         **({"age": age_bucket(periods[-1].end)} if with_ages else {}),
     )
     counted = counts_by(
-        cases, [*extend(("rb", "sb")), *([Grouping("age", ("age",))] if with_ages else [])]
+        cases, [*tally.extend(("rb", "sb")), *([Grouping("age", ("age",))] if with_ages else [])]
     )
-    for grouping in groupings:
-        for row in counted[grouping.key]:
-            cell, raised, resolved, count = cells(grouping, row), row["rb"], row["sb"], row["n"]
-            if 0 <= raised < n:
-                cell[raised]["raised"] += count
-            if resolved < n:
-                cell[resolved]["resolved"] += count
-            for i in range(max(raised, 0), min(resolved, n)):
-                cell[i]["backlog"] += count
+    for cell, row in tally.rows(counted):
+        raised, resolved, count = row["rb"], row["sb"], row["n"]
+        if 0 <= raised < n:
+            cell[raised]["raised"] += count
+        if resolved < n:
+            cell[resolved]["resolved"] += count
+        for i in range(max(raised, 0), min(resolved, n)):
+            cell[i]["backlog"] += count
     ages = {row["age"]: row["n"] for row in counted.get("age", []) if row["age"] is not None}
-    backlog_age = [
+    return [
         {"bucket": label, "cases": ages.get(i, 0)} for i, (label, _, _) in enumerate(AGE_BUCKETS)
     ]
 
-    # 2. Deadlines met (by the period they stopped in) and missed (by the breach facts).
+
+def _count_deadlines(tally: _Tally, filters: ReportFilters) -> None:
+    """Deadlines met, by the period they stopped in, and missed, by the breach facts (which also
+    count as breaches, of any kind)."""
+    periods = tally.periods
     clocks = _select(
         deadlines_met(filters, periods),
-        dimensions,
+        tally.dimensions,
         "case__",
         "kind",
         w=WeekIndex("stopped_at", periods),
     )
-    counted = counts_by(clocks, extend(("kind", "w")))
-    for grouping in groupings:
-        for row in counted[grouping.key]:
-            cells(grouping, row)[row["w"]][f"{row['kind']}_met"] += row["n"]
+    for cell, row in tally.rows(counts_by(clocks, tally.extend(("kind", "w")))):
+        cell[row["w"]][f"{row['kind']}_met"] += row["n"]
     breaches = _select(
         breaches_in(filters, periods),
-        dimensions,
+        tally.dimensions,
         "case__",
         kind=F("clock_kind"),
         w=WeekIndex("breached_at", periods),
     )
-    counted = counts_by(breaches, extend(("kind", "w")))
-    for grouping in groupings:
-        for row in counted[grouping.key]:
-            week, kind, count = cells(grouping, row)[row["w"]], row["kind"], row["n"]
-            week["breaches"] += count
-            if kind in COMPLIANCE_KINDS:
-                week[f"{kind}_missed"] += count
+    for cell, row in tally.rows(counts_by(breaches, tally.extend(("kind", "w")))):
+        week, kind, count = cell[row["w"]], row["kind"], row["n"]
+        week["breaches"] += count
+        if kind in COMPLIANCE_KINDS:
+            week[f"{kind}_missed"] += count
 
-    # 3. Time to resolve: percentiles of the business time of resolution clocks stopped.
+
+def _count_resolution_times(tally: _Tally, filters: ReportFilters) -> None:
+    """Percentiles of the business time of the resolution clocks stopped in each period."""
     resolution = _select(
-        resolution_times(filters, periods),
-        dimensions,
+        resolution_times(filters, tally.periods),
+        tally.dimensions,
         "case__",
-        w=WeekIndex("stopped_at", periods),
+        w=WeekIndex("stopped_at", tally.periods),
         v=F("elapsed_seconds"),
     )
-    found = percentiles_by(resolution, extend(("w",)), value="v", percentiles=PERCENTILES)
-    for grouping in groupings:
-        for row in found[grouping.key]:
-            week = cells(grouping, row)[row["w"]]
-            week["resolve_p50"] = round(row["percentiles"][0.5], 1)
-            week["resolve_p90"] = round(row["percentiles"][0.9], 1)
+    found = percentiles_by(resolution, tally.extend(("w",)), value="v", percentiles=PERCENTILES)
+    for cell, row in tally.rows(found):
+        week = cell[row["w"]]
+        week["resolve_p50"] = round(row["percentiles"][0.5], 1)
+        week["resolve_p90"] = round(row["percentiles"][0.9], 1)
 
-    # 4. Cases reopened.
+
+def _count_reopened(tally: _Tally, filters: ReportFilters) -> None:
+    """Distinct cases reopened in each period."""
     reopened = _select(
-        reopenings(filters, periods),
-        dimensions,
+        reopenings(filters, tally.periods),
+        tally.dimensions,
         "case__",
         "case_id",
-        w=WeekIndex("created_at", periods),
+        w=WeekIndex("created_at", tally.periods),
     )
-    counted = counts_by(reopened, extend(("w",)), distinct="case_id")
-    for grouping in groupings:
-        for row in counted[grouping.key]:
-            cells(grouping, row)[row["w"]]["reopened"] += row["n"]
-
-    return PeriodFigures(
-        series={
-            key: {group: [with_rates(m) for m in values] for group, values in groups.items()}
-            for key, groups in series.items()
-        },
-        backlog_age=backlog_age,
-    )
+    for cell, row in tally.rows(counts_by(reopened, tally.extend(("w",)), distinct="case_id")):
+        cell[row["w"]]["reopened"] += row["n"]
 
 
 def _select(

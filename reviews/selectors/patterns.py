@@ -198,7 +198,21 @@ def customers_at_risk(
     4. Satisfaction: average answer below RISK_SATISFACTION_BELOW over LONG_DAYS days.
     One grouped query per measure, then one for the names: five queries whatever the size.
     """
-    now = now or timezone.now()
+    risks = _risks_measured(now=now or timezone.now())
+    if not risks:
+        return []
+    for customer in Customer.objects.filter(pk__in=risks).only("id", "name", "tier"):
+        risks[customer.pk].name = customer.name
+        risks[customer.pk].tier = customer.get_tier_display()
+    ranked = sorted(
+        risks.values(),
+        key=lambda r: (-len(r.reasons), -r.open_s1, -r.breaches, -r.escalations, r.name),
+    )
+    return ranked[:limit] if limit is not None else ranked
+
+
+def _risks_measured(*, now: datetime) -> dict[int, CustomerRisk]:
+    """The customers that meet any of the four measures, by id, with the reasons (unnamed)."""
     since = now - timedelta(days=SHORT_DAYS)
     risks: dict[int, CustomerRisk] = {}
 
@@ -248,13 +262,4 @@ def customers_at_risk(
             f"satisfaction {r.satisfaction:.1f}/5 from {n} answer"
             f"{'s' * (n != 1)} in {LONG_DAYS} days"
         )
-    if not risks:
-        return []
-    for customer in Customer.objects.filter(pk__in=risks).only("id", "name", "tier"):
-        risks[customer.pk].name = customer.name
-        risks[customer.pk].tier = customer.get_tier_display()
-    ranked = sorted(
-        risks.values(),
-        key=lambda r: (-len(r.reasons), -r.open_s1, -r.breaches, -r.escalations, r.name),
-    )
-    return ranked[:limit] if limit is not None else ranked
+    return risks

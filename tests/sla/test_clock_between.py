@@ -1,4 +1,4 @@
-"""business_time_between and business_time_excluding: counting business time in a span."""
+"""business_time_between: counting business time in a span."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from sla.clock import (
     Calendar,
     business_time_between,
-    business_time_excluding,
 )
 from tests.sla.clock_helpers import (
     AMSTERDAM,
@@ -82,89 +81,3 @@ def test_business_time_between_refuses_a_naive_end() -> None:
 
 def test_business_time_between_is_zero_for_a_calendar_without_hours() -> None:
     assert business_time_between(closed(), ams(2026, 3, 1), ams(2026, 4, 1)) == timedelta(0)
-
-
-# business_time_excluding
-
-
-def test_no_pauses_leaves_business_time_between() -> None:
-    start, end = ams(2026, 3, 27, 10), ams(2026, 3, 31, 12)
-    assert business_time_excluding(office(), start, end, []) == business_time_between(
-        office(), start, end
-    )
-
-
-def test_a_pause_subtracts_only_the_business_time_inside_it() -> None:
-    start, end = ams(2026, 3, 27, 10), ams(2026, 3, 30, 12)  # 7h Friday + 3h Monday
-    pauses = [(ams(2026, 3, 27, 16), ams(2026, 3, 30, 10))]  # 1h Friday + 1h Monday
-    assert business_time_excluding(office(), start, end, pauses) == 8 * HOUR
-
-
-def test_a_pause_over_the_weekend_subtracts_nothing() -> None:
-    start, end = ams(2026, 3, 27, 10), ams(2026, 3, 30, 12)
-    pauses = [(ams(2026, 3, 27, 18), ams(2026, 3, 30, 8))]
-    assert business_time_excluding(office(), start, end, pauses) == 10 * HOUR
-
-
-def test_overlapping_pauses_are_not_subtracted_twice() -> None:
-    start, end = ams(2026, 3, 30, 9), ams(2026, 3, 30, 17)
-    pauses = [
-        (ams(2026, 3, 30, 10), ams(2026, 3, 30, 12)),
-        (ams(2026, 3, 30, 11), ams(2026, 3, 30, 13)),
-        (ams(2026, 3, 30, 11, 30), ams(2026, 3, 30, 11, 45)),
-        (ams(2026, 3, 30, 13), ams(2026, 3, 30, 14)),  # touches the second
-    ]
-    assert business_time_excluding(office(), start, end, pauses) == 4 * HOUR
-
-
-def test_an_open_ended_pause_lasts_until_end() -> None:
-    start, end = ams(2026, 3, 30, 9), ams(2026, 3, 31, 12)
-    pauses = [(ams(2026, 3, 30, 15), None)]
-    assert business_time_excluding(office(), start, end, pauses) == 6 * HOUR
-
-
-def test_an_open_ended_pause_starting_after_end_is_ignored() -> None:
-    start, end = ams(2026, 3, 30, 9), ams(2026, 3, 30, 12)
-    pauses = [(ams(2026, 3, 30, 15), None)]
-    assert business_time_excluding(office(), start, end, pauses) == 3 * HOUR
-
-
-def test_pauses_sticking_out_of_the_window_are_clipped() -> None:
-    start, end = ams(2026, 3, 30, 12), ams(2026, 3, 30, 16)
-    pauses = [
-        (ams(2026, 3, 30, 8), ams(2026, 3, 30, 13)),
-        (ams(2026, 3, 30, 15), ams(2026, 4, 2, 10)),
-        (ams(2026, 3, 20, 8), ams(2026, 3, 21, 13)),
-    ]
-    assert business_time_excluding(office(), start, end, pauses) == 2 * HOUR
-
-
-def test_a_pause_covering_everything_leaves_nothing() -> None:
-    start, end = ams(2026, 3, 30, 9), ams(2026, 3, 30, 17)
-    pauses = [(ams(2026, 3, 1), ams(2026, 5, 1))]
-    assert business_time_excluding(office(), start, end, pauses) == timedelta(0)
-
-
-def test_excluding_is_zero_when_end_is_not_after_start() -> None:
-    start = ams(2026, 3, 30, 12)
-    assert business_time_excluding(office(), start, start - HOUR, []) == timedelta(0)
-
-
-def test_a_pause_that_ends_before_it_starts_is_refused() -> None:
-    with pytest.raises(ValueError, match="before it starts"):
-        business_time_excluding(
-            office(),
-            ams(2026, 3, 30, 9),
-            ams(2026, 3, 30, 17),
-            [(ams(2026, 3, 30, 12), ams(2026, 3, 30, 11))],
-        )
-
-
-def test_a_pause_with_a_naive_datetime_is_refused() -> None:
-    with pytest.raises(ValueError, match="pause end must be a timezone-aware datetime"):
-        business_time_excluding(
-            office(),
-            ams(2026, 3, 30, 9),
-            ams(2026, 3, 30, 17),
-            [(ams(2026, 3, 30, 10), datetime(2026, 3, 30, 11))],
-        )

@@ -1,8 +1,8 @@
-"""The Calendar value and the instant questions: is_open, next_open."""
+"""The Calendar value and the instant question: next_open."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,17 +10,14 @@ import pytest
 from sla.clock import (
     Calendar,
     business_time_between,
-    is_open,
     next_open,
 )
 from tests.sla.clock_helpers import (
     AMSTERDAM,
     HOUR,
     KINGS_DAY,
-    NEW_YORK,
     ams,
     closed,
-    night_shift,
     office,
     split_day,
 )
@@ -111,53 +108,6 @@ def test_calendar_refuses_window_times_with_a_time_zone() -> None:
 def test_calendar_refuses_a_time_zone_that_is_not_a_zoneinfo() -> None:
     with pytest.raises(TypeError, match="ZoneInfo"):
         Calendar(tz=UTC, hours={})  # type: ignore[arg-type]
-
-
-# is_open
-
-
-def test_is_open_at_opening_time_but_not_at_closing_time() -> None:
-    assert is_open(office(), ams(2026, 3, 30, 9))
-    assert is_open(office(), ams(2026, 3, 30, 16, 59, 59, 999999))
-    assert not is_open(office(), ams(2026, 3, 30, 17))
-    assert not is_open(office(), ams(2026, 3, 30, 8, 59))
-
-
-def test_is_open_is_false_at_the_weekend() -> None:
-    assert not is_open(office(), ams(2026, 3, 28, 12))
-
-
-def test_is_open_is_false_on_a_holiday() -> None:
-    assert is_open(office(), ams(2026, 4, 27, 12))
-    assert not is_open(office(holidays=(KINGS_DAY,)), ams(2026, 4, 27, 12))
-
-
-def test_is_open_is_false_during_the_lunch_break() -> None:
-    assert is_open(split_day(), ams(2026, 3, 30, 11, 59))
-    assert not is_open(split_day(), ams(2026, 3, 30, 12, 30))
-    assert is_open(split_day(), ams(2026, 3, 30, 13))
-
-
-def test_is_open_judges_an_instant_by_the_calendar_time_zone() -> None:
-    # 08:30 UTC is 10:30 in Amsterdam (CEST) but 04:30 in New York.
-    instant = datetime(2026, 6, 1, 8, 30, tzinfo=UTC)
-    assert is_open(office(AMSTERDAM), instant)
-    assert not is_open(office(NEW_YORK), instant)
-
-
-def test_is_open_through_a_night_shift_across_midnight() -> None:
-    assert is_open(night_shift(), ams(2026, 3, 30, 23, 59))
-    assert is_open(night_shift(), ams(2026, 3, 31, 0, 0))
-    assert not is_open(night_shift(), ams(2026, 3, 31, 6, 0))
-
-
-def test_is_open_is_false_for_a_calendar_without_hours() -> None:
-    assert not is_open(closed(), ams(2026, 3, 30, 12))
-
-
-def test_is_open_refuses_a_naive_datetime() -> None:
-    with pytest.raises(ValueError, match="instant must be a timezone-aware datetime"):
-        is_open(office(), datetime(2026, 3, 30, 12))
 
 
 # next_open
