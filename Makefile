@@ -50,6 +50,7 @@ lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy escalation cases sla reports reviews demo
+	$(VENV)/bin/lint-imports
 
 bench: dev-deps
 	$(PY) -m bench $(BENCH_ARGS)

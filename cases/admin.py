@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cases.events import CustomerTierChanged, announce
 from cases.models import (
     Case,
     CaseEvent,
@@ -11,7 +12,6 @@ from cases.models import (
     Tag,
     Team,
 )
-from sla.services import clocks_resync_later
 
 
 @admin.register(Team)
@@ -38,7 +38,7 @@ class CustomerAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "tier" in form.changed_data:
             # Another tier means other SLA targets for the customer's open cases.
-            clocks_resync_later(customer_ids=[obj.pk])
+            announce(CustomerTierChanged(customer=obj))
 
 
 @admin.register(Product)

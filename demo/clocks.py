@@ -8,6 +8,7 @@ Times are whole epoch seconds. A case waits on the customer at most once: `pause
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from demo.reference import Policy
@@ -40,33 +41,19 @@ def clock_row(
     The SLA engine's marks (`breach_handled_at`, `reescalate_at`) come from the replay.
     """
     business = policy.business
-    warn_target = target * policy.warn_percent // 100
-    first_due = due = business.add(start, target)
-    first_warn = warn = business.add(start, warn_target)
-    waits = clip(pause, start=start, stop=stop)
-    paused_at, paused_seconds = None, 0
-    wait_start = None
-    if waits is not None:
-        wait_start, wait_end = waits
-        if wait_end is None:
-            paused_at = wait_start
-        else:
-            paused_seconds = business.between(wait_start, wait_end)
-            due = business.add(start, target + paused_seconds)
-            warn = business.add(start, warn_target + paused_seconds)
-    ran_until = stop if stop is not None else (paused_at if paused_at is not None else now)
-    breached = _passed(first_due, due, wait_start=wait_start, ran_until=ran_until)
+    course = _course(policy, target, start=start, stop=stop, pause=pause, now=now)
+    paused_at = course.paused_at
     row: dict[str, Any] = {
         "kind": kind.value,
         "policy_id": policy.id,
         "target_seconds": target,
         "started_at": start,
-        "due_at": due,
-        "warn_at": warn,
+        "due_at": course.due,
+        "warn_at": course.warn,
         "paused_at": paused_at,
-        "paused_seconds": paused_seconds,
-        "warned_at": _passed(first_warn, warn, wait_start=wait_start, ran_until=ran_until),
-        "breached_at": breached,
+        "paused_seconds": course.paused_seconds,
+        "warned_at": course.warned,
+        "breached_at": course.breached,
         "breach_handled_at": None,
         "stopped_at": stop,
         "met": None,
@@ -83,11 +70,53 @@ def clock_row(
     }
     if stop is not None:
         row.update(
-            met=breached is None,
-            elapsed_seconds=max(0, business.between(start, stop) - paused_seconds),
-            late_seconds=0 if breached is None else business.between(breached, stop),
+            met=course.breached is None,
+            elapsed_seconds=max(0, business.between(start, stop) - course.paused_seconds),
+            late_seconds=0 if course.breached is None else business.between(course.breached, stop),
         )
     return row
+
+
+@dataclass(frozen=True)
+class _Course:
+    """How a clock ran: its deadlines, its pause, and the breach and warning it saw."""
+
+    due: int
+    warn: int
+    paused_at: int | None
+    paused_seconds: int
+    breached: int | None
+    warned: int | None
+
+
+def _course(
+    policy: Policy, target: int, *, start: int, stop: int | None, pause: Pause | None, now: int
+) -> _Course:
+    """Steps 1 to 3 of `clock_row`."""
+    business = policy.business
+    warn_target = target * policy.warn_percent // 100
+    first_due = due = business.add(start, target)
+    first_warn = warn = business.add(start, warn_target)
+    waits = clip(pause, start=start, stop=stop)
+    paused_at, paused_seconds = None, 0
+    wait_start = None
+    if waits is not None:
+        wait_start, wait_end = waits
+        if wait_end is None:
+            paused_at = wait_start
+        else:
+            paused_seconds = business.between(wait_start, wait_end)
+            due = business.add(start, target + paused_seconds)
+            warn = business.add(start, warn_target + paused_seconds)
+    ran_until = stop if stop is not None else (paused_at if paused_at is not None else now)
+    return _Course(
+        due=due,
+        warn=warn,
+        paused_at=paused_at,
+        paused_seconds=paused_seconds,
+        breached=_passed(first_due, due, wait_start=wait_start, ran_until=ran_until),
+        warned=_passed(first_warn, warn, wait_start=wait_start, ran_until=ran_until),
+    )
 
 
 def clip(pause: Pause | None, *, start: int, stop: int | None) -> Pause | None:

@@ -178,99 +178,178 @@ class Replay:
            before a deadline still ahead.
         4. Stop at `end` (resolution or now); leave the pending re-escalation on the clocks.
         """
-        business = policy.business
-        steps: list[tuple[int, int]] = []
-        for index, clock in enumerate(clocks if caught_up else ()):
-            if clock["breached_at"] is not None:
-                act = _engine_time(clock, clock["breached_at"], pause, end)
-                if act is not None:
-                    steps.append((act, index))
-        steps.sort(reverse=True)
-        pending: int | None = None  # the next re-escalation, and when it was armed
-        armed = 0
-        moved = held = False  # whether the wait on the customer has moved (or holds) it
-        escalated = False
+        state = _Run(
+            holder=holder,
+            clocks=clocks,
+            category=category,
+            policy=policy,
+            pause=pause,
+            end=end,
+            events=events,
+            records=records,
+            steps=_breach_steps(clocks, pause, end) if caught_up else [],
+            ack=ack,
+        )
         while True:
-            if pending is not None and pause is not None and not moved:
-                waits = pause[0]
-                if armed <= waits <= pending + REACTION and _carriers(clocks, waits, pausing=True):
-                    moved = True
-                    if pause[1] is None:
-                        held = True
-                    else:
-                        pending = business.add(pending, business.between(waits, pause[1]))
-                        pending = max([pending, *_deadlines_ahead(clocks, pause[1], pause)])
-                    continue
-            chain = None
-            if pending is not None and not held and pending <= end:
-                chain = min(pending + REACTION, end)
-            if steps and (chain is None or steps[-1][0] <= chain):
-                act, index = steps.pop()
-                clock, step = clocks[index], "breach"
-            elif chain is not None:
-                act = chain
-                running = [c for c in _carriers(clocks, act) if not _waiting(c, act, pause)]
-                if not running:
-                    pending = None  # the breached clocks have stopped
-                    continue
-                clock = running[0]
-                step = f"reescalation-{clock['escalation_count']}"
-            else:
-                break
-            if ack is not None and ack <= act:
-                events.append(self.acknowledge(holder, ack))
-                ack = None
-            if step == "breach":
-                clock["breach_handled_at"] = act
-            if clock["kind"] not in ESCALATING_CLOCKS:
-                records.append(_record(clock, step, Rule.UPDATE_OVERDUE, act, holder, None))
-                events.append(_breach_event(clock, step, Rule.UPDATE_OVERDUE, act, None))
+            if state.wait_moves():
                 continue
-            target = self.target(holder, category)
-            rule = (
-                target.rule
-                if target
-                else (
-                    Rule.AT_TOP
-                    if LEVEL_RANK.get(Level(holder.level), 1) >= TOP_RANK
-                    else Rule.NO_TARGET
-                )
+            taken = state.next_step()
+            if taken is None:
+                break
+            act, clock, step = taken
+            self._acknowledge_by(state, act)
+            self._take(state, act, clock, step)
+        self._acknowledge_by(state, None)
+        state.pending_leave()
+        return state.escalated
+
+    def _acknowledge_by(self, state: _Run, at: int | None) -> None:
+        """The acknowledgement, if it is still to come and falls by `at` (None: any time)."""
+        if state.ack is not None and (at is None or state.ack <= at):
+            state.events.append(self.acknowledge(state.holder, state.ack))
+            state.ack = None
+
+    def _take(self, state: _Run, act: int, clock: dict[str, Any], step: str) -> None:
+        """Step 2 of `run`: record the step, and escalate the case if the clock escalates."""
+        holder, events, records = state.holder, state.events, state.records
+        if step == "breach":
+            clock["breach_handled_at"] = act
+        if clock["kind"] not in ESCALATING_CLOCKS:
+            records.append(_record(clock, step, Rule.UPDATE_OVERDUE, act, holder, None))
+            events.append(_breach_event(clock, step, Rule.UPDATE_OVERDUE, act, None))
+            return
+        target = self.target(holder, state.category)
+        rule = (
+            target.rule
+            if target
+            else (
+                Rule.AT_TOP
+                if LEVEL_RANK.get(Level(holder.level), 1) >= TOP_RANK
+                else Rule.NO_TARGET
             )
-            records.append(_record(clock, step, rule, act, holder, target))
-            clock["escalation_count"] += 1
-            events.append(_breach_event(clock, step, rule, act, target))
-            pending = None
-            if target is not None:
-                label = ClockKind(clock["kind"]).label
-                reason = (
-                    f"{label} target breached"
-                    if step == "breach"
-                    else f"Still breached ({label}): escalated again"
-                )
-                events.append(
-                    self.assign(
-                        holder,
-                        act,
-                        actor=None,
-                        kind=EventKind.ESCALATED,
-                        team=target.team,
-                        owner=target.owner,
-                        level=target.level,
-                        reason=f"{reason}. Rule: {target.rule.label}.",
-                        data={"rule": target.rule.value, "clock": clock["kind"], "step": step},
-                    )
-                )
-                escalated = True
-                if policy.reescalate and LEVEL_RANK[Level(target.level)] < TOP_RANK:
-                    pending = business.add(act, policy.reescalate)
-                    pending = max([pending, *_deadlines_ahead(clocks, act, pause)])
-                    armed = act
-        if ack is not None:
-            events.append(self.acknowledge(holder, ack))
-        carriers = {id(c) for c in _carriers(clocks, end)} if pending is not None else set()
-        for clock in clocks:
-            clock["reescalate_at"] = pending if id(clock) in carriers else None
-        return escalated
+        )
+        records.append(_record(clock, step, rule, act, holder, target))
+        clock["escalation_count"] += 1
+        events.append(_breach_event(clock, step, rule, act, target))
+        state.pending = None
+        if target is not None:
+            events.append(self._escalate(holder, act, clock=clock, step=step, target=target))
+            state.escalated = True
+            state.arm(act, target=target)
+
+    def _escalate(
+        self, holder: Holder, act: int, *, clock: dict[str, Any], step: str, target: Target
+    ) -> dict[str, Any]:
+        """Send the case to `target` as the engine does; the *escalated* event."""
+        label = ClockKind(clock["kind"]).label
+        reason = (
+            f"{label} target breached"
+            if step == "breach"
+            else f"Still breached ({label}): escalated again"
+        )
+        return self.assign(
+            holder,
+            act,
+            actor=None,
+            kind=EventKind.ESCALATED,
+            team=target.team,
+            owner=target.owner,
+            level=target.level,
+            reason=f"{reason}. Rule: {target.rule.label}.",
+            data={"rule": target.rule.value, "clock": clock["kind"], "step": step},
+        )
+
+
+@dataclass
+class _Run:
+    """One replay of `Replay.run` as it goes: its case's clocks and the rows it writes, the
+    breach steps still to take (latest first), the acknowledgement not yet made, and the
+    pending re-escalation (when it was armed, and whether the wait on the customer has moved
+    or holds it)."""
+
+    holder: Holder
+    clocks: list[dict[str, Any]]
+    category: Category | None
+    policy: Policy
+    pause: Pause | None
+    end: int
+    events: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    steps: list[tuple[int, int]]
+    ack: int | None
+    pending: int | None = None
+    armed: int = 0
+    moved: bool = False
+    held: bool = False
+    escalated: bool = False
+
+    def wait_moves(self) -> bool:
+        """Step 3: True when a wait on the customer begun while the re-escalation was pending
+        has just moved it (or holds it, while the case still waits)."""
+        pause = self.pause
+        if self.pending is None or pause is None or self.moved:
+            return False
+        waits = pause[0]
+        if not (
+            self.armed <= waits <= self.pending + REACTION
+            and _carriers(self.clocks, waits, pausing=True)
+        ):
+            return False
+        self.moved = True
+        if pause[1] is None:
+            self.held = True
+        else:
+            business = self.policy.business
+            pending = business.add(self.pending, business.between(waits, pause[1]))
+            self.pending = max([pending, *_deadlines_ahead(self.clocks, pause[1], pause)])
+        return True
+
+    def next_step(self) -> tuple[int, dict[str, Any], str] | None:
+        """Step 1: the next step (when, on which clock, which); None when none is left."""
+        chain = None
+        if self.pending is not None and not self.held and self.pending <= self.end:
+            chain = min(self.pending + REACTION, self.end)
+        if self.steps and (chain is None or self.steps[-1][0] <= chain):
+            act, index = self.steps.pop()
+            return act, self.clocks[index], "breach"
+        if chain is None:
+            return None
+        running = [c for c in _carriers(self.clocks, chain) if not _waiting(c, chain, self.pause)]
+        if not running:
+            self.pending = None  # the breached clocks have stopped
+            return self.next_step()
+        clock = running[0]
+        return chain, clock, f"reescalation-{clock['escalation_count']}"
+
+    def arm(self, act: int, *, target: Target) -> None:
+        """Arm the next re-escalation after an escalation, unless it reached management."""
+        reescalate = self.policy.reescalate
+        if reescalate and LEVEL_RANK[Level(target.level)] < TOP_RANK:
+            pending = self.policy.business.add(act, reescalate)
+            self.pending = max([pending, *_deadlines_ahead(self.clocks, act, self.pause)])
+            self.armed = act
+
+    def pending_leave(self) -> None:
+        """Step 4: the pending re-escalation stays on the clocks that carry it at the end."""
+        carriers = (
+            {id(c) for c in _carriers(self.clocks, self.end)} if self.pending is not None else set()
+        )
+        for clock in self.clocks:
+            clock["reescalate_at"] = self.pending if id(clock) in carriers else None
+
+
+def _breach_steps(
+    clocks: list[dict[str, Any]], pause: Pause | None, end: int
+) -> list[tuple[int, int]]:
+    """When the engine takes each clock's breach, and the clock's index: latest first."""
+    steps: list[tuple[int, int]] = []
+    for index, clock in enumerate(clocks):
+        if clock["breached_at"] is not None:
+            act = _engine_time(clock, clock["breached_at"], pause, end)
+            if act is not None:
+                steps.append((act, index))
+    steps.sort(reverse=True)
+    return steps
 
 
 # The clocks that stand still while the case waits on the customer (ClockPlan.paused).

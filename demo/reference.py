@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from cases.models import Category, Contact, Customer, Level, Product, RootCause, Team, Tier
 from demo.business import BusinessTime
 from escalation.roles import Role, users_who_can_own, users_with_role
+from escalation.users import display_name
 from sla.calendars import calendar_for
 from sla.models import SlaPolicy
 
@@ -69,9 +70,7 @@ class Reference:
         self.managers = sorted(users_with_role(Role.MANAGER).values_list("pk", flat=True))
         self.raisers = sorted(holders)
         self._check()
-        self.labels = {
-            u.pk: u.get_full_name() or u.get_username() for u in User.objects.filter(pk__in=holders)
-        }
+        self.labels = {u.pk: display_name(u) for u in User.objects.filter(pk__in=holders)}
         contacts: dict[int, list[int]] = {}
         for contact in Contact.objects.order_by("pk"):
             contacts.setdefault(contact.customer_id, []).append(contact.pk)

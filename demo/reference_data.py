@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 
 import holidays
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -168,11 +168,19 @@ def seed_reference_data(*, now: datetime | None = None) -> list[tuple[str, str, 
     Returns (username, password, role) per demo login. The calendars' holidays cover the years
     from two before `now` to one after.
     """
-    User = get_user_model()
-    users = {}
+    users, logins = _users_seed()
+    teams = _teams_seed(users)
+    _directory_seed(users=users, teams=teams)
+    seed_policies(now=now or timezone.now())
+    return logins
+
+
+def _users_seed() -> tuple[dict[str, User], list[tuple[str, str, str]]]:
+    """The demo users with their roles, by username, and their logins."""
+    users: dict[str, User] = {}
     logins = []
     for demo in DEMO_USERS:
-        user, created = User.objects.get_or_create(
+        user, created = get_user_model().objects.get_or_create(
             username=demo.username,
             defaults={
                 "first_name": demo.first_name,
@@ -191,7 +199,11 @@ def seed_reference_data(*, now: datetime | None = None) -> list[tuple[str, str, 
         users[demo.username] = user
         role = demo.role.label if demo.role else "none"
         logins.append((demo.username, DEMO_PASSWORD, role + (" + admin" if demo.staff else "")))
+    return users, logins
 
+
+def _teams_seed(users: dict[str, User]) -> dict[str, Team]:
+    """The teams, each escalating to the next and led by its lead, with their members."""
     teams: dict[str, Team] = {}
     for name, level, _next in TEAMS:
         team, _ = Team.objects.get_or_create(name=name, defaults={"level": level})
@@ -211,7 +223,11 @@ def seed_reference_data(*, now: datetime | None = None) -> list[tuple[str, str, 
         if demo.team:
             teams[demo.team].members.add(users[demo.username])
     teams["Escalation management"].members.add(users["admin"])
+    return teams
 
+
+def _directory_seed(*, users: dict[str, User], teams: dict[str, Team]) -> None:
+    """The customers with their contacts, the products, categories and root causes."""
     for index, (name, tier) in enumerate(CUSTOMERS):
         customer, created = Customer.objects.get_or_create(
             name=name, defaults={"tier": tier, "account_manager": users["manager"]}
@@ -236,9 +252,6 @@ def seed_reference_data(*, now: datetime | None = None) -> list[tuple[str, str, 
         for cause in causes:
             RootCause.objects.get_or_create(name=cause, parent=parent)
 
-    seed_policies(now=now or timezone.now())
-    return logins
-
 
 def seed_policies(*, now: datetime) -> None:
     """The calendars and the SLA policies: 24x7 for every S1, office hours for the rest.
@@ -254,29 +267,55 @@ def seed_policies(*, now: datetime) -> None:
     years = range(now.year - HOLIDAY_YEARS_BACK, now.year + HOLIDAY_YEARS_AHEAD + 1)
     legacy = BusinessCalendar.objects.filter(name=LEGACY_OFFICE).first()
     changed: list[BusinessCalendar] = []
-    offices: dict[DemoCalendar, BusinessCalendar] = {}
-    for spec in (AMSTERDAM, ROME):
-        calendar = BusinessCalendar.objects.filter(name=spec.name).first()
-        existed = calendar is not None
-        if calendar is None and legacy is not None and spec is AMSTERDAM:
-            calendar, existed = legacy, True
-            calendar.name, calendar.time_zone = spec.name, spec.time_zone
-            calendar.save(update_fields=["name", "time_zone"])
-        if calendar is None:
-            calendar = BusinessCalendar.objects.create(name=spec.name, time_zone=spec.time_zone)
-        if not WorkingHours.objects.filter(calendar=calendar).exists():
-            WorkingHours.objects.bulk_create(
-                WorkingHours(calendar=calendar, weekday=day, start=spec.start, end=spec.end)
-                for day in range(5)
-            )
-        added = _holidays_add(calendar=calendar, days=public_holidays(spec, years=years))
-        if existed and (added or calendar is legacy):
-            calendar_changed(calendar=calendar)
-            changed.append(calendar)
-        offices[spec] = calendar
+    offices = {
+        spec: _office_seed(spec, legacy=legacy, years=years, changed=changed)
+        for spec in (AMSTERDAM, ROME)
+    }
     always, _ = BusinessCalendar.objects.get_or_create(
         name=ALWAYS, defaults={"time_zone": "UTC", "always_open": True}
     )
+    moved = _policies_seed(offices=offices, always=always, legacy=legacy)
+    if changed or moved:
+        clocks_resync_later(policies=moved, calendar_ids=[c.pk for c in changed])
+
+
+def _office_seed(
+    spec: DemoCalendar,
+    *,
+    legacy: BusinessCalendar | None,
+    years: range,
+    changed: list[BusinessCalendar],
+) -> BusinessCalendar:
+    """Steps 1 and 2 for one office: its calendar, appended to ``changed`` if it existed and
+    its holidays changed (or it was the legacy one)."""
+    calendar = BusinessCalendar.objects.filter(name=spec.name).first()
+    existed = calendar is not None
+    if calendar is None and legacy is not None and spec is AMSTERDAM:
+        calendar, existed = legacy, True
+        calendar.name, calendar.time_zone = spec.name, spec.time_zone
+        calendar.save(update_fields=["name", "time_zone"])
+    if calendar is None:
+        calendar = BusinessCalendar.objects.create(name=spec.name, time_zone=spec.time_zone)
+    if not WorkingHours.objects.filter(calendar=calendar).exists():
+        WorkingHours.objects.bulk_create(
+            WorkingHours(calendar=calendar, weekday=day, start=spec.start, end=spec.end)
+            for day in range(5)
+        )
+    added = _holidays_add(calendar=calendar, days=public_holidays(spec, years=years))
+    if existed and (added or calendar is legacy):
+        calendar_changed(calendar=calendar)
+        changed.append(calendar)
+    return calendar
+
+
+def _policies_seed(
+    *,
+    offices: dict[DemoCalendar, BusinessCalendar],
+    always: BusinessCalendar,
+    legacy: BusinessCalendar | None,
+) -> list[tuple[str, str]]:
+    """Step 3: the missing policies; the (tier, severity) of those moved off the legacy
+    calendar."""
     moved: list[tuple[str, str]] = []
     for tier, by_severity in POLICY_MINUTES.items():
         for severity, (response, resolution, update) in by_severity.items():
@@ -302,8 +341,7 @@ def seed_policies(*, now: datetime) -> None:
                 policy.calendar = calendar
                 policy.save(update_fields=["calendar"])
                 moved.append((tier, severity))
-    if changed or moved:
-        clocks_resync_later(policies=moved, calendar_ids=[c.pk for c in changed])
+    return moved
 
 
 def public_holidays(spec: DemoCalendar, *, years: Iterable[int]) -> dict[date, str]:

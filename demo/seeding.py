@@ -18,6 +18,7 @@ from demo.reference import Reference
 from demo.story import Draft, Generator
 from demo.times import raised_times
 from demo.writers import BulkWriter, CopyWriter, can_copy
+from escalation.db import is_postgresql
 from sla.models import CaseClock, EscalationRecord, SlaBreach
 
 BATCH = 10_000
@@ -143,7 +144,7 @@ def _flush(writer: BulkWriter, drafts: list[Draft]) -> int:
     if not drafts:
         return 0
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if is_postgresql(connection):
             with connection.cursor() as cursor:
                 # Demo data: losing the last batch in a crash is fine, waiting on fsync is not.
                 cursor.execute("SET LOCAL synchronous_commit = off")

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.models import Category, Customer, EventKind, Impact, Source, Status
+from cases.models import Category, Customer, EventKind, Impact, RootCause, Source, Status, Team
 from demo.clocks import Pause, breach_facts, clock_row
 from demo.engine import Holder, Replay, event_row
 from demo.reference import SEVERITY_WEIGHTS, Policy, Reference, cumulative
@@ -118,14 +118,8 @@ class Generator:
         4. Keep each breach something saw as a fact (`breach_facts`).
         5. Write the rest of the timeline; finish with a root cause and summary if resolved.
         """
-        rng, ref = self.rng, self.ref
-        if customer is None:
-            customer = rng.choices(ref.customers, cum_weights=ref.customer_cum)[0]
-        if severity is None:
-            severity = rng.choices(self.severities, cum_weights=self.severity_cum)[0]
-        if category is None:
-            category = rng.choice(ref.categories)
-        policy = ref.policies[(customer.tier, severity)]
+        customer, severity, category = self._pick(customer, severity, category)
+        policy = self.ref.policies[(customer.tier, severity)]
         case = self._columns(raised, customer, severity, category)
         story = self._moments(raised, is_open, policy, severity, status, response_after)
         clocks, earlier = self._clocks(raised, story, policy)
@@ -133,22 +127,9 @@ class Generator:
             for clock in clocks:
                 clock["warned_at"] = None
 
-        team = rng.choice(ref.first_line)
+        team = self.rng.choice(self.ref.first_line)
         holder = Holder(team=team, owner=None, level=team.level)
-        events = [
-            event_row(
-                raised,
-                case["raised_by_id"],
-                EventKind.RAISED,
-                to_value=severity,
-                data={
-                    "severity": severity,
-                    "impact": case["impact"],
-                    "team": team.name,
-                    "source": case["source"],
-                },
-            )
-        ]
+        events = [_raised_event(raised, case, team=team)]
         end = story.resolved or self.now
         records: list[dict[str, Any]] = []
         escalated = self.replay.run(
@@ -164,54 +145,65 @@ class Generator:
             caught_up=engine_caught_up,
         )
         facts = breach_facts(clocks + earlier, policy=policy, pause=story.pause)
-        if not escalated and story.ack is not None and rng.random() < MANUAL_ASSIGN[severity]:
+        if not escalated and story.ack is not None and self.rng.random() < MANUAL_ASSIGN[severity]:
             self._manual_assignment(holder, story.ack, end, category, events)
+        cause = self._timeline_rest(case, story, holder, end=end, events=events)
+        _case_finish(case, story, holder, events=events, clocks=clocks, cause=cause)
+        return Draft(case, events, clocks, records, facts)
+
+    def _pick(
+        self, customer: Customer | None, severity: str | None, category: Category | None
+    ) -> tuple[Customer, str, Category]:
+        """The customer, severity and category given, the others drawn."""
+        rng, ref = self.rng, self.ref
+        if customer is None:
+            customer = rng.choices(ref.customers, cum_weights=ref.customer_cum)[0]
+        if severity is None:
+            severity = rng.choices(self.severities, cum_weights=self.severity_cum)[0]
+        if category is None:
+            category = rng.choice(ref.categories)
+        return customer, severity, category
+
+    def _timeline_rest(
+        self,
+        case: dict[str, Any],
+        story: Story,
+        holder: Holder,
+        *,
+        end: int,
+        events: list[dict[str, Any]],
+    ) -> RootCause | None:
+        """Step 5: append the status changes, the customer update and, if the case was
+        resolved, its resolution (the summary goes into `case`) and closing. The root cause of
+        a resolved case."""
         last_status = self._status_events(story, holder, end, events)
         if story.update_at is not None:
             body = "We have found the cause and are working on a fix."
             actor = holder.owner_at(story.update_at)
             events.append(event_row(story.update_at, actor, EventKind.UPDATE, body=body))
-        cause = None
-        if story.resolved is not None:
-            cause = rng.choice(ref.causes)
-            summary = rng.choice(SUMMARIES).format(cause=cause.name.lower())
-            case["resolution_summary"] = summary
-            actor = holder.owner_at(story.resolved) or rng.choice(ref.managers)
-            data = {"root_cause": cause.pk, "root_cause_name": str(cause)}
-            events.append(
-                event_row(
-                    story.resolved,
-                    actor,
-                    EventKind.RESOLVED,
-                    last_status,
-                    Status.RESOLVED.value,
-                    body=summary,
-                    data=data,
-                )
+        if story.resolved is None:
+            return None
+        rng, ref = self.rng, self.ref
+        cause = rng.choice(ref.causes)
+        summary = rng.choice(SUMMARIES).format(cause=cause.name.lower())
+        case["resolution_summary"] = summary
+        actor = holder.owner_at(story.resolved) or rng.choice(ref.managers)
+        data = {"root_cause": cause.pk, "root_cause_name": str(cause)}
+        events.append(
+            event_row(
+                story.resolved,
+                actor,
+                EventKind.RESOLVED,
+                last_status,
+                Status.RESOLVED.value,
+                body=summary,
+                data=data,
             )
-            if story.closed is not None:
-                manager = rng.choice(ref.managers)
-                events.append(
-                    event_row(story.closed, manager, EventKind.CLOSED, "resolved", "closed")
-                )
-        events.sort(key=lambda e: e["created_at"])
-        running = [
-            c["due_at"] for c in clocks if c["stopped_at"] is None and c["paused_at"] is None
-        ]
-        case.update(
-            status=story.status,
-            owner_id=holder.owner,
-            team_id=holder.team.pk,
-            level=holder.level,
-            first_response_at=story.ack,
-            resolved_at=story.resolved,
-            closed_at=story.closed,
-            last_customer_update_at=story.update_at,
-            updated_at=events[-1]["created_at"],
-            root_cause_id=cause.pk if cause else None,
-            next_due_at=min(running) if running else None,
         )
-        return Draft(case, events, clocks, records, facts)
+        if story.closed is not None:
+            manager = rng.choice(ref.managers)
+            events.append(event_row(story.closed, manager, EventKind.CLOSED, "resolved", "closed"))
+        return cause
 
     def _columns(
         self, raised: int, customer: Customer, severity: str, category: Category
@@ -427,3 +419,46 @@ class Generator:
                 )
                 status = Status.IN_PROGRESS.value
         return status
+
+
+def _raised_event(raised: int, case: dict[str, Any], *, team: Team) -> dict[str, Any]:
+    """The *raised* event, as case_raise records it."""
+    return event_row(
+        raised,
+        case["raised_by_id"],
+        EventKind.RAISED,
+        to_value=case["severity"],
+        data={
+            "severity": case["severity"],
+            "impact": case["impact"],
+            "team": team.name,
+            "source": case["source"],
+        },
+    )
+
+
+def _case_finish(
+    case: dict[str, Any],
+    story: Story,
+    holder: Holder,
+    *,
+    events: list[dict[str, Any]],
+    clocks: list[dict[str, Any]],
+    cause: RootCause | None,
+) -> None:
+    """Put the timeline in order and fill in the columns the story and its replay decided."""
+    events.sort(key=lambda e: e["created_at"])
+    running = [c["due_at"] for c in clocks if c["stopped_at"] is None and c["paused_at"] is None]
+    case.update(
+        status=story.status,
+        owner_id=holder.owner,
+        team_id=holder.team.pk,
+        level=holder.level,
+        first_response_at=story.ack,
+        resolved_at=story.resolved,
+        closed_at=story.closed,
+        last_customer_update_at=story.update_at,
+        updated_at=events[-1]["created_at"],
+        root_cause_id=cause.pk if cause else None,
+        next_due_at=min(running) if running else None,
+    )

@@ -1,6 +1,43 @@
 from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
 
 
 class SlaConfig(AppConfig):
     name = "sla"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django imports this module before any model is loaded.
+        from cases import events, extensions
+        from sla import ledger, selectors
+        from sla.models import ClockKind
+        from sla.notifications import mentioned_on_case_mentioned, owner_on_case_assigned
+        from sla.services import (
+            clocks_on_case_changed,
+            clocks_on_case_raised,
+            clocks_on_tier_changed,
+        )
+
+        events.subscribe(events.CaseRaised, clocks_on_case_raised)
+        events.subscribe(events.CaseChanged, clocks_on_case_changed)
+        events.subscribe(events.CaseAssigned, owner_on_case_assigned)
+        events.subscribe(events.CaseMentioned, mentioned_on_case_mentioned)
+        events.subscribe(events.CustomerTierChanged, clocks_on_tier_changed)
+        extensions.clock_reads_provide(
+            extensions.ClockReads(
+                badges_template="sla/_clock_badges.html",
+                states_for=lambda cases, now: selectors.clock_states_for(cases=cases, now=now),
+                ledgers_for=lambda case, now, timeline: ledger.case_clock_ledgers(
+                    case=case, now=now, events=timeline
+                ),
+                state_choices=selectors.CaseSlaState.choices,
+                state_expression=lambda now: selectors.case_sla_state(now=now),
+                clock_state_choices=selectors.ClockFilterState.choices,
+                clock_state_expression=lambda kind, now: selectors.clock_sla_state(
+                    kind=kind, now=now
+                ),
+            )
+        )
+        # The queue's per-clock filters (?sla_response=, ...) are named after the clock kinds.
+        if tuple(ClockKind.values) != extensions.CLOCK_KINDS:
+            raise ImproperlyConfigured(f"Clock kinds {ClockKind.values} != cases' CLOCK_KINDS")

@@ -28,28 +28,28 @@ The rules (targets in ``sla.rules``):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from cases.models import Case, EventKind, Team
+from cases.services import case_assign
 from cases.timeline import event_record
 from escalation.errors import DomainError
+from escalation.users import display_name
 from sla import clock as bh
 from sla.calendars import calendar_for
-from sla.facts import breach_fact, facts_save
-from sla.models import CaseClock, ClockKind, EscalationRecord, NotificationKind, SlaBreach
-from sla.notifications import Message, notifications_send
-from sla.rules import TOP_RANK, Lookups, Rule, Target, escalation_target, level_rank
+from sla.escalation_batch import Batch
+from sla.facts import breach_fact
+from sla.models import CaseClock, ClockKind, NotificationKind
+from sla.rules import TOP_RANK, Rule, Target, escalation_target, level_rank
 from sla.selectors import duration_words
-from sla.services import Prefetched, clocks_prefetched, policies_by_key
+from sla.services import SYNC_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -62,89 +62,6 @@ ENGINE_FIELDS = [
     "reescalate_at",
     "dispatched_at",
 ]
-
-
-class Batch:
-    """What the clocks of one batch share, read once after the locks are held: the steps
-    already recorded, the watchers, and the rules' lookups. New records are inserted together
-    when the batch ends."""
-
-    def __init__(self, case_ids: list[int]) -> None:
-        self.lookups = Lookups()
-        self.recorded = set(
-            EscalationRecord.objects.filter(case_id__in=case_ids).values_list(
-                "case_id", "clock_kind", "cycle", "step"
-            )
-        )
-        self.watchers: dict[int, list[Any]] = defaultdict(list)
-        links = Case.watchers.through.objects.filter(case_id__in=case_ids)
-        for link in links.select_related("user"):
-            self.watchers[link.case_id].append(link.user)
-        self.records: list[EscalationRecord] = []
-        self.outbox: list[Message] = []
-        self.breaches: list[SlaBreach] = []
-
-    def notify(
-        self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: str
-    ) -> None:
-        """Tell people; the rows and mail of the whole batch go out together at its end."""
-        self.outbox.append(
-            Message(
-                recipients=recipients,
-                kind=kind,
-                subject=subject,
-                body=f"{case.reference} {case.title}",
-                case=case,
-            )
-        )
-
-    def mark(self) -> tuple[int, int, int]:
-        return len(self.records), len(self.outbox), len(self.breaches)
-
-    def undo_since(self, mark: tuple[int, int, int]) -> None:
-        """Forget the records, messages and breaches of a step that failed."""
-        records, outbox, breaches = mark
-        for record in self.records[records:]:
-            self.recorded.discard((record.case_id, record.clock_kind, record.cycle, record.step))
-        del self.records[records:]
-        del self.outbox[outbox:]
-        del self.breaches[breaches:]
-
-    def finish(self) -> None:
-        notifications_send(self.outbox)
-        EscalationRecord.objects.bulk_create(self.records)
-        facts_save(breaches=self.breaches)
-
-    def record(
-        self,
-        case: Case,
-        clock: CaseClock,
-        *,
-        step: str,
-        rule: Rule,
-        now: datetime,
-        target: Target | None = None,
-    ) -> bool:
-        """Note this step as taken; False if it was taken before."""
-        key = (case.pk, clock.kind, clock.cycle, step)
-        if key in self.recorded:
-            return False
-        self.recorded.add(key)
-        self.records.append(
-            EscalationRecord(
-                case_id=case.pk,
-                clock_kind=clock.kind,
-                cycle=clock.cycle,
-                step=step,
-                rule=rule,
-                created_at=now,
-                from_team_id=case.team_id,
-                from_owner_id=case.owner_id,
-                to_team=target.team if target else None,
-                to_owner=target.owner if target else None,
-            )
-        )
-        return True
 
 
 class _StepFailed(Exception):
@@ -210,29 +127,15 @@ def _batch_take(
         for clock in clocks:
             siblings[clock.case_id].append(clock)
         batch = Batch(list(cases))
-        # The fast pass lends the locked clocks to the reassignment's clock sync; the careful
-        # pass does not, so a step undone by its savepoint leaves nothing stale behind.
-        lent = (
-            contextlib.nullcontext()
-            if isolate
-            else clocks_prefetched(
-                Prefetched(
-                    policies=policies_by_key(),
-                    tiers={pk: case.customer.tier for pk, case in cases.items()},
-                    clocks=siblings,
-                )
-            )
+        taken += _clocks_take(
+            clocks=clocks,
+            wanted=wanted,
+            cases=cases,
+            siblings=siblings,
+            batch=batch,
+            clock_now=clock_now,
+            isolate=isolate,
         )
-        with lent:
-            taken += _clocks_take(
-                clocks=clocks,
-                wanted=wanted,
-                cases=cases,
-                siblings=siblings,
-                batch=batch,
-                clock_now=clock_now,
-                isolate=isolate,
-            )
         batch.finish()
     return taken
 
@@ -304,7 +207,7 @@ def _steps_take(
     if clock.stopped_at is not None or clock.paused_at is not None or not case.is_open:
         clock.save(update_fields=["dispatched_at"])
         return taken, case
-    # A breach the case's own changes recorded first (see sla.services.clock_align) is owed
+    # A breach the case's own changes recorded first (see sla.alignment.clock_align) is owed
     # its step too, even when a new target has moved the deadline since.
     breach_due = clock.breach_handled_at is None and (
         clock.breached_at is not None or clock.due_at <= now
@@ -358,18 +261,7 @@ def _escalate(
     the step was taken before."""
     watchers = batch.watchers.get(case.pk, [])
     if clock.kind not in ESCALATING_CLOCKS:
-        if not batch.record(case, clock, step=step, rule=Rule.UPDATE_OVERDUE, now=now):
-            return False, case
-        clock.save(update_fields=ENGINE_FIELDS)
-        _breach_event(case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None)
-        batch.notify(
-            recipients=[case.owner, _lead(case.team)],
-            case=case,
-            kind=NotificationKind.SLA_BREACH,
-            subject=f"{case.reference} is owed a customer update "
-            f"({duration_words(now - (clock.breached_at or clock.due_at))} late)",
-        )
-        return True, case
+        return _update_overdue(case=case, clock=clock, step=step, batch=batch, now=now), case
     target = escalation_target(case=case, now=now, lookups=batch.lookups)
     at_top = level_rank(case.level) >= TOP_RANK
     rule = target.rule if target else (Rule.AT_TOP if at_top else Rule.NO_TARGET)
@@ -399,9 +291,48 @@ def _escalate(
             + ("at management level" if at_top else "and nobody can take it"),
         )
         return True, case
+    case = _reassign_and_tell(
+        case=case, clock=clock, siblings=siblings, step=step, target=target, batch=batch
+    )
+    return True, case
+
+
+def _update_overdue(
+    *, case: Case, clock: CaseClock, step: str, batch: Batch, now: datetime
+) -> bool:
+    """The breach of a customer-update clock: no reassignment, the owner and lead hear of it.
+    False when the step was taken before."""
+    if not batch.record(case, clock, step=step, rule=Rule.UPDATE_OVERDUE, now=now):
+        return False
+    clock.save(update_fields=ENGINE_FIELDS)
+    _breach_event(case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None)
+    batch.notify(
+        recipients=[case.owner, _lead(case.team)],
+        case=case,
+        kind=NotificationKind.SLA_BREACH,
+        subject=f"{case.reference} is owed a customer update "
+        f"({duration_words(now - (clock.breached_at or clock.due_at))} late)",
+    )
+    return True
+
+
+def _reassign_and_tell(
+    *,
+    case: Case,
+    clock: CaseClock,
+    siblings: list[CaseClock],
+    step: str,
+    target: Target,
+    batch: Batch,
+) -> Case:
+    """Give the case to ``target`` (a refusal is said on the timeline instead) and tell the
+    old owner, the leads and the watchers; the case as it stands afterwards."""
+    rule = target.rule
+    watchers = batch.watchers.get(case.pk, [])
     old_owner, old_team = case.owner, case.team
     try:
         case = _reassign(case=case, target=target, clock=clock, step=step)
+        _clocks_reload(siblings)
     except DomainError as refusal:
         # The target cannot take the case (deactivated since it was chosen, say): the breach
         # stands, people hear of it, and the timeline says why nobody took it.
@@ -425,7 +356,7 @@ def _escalate(
         subject=f"{case.reference} breached its {_what(clock)} target: "
         f"escalated to {_assignee(new_owner, target.team)}",
     )
-    return True, case
+    return case
 
 
 def _next_reescalation(
@@ -440,9 +371,24 @@ def _next_reescalation(
     return bh.add_business_time(calendar, now, timedelta(minutes=policy.reescalate_minutes))
 
 
-def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str) -> Case:
-    from cases.services import case_assign
+def _clocks_reload(clocks: list[CaseClock]) -> None:
+    """Read back into the batch's locked clocks of one case what the reassignment's clock sync
+    (on ``cases.events.CaseChanged``) changed in their rows, and add any clock it created
+    (one query)."""
+    if not clocks:
+        return
+    known = {c.pk: c for c in clocks}
+    stored = CaseClock.objects.filter(case_id=clocks[0].case_id).select_related("policy__calendar")
+    for row in stored.order_by("pk"):
+        clock = known.get(row.pk)
+        if clock is None:
+            clocks.append(row)
+            continue
+        for name in (*SYNC_FIELDS, "policy", "escalation_count"):
+            setattr(clock, name, getattr(row, name))
 
+
+def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str) -> Case:
     reason = (
         f"{ClockKind(clock.kind).label} target breached"
         if step == "breach"
@@ -519,9 +465,5 @@ def _known_user(user_id: int | None, *candidates: User | None) -> User | None:
 
 
 def _assignee(owner: User | None, team: Team | None) -> str:
-    who = (
-        (owner.get_full_name() or owner.get_username())  # type: ignore[attr-defined]
-        if owner is not None
-        else "unassigned"
-    )
+    who = display_name(owner, nobody="unassigned")
     return f"{who} ({team.name})" if team is not None else who

@@ -11,10 +11,16 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 
+from cases.events import CaseAssigned, CaseMentioned
 from cases.models import Case
+from escalation.users import display_name
 from sla.models import Notification, NotificationKind
 from sla.outbox import outbox_add
+
+# How much of the note a mention's notification quotes (the case page has the rest).
+MENTION_EXCERPT = 500
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,35 @@ def notification_send(
     """
     return notifications_send(
         [Message(recipients=recipients, kind=kind, subject=subject, body=body, case=case)]
+    )
+
+
+def owner_on_case_assigned(event: CaseAssigned) -> None:
+    """Tell a case's new owner, unless they gave it to themselves."""
+    by = event.by
+    if by is not None and event.owner.pk == by.pk:
+        return
+    notification_send(
+        recipients=[event.owner],
+        kind=NotificationKind.ESCALATED if event.escalated else NotificationKind.ASSIGNED,
+        subject=f"{event.case.reference} {event.case.title}",
+        body=f"Assigned to you by {display_name(by, nobody='the SLA engine')}: {event.reason}",
+        case=event.case,
+    )
+
+
+def mentioned_on_case_mentioned(event: CaseMentioned) -> None:
+    """Tell each person a note mentions that it did, with the note (``cases`` has kept only
+    those who may see the case, and never the note's author)."""
+    case = event.case
+    author = display_name(event.by, nobody="Someone")
+    note = Truncator(event.note.body).chars(MENTION_EXCERPT)
+    notification_send(
+        recipients=event.mentioned,
+        kind=NotificationKind.MENTIONED,
+        subject=f"You were mentioned on {case.reference} {case.title}",
+        body=f"{author} mentioned you in an internal note:\n\n{note}",
+        case=case,
     )
 
 

@@ -10,9 +10,8 @@ from cases.services.attachments import (
     case_add_attachment,
 )
 from cases.services.bulk import BULK_MAX, BulkResult, cases_bulk_update
-from cases.services.common import REASON_MAX, TAGS_MAX, TEXT_MAX, TITLE_MAX
+from cases.services.common import TAGS_MAX
 from cases.services.lifecycle import (
-    STATUS_MOVES,
     case_acknowledge,
     case_close,
     case_reopen,
@@ -21,6 +20,7 @@ from cases.services.lifecycle import (
     case_set_status,
     status_refusal,
 )
+from cases.services.merge import case_merge
 from cases.services.raising import EDITABLE_FIELDS, case_raise, case_update_details, tags_resolve
 from cases.services.triage import (
     case_add_note,
@@ -36,7 +36,6 @@ __all__ = [
     "BULK_MAX",
     "EDITABLE_FIELDS",
     "REASON_MAX",
-    "STATUS_MOVES",
     "TAGS_MAX",
     "TEXT_MAX",
     "TITLE_MAX",
@@ -49,6 +48,7 @@ __all__ = [
     "case_change_severity",
     "case_close",
     "case_link",
+    "case_merge",
     "case_raise",
     "case_reopen",
     "case_resolve",

@@ -11,10 +11,11 @@ from django.db import transaction
 
 from cases.models import Case, Status, Team
 from cases.permissions import can_triage
-from cases.services.common import REASON_MAX, clean_text, require
+from cases.services.common import require
 from cases.services.lifecycle import case_acknowledge, case_set_status
 from cases.services.triage import case_assign, case_change_severity
 from escalation.errors import DomainError
+from escalation.text import REASON_MAX, text_clean
 
 BULK_MAX = 200
 
@@ -41,7 +42,7 @@ def cases_bulk_update(
     savepoint: a case whose change is refused is reported and left exactly as it was, the
     others are changed (and each gets its own timeline events)."""
     require(by, can_triage)
-    reason = clean_text(
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
     if owner is None and team is None and status is None and severity is None:

@@ -1,4 +1,5 @@
-"""What every case service shares: locking, permission guards, text checks and the SLA sync."""
+"""What every case service shares: locking, permission guards, text checks, and saving a change
+with its announcement (``cases.events``)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,10 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 
+from cases.events import CaseChanged, announce
 from cases.models import Case, Status
 from escalation.errors import DomainError
-from escalation.text import text_clean
-from sla.services import case_clocks_sync
 
-TITLE_MAX = 200
-TEXT_MAX = 20_000
-REASON_MAX = 2_000
 TAGS_MAX = 10
 
 
@@ -38,35 +35,10 @@ def require_not_closed(case: Case, action: str) -> None:
         raise DomainError(f"{case.reference} is closed: it cannot be {action}.")
 
 
-def clean_text(
-    value: str | None,
-    *,
-    field: str,
-    label: str,
-    max_length: int,
-    required: bool,
-    multiline: bool = True,
-) -> str:
-    """The project's one text check (``escalation.text.text_clean``), for case services."""
-    return text_clean(
-        value,
-        field=field,
-        label=label,
-        max_length=max_length,
-        required=required,
-        multiline=multiline,
-    )
-
-
-def user_label(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 def case_touch_and_sync(case: Case, *, now: datetime, fields: list[str]) -> None:
-    """Save the changed ``fields`` (and ``updated_at``), then let the SLA engine re-align the
-    clocks. Call it after the timeline event is written, inside the transaction."""
+    """Save the changed ``fields`` (and ``updated_at``), then announce the change
+    (``CaseChanged``: the SLA clocks re-align). Call it after the timeline event is written,
+    inside the transaction."""
     case.updated_at = now
     case.save(update_fields=[*fields, "updated_at"])
-    case_clocks_sync(case=case, now=now)
+    announce(CaseChanged(case=case, at=now))

@@ -7,31 +7,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from cases.events import CaseResolved, announce
 from cases.models import Case, EventKind, RootCause, Status
-from cases.permissions import can_triage
-from cases.services.common import (
-    REASON_MAX,
-    TEXT_MAX,
-    case_lock,
-    case_touch_and_sync,
-    clean_text,
-    require,
-)
+from cases.models.case import STATUS_MOVES
+from cases.permissions import can_triage, can_work
+from cases.services.common import case_lock, case_touch_and_sync, require
 from cases.timeline import event_record
 from escalation.errors import DomainError
-from reviews.services import review_on_case_resolved
-
-# The moves case_set_status makes; resolving, closing and reopening have their own services
-# because they need more than a reason (a summary and root cause, or nothing at all).
-STATUS_MOVES: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.ACKNOWLEDGED}),
-    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, Status.WAITING}),
-    Status.IN_PROGRESS: frozenset({Status.WAITING}),
-    Status.WAITING: frozenset({Status.IN_PROGRESS}),
-    Status.RESOLVED: frozenset(),
-    Status.CLOSED: frozenset(),
-}
-RESOLVABLE = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING})
+from escalation.text import REASON_MAX, TEXT_MAX, text_clean
 
 
 def _label(status: str) -> str:
@@ -69,7 +52,7 @@ def status_refusal(case: Case, status: str) -> str | None:
 def case_acknowledge(*, case: Case, by: User | None) -> Case:
     """new -> acknowledged. The acknowledgement is the first response; an unassigned case
     becomes the acknowledger's."""
-    require(by, can_triage)
+    require(by, lambda u: can_work(u, case))
     with transaction.atomic():
         case = case_lock(case)
         if case.status != Status.NEW:
@@ -100,8 +83,8 @@ def case_acknowledge(*, case: Case, by: User | None) -> Case:
 def case_set_status(*, case: Case, by: User | None, status: str, reason: str = "") -> Case:
     """acknowledged -> in progress / waiting on customer, in progress <-> waiting (new ->
     acknowledged goes through case_acknowledge). Refuses any other move saying why."""
-    require(by, can_triage)
-    reason = clean_text(
+    require(by, lambda u: can_work(u, case))
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
     )
     if status == Status.ACKNOWLEDGED:
@@ -148,14 +131,14 @@ def case_resolve(
 ) -> Case:
     """acknowledged / in progress / waiting -> resolved, with what fixed it and why it
     happened. The reviews app hears of it in the same transaction."""
-    require(by, can_triage)
-    summary = clean_text(
+    require(by, lambda u: can_work(u, case))
+    summary = text_clean(
         summary, field="summary", label="Resolution summary", max_length=TEXT_MAX, required=True
     )
     root_cause = _check_root_cause(root_cause)
     with transaction.atomic():
         case = case_lock(case)
-        if case.status not in RESOLVABLE:
+        if case.status not in Status.WORKING:
             why = (
                 "acknowledge it first"
                 if case.status == Status.NEW
@@ -180,14 +163,14 @@ def case_resolve(
         case_touch_and_sync(
             case, now=now, fields=["status", "resolved_at", "resolution_summary", "root_cause"]
         )
-        review_on_case_resolved(case=case, by=by)
+        announce(CaseResolved(case=case, at=now, by=by))
     return case
 
 
 def case_reopen(*, case: Case, by: User | None, reason: str) -> Case:
     """resolved -> in progress: the fix did not hold. Counts the reopen; clears resolved_at."""
     require(by, can_triage)
-    reason = clean_text(
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
     with transaction.atomic():
@@ -248,7 +231,7 @@ def case_set_root_cause(
     """Correct the root cause (e.g. after the review found the real one)."""
     require(by, can_triage)
     root_cause = _check_root_cause(root_cause)
-    reason = clean_text(
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
     )
     with transaction.atomic():

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 
+from cases.events import CaseRaised, announce
 from cases.models import (
     Attachment,
     Case,
+    CaseLink,
     Category,
     Contact,
     Customer,
@@ -27,7 +32,8 @@ from cases.models import (
     Tag,
     Team,
 )
-from cases.permissions import can_raise, can_triage
+from cases.models.case import TITLE_MAX
+from cases.permissions import can_raise, can_work
 from cases.services.attachments import (
     attachment_check,
     attachment_event,
@@ -36,17 +42,14 @@ from cases.services.attachments import (
 )
 from cases.services.common import (
     TAGS_MAX,
-    TEXT_MAX,
-    TITLE_MAX,
     case_lock,
     case_touch_and_sync,
-    clean_text,
     require,
     require_not_closed,
 )
 from cases.timeline import event_record
 from escalation.errors import DomainError
-from sla.services import Prefetched, case_clocks_sync, clocks_prefetched, policy_for_case
+from escalation.text import TEXT_MAX, text_clean
 
 
 def tags_resolve(names: Iterable[str]) -> list[Tag]:
@@ -77,6 +80,70 @@ def _check_choice(value: str, choices: Any, *, field: str, label: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class _Raised:
+    """What a case is raised with, checked: the fields the new row takes from the raiser."""
+
+    customer: Customer
+    contact: Contact | None
+    product: Product | None
+    category: Category | None
+    title: str
+    description: str
+    tried: str
+    severity: str
+    impact: str
+    source: str
+
+
+def _raised_texts(raised: _Raised) -> _Raised:
+    """The free texts cleaned; a missing or oversized title or description is refused."""
+    return replace(
+        raised,
+        title=_title_clean(raised.title),
+        description=_description_clean(raised.description),
+        tried=text_clean(
+            raised.tried,
+            field="tried",
+            label="What was tried",
+            max_length=TEXT_MAX,
+            required=False,
+        ),
+    )
+
+
+def _title_clean(title: str) -> str:
+    return text_clean(
+        title, field="title", label="Title", max_length=TITLE_MAX, required=True, multiline=False
+    )
+
+
+def _description_clean(description: str) -> str:
+    return text_clean(
+        description, field="description", label="Description", max_length=TEXT_MAX, required=True
+    )
+
+
+def _raised_check(raised: _Raised) -> None:
+    """Refuse an unknown choice, and a customer, product or category no longer active or a
+    contact of another customer."""
+    _check_choice(raised.severity, Severity, field="severity", label="severity")
+    _check_choice(raised.impact, Impact, field="impact", label="impact")
+    _check_choice(raised.source, Source, field="source", label="source")
+    customer, contact = raised.customer, raised.contact
+    if not customer.is_active:
+        raise DomainError(f"{customer.name} is no longer an active customer.", field="customer")
+    if contact is not None and contact.customer_id != customer.pk:
+        raise DomainError(f"{contact.name} is not a contact of {customer.name}.", field="contact")
+    _check_active(raised.product, field="product", label="product")
+    _check_active(raised.category, field="category", label="category")
+
+
+def _check_active(row: Product | Category | None, *, field: str, label: str) -> None:
+    if row is not None and not row.is_active:
+        raise DomainError(f"{row.name} is no longer an active {label}.", field=field)
+
+
 def case_raise(
     *,
     raised_by: User,
@@ -97,26 +164,21 @@ def case_raise(
     """Open a new case in status *new*, at the level of the team that takes it (default: the
     raiser's first level-1 team, else any active level-1 team)."""
     require(raised_by, can_raise)
-    title = clean_text(
-        title, field="title", label="Title", max_length=TITLE_MAX, required=True, multiline=False
+    raised = _raised_texts(
+        _Raised(
+            customer=customer,
+            contact=contact,
+            product=product,
+            category=category,
+            title=title,
+            description=description,
+            tried=tried,
+            severity=severity,
+            impact=impact,
+            source=source,
+        )
     )
-    description = clean_text(
-        description, field="description", label="Description", max_length=TEXT_MAX, required=True
-    )
-    tried = clean_text(
-        tried, field="tried", label="What was tried", max_length=TEXT_MAX, required=False
-    )
-    _check_choice(severity, Severity, field="severity", label="severity")
-    _check_choice(impact, Impact, field="impact", label="impact")
-    _check_choice(source, Source, field="source", label="source")
-    if not customer.is_active:
-        raise DomainError(f"{customer.name} is no longer an active customer.", field="customer")
-    if contact is not None and contact.customer_id != customer.pk:
-        raise DomainError(f"{contact.name} is not a contact of {customer.name}.", field="contact")
-    if product is not None and not product.is_active:
-        raise DomainError(f"{product.name} is no longer an active product.", field="product")
-    if category is not None and not category.is_active:
-        raise DomainError(f"{category.name} is no longer an active category.", field="category")
+    _raised_check(raised)
     checked = [attachment_check(upload) for upload in attachments]
 
     stored: list[Attachment] = []
@@ -125,79 +187,79 @@ def case_raise(
             tag_rows = tags_resolve(tags)
             team = _raise_team(raised_by, team)
             now = timezone.now()
-            case = Case.objects.create(
-                title=title,
-                description=description,
-                tried=tried,
-                customer=customer,
-                contact=contact,
-                product=product,
-                category=category,
-                severity=severity,
-                impact=impact,
-                status=Status.NEW,
-                team=team,
-                level=team.level if team is not None else Level.L1,
-                raised_by=raised_by,
-                source=source,
-                raised_at=now,
-                updated_at=now,
-            )
+            case = _case_create(raised, by=raised_by, team=team, now=now)
             if tag_rows:
                 case.tags.set(tag_rows)
-            event_record(
-                case=case,
-                actor=raised_by,
-                kind=EventKind.RAISED,
-                to_value=severity,
-                data={
-                    "severity": severity,
-                    "impact": impact,
-                    "team": team.name if team else None,
-                    "source": source,
-                },
-            )
+            _raised_record(case, by=raised_by)
             for upload, (name, content_type) in zip(attachments, checked, strict=True):
                 attachment = attachment_store(
                     case=case, by=raised_by, upload=upload, name=name, content_type=content_type
                 )
                 stored.append(attachment)
                 attachment_event(case=case, by=raised_by, attachment=attachment)
-            # A case created in this transaction has no clocks yet: lend the sync that fact and
-            # the policy (read with the customer's tier in hand) instead of reading them again.
-            policy = policy_for_case(case)
-            known = Prefetched(
-                policies={(customer.tier, severity): policy} if policy is not None else {},
-                tiers={case.pk: customer.tier},
-                clocks={case.pk: []},
-            )
-            with clocks_prefetched(known):
-                case_clocks_sync(case=case, now=now)
+            announce(CaseRaised(case=case, at=now, by=raised_by))
     except BaseException:
         attachments_discard(stored)
         raise
-    _relations_known(
-        case,
-        tags=sorted(tag_rows, key=lambda tag: tag.name),  # Tag's own ordering
-        watchers=[],
-        attachments=stored,
-        links_out=[],
-        links_in=[],
-    )
+    _relations_prefetch(case, tags=bool(tag_rows), attachments=bool(stored))
     return case
 
 
-def _relations_known(case: Case, **rows: Sequence[Any]) -> None:
-    """Record what the new case's to-many relations hold, as ``prefetch_related`` would, so that
-    showing the case (the API answers with it) reads none of them again. Its to-one relations
-    are already the instances the case was created with."""
-    cache: dict[str, Any] = {}
-    for name, values in rows.items():
-        queryset = getattr(case, name).all()
-        queryset._result_cache = list(values)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-    case._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+def _case_create(raised: _Raised, *, by: User, team: Team | None, now: datetime) -> Case:
+    return Case.objects.create(
+        title=raised.title,
+        description=raised.description,
+        tried=raised.tried,
+        customer=raised.customer,
+        contact=raised.contact,
+        product=raised.product,
+        category=raised.category,
+        severity=raised.severity,
+        impact=raised.impact,
+        status=Status.NEW,
+        team=team,
+        level=team.level if team is not None else Level.L1,
+        raised_by=by,
+        source=raised.source,
+        raised_at=now,
+        updated_at=now,
+    )
+
+
+def _raised_record(case: Case, *, by: User) -> None:
+    event_record(
+        case=case,
+        actor=by,
+        kind=EventKind.RAISED,
+        to_value=case.severity,
+        data={
+            "severity": case.severity,
+            "impact": case.impact,
+            "team": case.team.name if case.team else None,
+            "source": case.source,
+        },
+    )
+
+
+def _relations_prefetch(case: Case, *, tags: bool, attachments: bool) -> None:
+    """Prefetch what showing the new case (the API answers with it) reads: it has no watchers
+    or links, and tags and attachments only if it was given some. An empty relation is
+    prefetched with an empty queryset, which runs no query; tags and attachments given are
+    read back once (one query each, the attachments with their uploader)."""
+    reads: dict[str, QuerySet[Any]] = {
+        "watchers": User.objects.none(),
+        "links_out": CaseLink.objects.none(),
+        "links_in": CaseLink.objects.none(),
+        "tags": Tag.objects.all() if tags else Tag.objects.none(),
+        "attachments": (
+            Attachment.objects.select_related("uploaded_by")
+            if attachments
+            else Attachment.objects.none()
+        ),
+    }
+    prefetch_related_objects(
+        [case], *(Prefetch(name, queryset=rows) for name, rows in reads.items())
+    )
 
 
 # The details a manager may edit after raising (severity has its own service with a reason).
@@ -216,76 +278,92 @@ def case_update_details(
     tags: Sequence[str] | None = None,
     clear: Sequence[str] = (),
 ) -> Case:
-    """Edit title, description, impact, category, product or tags; one *edited* event names
-    each changed field with its old and new value. ``clear`` lists the optional relations
-    (``category``, ``product``) to empty. Nothing changed -> no event."""
-    require(by, can_triage)
+    """Edit title, description, impact, category, product or tags (those who work the case:
+    ``can_work``); each changed field gets its own *edited* event, before -> after. ``clear``
+    lists the optional relations (``category``, ``product``) to empty. Nothing changed -> no
+    event."""
+    require(by, lambda u: can_work(u, case))
     for name in clear:
         if name not in ("category", "product"):
             raise DomainError(f"{name} cannot be cleared.", field=name)
     if title is not None:
-        title = clean_text(
-            title,
-            field="title",
-            label="Title",
-            max_length=TITLE_MAX,
-            required=True,
-            multiline=False,
-        )
+        title = _title_clean(title)
     if description is not None:
-        description = clean_text(
-            description,
-            field="description",
-            label="Description",
-            max_length=TEXT_MAX,
-            required=True,
-        )
+        description = _description_clean(description)
     if impact is not None:
         _check_choice(impact, Impact, field="impact", label="impact")
-    if category is not None and not category.is_active:
-        raise DomainError(f"{category.name} is no longer an active category.", field="category")
-    if product is not None and not product.is_active:
-        raise DomainError(f"{product.name} is no longer an active product.", field="product")
+    _check_active(category, field="category", label="category")
+    _check_active(product, field="product", label="product")
 
     with transaction.atomic():
         case = case_lock(case)
         require_not_closed(case, "edited")
         now = timezone.now()
-        changes: dict[str, list[Any]] = {}
-        fields: list[str] = []
-
-        def change(name: str, old: Any, new: Any, shown_old: str, shown_new: str) -> None:
-            if old != new:
-                setattr(case, name, new)
-                fields.append(name)
-                changes[name] = [shown_old, shown_new]
-
-        if title is not None:
-            change("title", case.title, title, case.title, title)
-        if description is not None:
-            change("description", case.description, description, case.description, description)
-        if impact is not None:
-            change("impact", case.impact, impact, case.impact, impact)
+        edit = _DetailsEdit(case)
+        edit.change("title", title)
+        edit.change("description", description)
+        edit.change("impact", impact)
         for name, value in (("category", category), ("product", product)):
-            if value is None and name not in clear:
-                continue
-            old = getattr(case, name)
-            change(name, old, value, str(old or ""), str(value or ""))
+            if value is not None or name in clear:
+                edit.change_relation(name, value)
         if tags is not None:
-            old_tags = sorted(case.tags.values_list("name", flat=True))
-            tag_rows = tags_resolve(tags)
-            new_tags = sorted(t.name for t in tag_rows)
-            if old_tags != new_tags:
-                case.tags.set(tag_rows)
-                changes["tags"] = [", ".join(old_tags), ", ".join(new_tags)]
-        if not changes:
+            edit.change_tags(tags)
+        if not edit.changes:
             return case
-        event_record(
-            case=case,
-            actor=by,
-            kind=EventKind.EDITED,
-            from_value=", ".join(changes),
-            data={"changes": changes},
-        )
-        case_touch_and_sync(case, now=now, fields=fields)
+        for name, (old, new) in edit.changes.items():
+            event_record(
+                case=case,
+                actor=by,
+                kind=EventKind.EDITED,
+                from_value=_detail_shown(name, old),
+                to_value=_detail_shown(name, new),
+                data={"field": name, "changes": {name: [old, new]}},
+            )
+        case_touch_and_sync(case, now=now, fields=edit.fields)
     return case
+
+
+# How much of a long text (a description) an *edited* event shows; its data keeps it whole.
+DETAIL_SHOWN_MAX = 120
+
+
+def _detail_shown(name: str, value: str) -> str:
+    """A detail's value as its event shows it: an impact by its label, text on one line."""
+    if name == "impact" and value in Impact.values:
+        return str(Impact(value).label)
+    return Truncator(" ".join(value.split())).chars(DETAIL_SHOWN_MAX)
+
+
+class _DetailsEdit:
+    """The changes made to a locked case, in the order they were made: ``changes`` maps each
+    changed field to its [old, new] as shown in the timeline; ``fields`` the columns to save."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.changes: dict[str, list[Any]] = {}
+        self.fields: list[str] = []
+
+    def change(self, name: str, new: str | None) -> None:
+        """A text or choice field; ``None`` leaves it as it is."""
+        if new is not None:
+            old = getattr(self.case, name)
+            self._set(name, old, new, old, new)
+
+    def change_relation(self, name: str, new: Category | Product | None) -> None:
+        """An optional relation, shown by name; ``None`` empties it."""
+        old = getattr(self.case, name)
+        self._set(name, old, new, str(old or ""), str(new or ""))
+
+    def change_tags(self, names: Sequence[str]) -> None:
+        old_tags = sorted(self.case.tags.values_list("name", flat=True))
+        tag_rows = tags_resolve(names)
+        new_tags = sorted(t.name for t in tag_rows)
+        if old_tags != new_tags:
+            self.case.tags.set(tag_rows)
+            self.changes["tags"] = [", ".join(old_tags), ", ".join(new_tags)]
+
+    def _set(self, name: str, old: Any, new: Any, shown_old: str, shown_new: str) -> None:
+        if old != new:
+            setattr(self.case, name, new)
+            self.fields.append(name)
+            self.changes[name] = [shown_old, shown_new]

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, QueryDict
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from cases.extensions import clock_reads
 from cases.filters import OPEN, Sort
 from cases.models import Case, CaseEvent
-from sla.ledger import case_clock_ledgers
 
-SLA_BADGES = "sla/_clock_badges.html"
 # A submitted filter form carries this marker, so "no status ticked" means every status;
 # without it (a fresh visit) the lists show open cases.
 FILTERED = "filtered"
@@ -35,35 +29,28 @@ def queue_filters(query: QueryDict, *, default_sort: str = Sort.DUE) -> QueryDic
 
 
 def sla_badges_template() -> str | None:
-    """The SLA app's clock badges partial when it exists, so the pages work before and after
-    the SLA app ships it (until then they show ``next_due_at`` only)."""
-    try:
-        get_template(SLA_BADGES)
-    except TemplateDoesNotExist:
-        return None
-    return SLA_BADGES
+    """The partial that shows a case's clock states as badges (None: no app provides clocks,
+    and the pages show ``next_due_at`` only)."""
+    reads = clock_reads()
+    return reads.badges_template if reads is not None else None
 
 
 def attach_clock_states(cases: Iterable[Case], *, now: datetime) -> None:
-    """Set ``case.sla_clocks`` (a list of the SLA app's ClockState) on each case, in one query
-    for all of them; an empty list while the SLA selector does not exist yet."""
+    """Set ``case.sla_clocks`` (the SLA app's clock states) on each case, in one query for all
+    of them."""
     cases = list(cases)
-    try:
-        from sla.selectors import clock_states_for
-    except ImportError:
-        # The SLA app has not shipped its selector yet: the pages fall back to next_due_at.
-        states: dict[int, list[Any]] = {}
-    else:
-        states = clock_states_for(cases=cases, now=now) if cases else {}
+    reads = clock_reads()
+    states = reads.states_for(cases, now) if reads is not None and cases else {}
     for case in cases:
         case.sla_clocks = states.get(case.pk, [])  # type: ignore[attr-defined]
 
 
-def attach_clock_ledgers(case: Case, *, now: datetime, events: Iterable[CaseEvent]) -> None:
+def attach_clock_ledgers(case: Case, *, now: datetime, events: Sequence[CaseEvent]) -> None:
     """Set ``case.sla_ledgers`` (each clock explained, for the case page's clock panel) and
     ``case.sla_clocks`` (their states, for the badges) from one read of the clocks; the
     timeline the page already holds names the events that moved them."""
-    ledgers = case_clock_ledgers(case=case, now=now, events=events)
+    reads = clock_reads()
+    ledgers = list(reads.ledgers_for(case, now, events)) if reads is not None else []
     case.sla_ledgers = ledgers  # type: ignore[attr-defined]
     case.sla_clocks = [ledger.state for ledger in ledgers]  # type: ignore[attr-defined]
 
@@ -86,11 +73,3 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     ):
         return target
     return fallback
-
-
-def signed_in(request: HttpRequest) -> User:
-    """The logged-in user; the login middleware has already turned anonymous visitors away."""
-    user = request.user
-    if isinstance(user, AnonymousUser):
-        raise PermissionDenied("Log in first.")
-    return user

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextChoices,
+)
 from django.utils import timezone
 
 from cases.models import Case
-from escalation.roles import Role
+from cases.selectors import case_get_for_viewer
+from cases.visibility import case_visible_to
+from escalation.roles import Role, users_with_role
 from reviews.models import PENDING_ACTION_STATUSES, CorrectiveAction, Review
 
 
-class ReviewState(StrEnum):
-    ALL = "all"
-    DUE = "due"
-    OVERDUE = "overdue"
-    DONE = "done"
-
-
-REVIEW_STATE_LABELS = {
-    ReviewState.ALL: "All",
-    ReviewState.DUE: "Due",
-    ReviewState.OVERDUE: "Overdue",
-    ReviewState.DONE: "Done",
-}
+class ReviewState(TextChoices):
+    ALL = "all", "All"
+    DUE = "due", "Due"
+    OVERDUE = "overdue", "Overdue"
+    DONE = "done", "Done"
 
 
 @dataclass(frozen=True)
@@ -42,20 +45,13 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def staff_users() -> QuerySet:
+def staff_users() -> QuerySet[User]:
     """Active users holding a staff role: who can take part in a review or own an action."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[r.value for r in Role])
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    return users_with_role(*Role)
 
 
 def review_page(*, viewer: User | AnonymousUser, reference: str) -> ReviewPage:
     """The case (404 when missing or not visible to ``viewer``), its review and actions."""
-    from cases.selectors import case_get_for_viewer
-
     case = case_get_for_viewer(viewer=viewer, reference=reference)
     review = (
         Review.objects.filter(case=case)
@@ -117,10 +113,18 @@ def actions_due(
 
 
 def actions_for_owner(*, owner: User) -> list[CorrectiveAction]:
-    """The user's corrective actions: pending ones first by due date, then the latest others."""
+    """The user's corrective actions: pending ones first by due date, then the latest others.
+
+    Each says whether its owner may open its case (``case_visible``, in the same query): an
+    owner always could when given the action, but the case may have moved to a team they are
+    not in since. The action is still theirs to do, and their reminders point here, so the list
+    keeps it and leaves out the case.
+    """
+    visible = case_visible_to(viewer=owner).filter(pk=OuterRef("review__case_id"))
     return list(
         CorrectiveAction.objects.filter(owner=owner)
         .select_related("review__case")
+        .annotate(case_visible=Exists(visible))
         .order_by(_flag(~Q(status__in=PENDING_ACTION_STATUSES)), "due_on", "id")[:200]
     )
 

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
 
+from cases.events import CaseChanged, CaseRaised, CaseResolved, subscribe
 from cases.models import CaseEvent, EventKind, Status
 from cases.services import (
     case_acknowledge,
@@ -145,28 +146,34 @@ def test_resolve_records_summary_root_cause_and_time(bob) -> None:
     )
 
 
-def test_resolve_tells_the_reviews_app_inside_the_transaction(bob, monkeypatch) -> None:
+def test_resolve_tells_the_reviews_app_inside_the_transaction(bob) -> None:
     heard = []
-    monkeypatch.setattr(
-        "cases.services.lifecycle.review_on_case_resolved",
-        lambda *, case, by: heard.append((case.status, by)),
+    stop = subscribe(
+        CaseResolved,
+        lambda event: heard.append((event.case.status, event.by)),
     )
-    case_resolve(case=case_in(Status.WAITING), by=bob, summary="Fixed", root_cause=root_cause())
+    try:
+        case_resolve(case=case_in(Status.WAITING), by=bob, summary="Fixed", root_cause=root_cause())
+    finally:
+        stop()
     assert heard == [(Status.RESOLVED, bob)]
 
 
-def test_every_service_syncs_the_sla_clocks(bob, monkeypatch) -> None:
+def test_every_service_announces_its_change_for_the_sla_clocks(bob) -> None:
     synced = []
-    for module in ("common", "raising"):
-        monkeypatch.setattr(
-            f"cases.services.{module}.case_clocks_sync",
-            lambda *, case, now: synced.append(case.status),
-        )
-    case = case_in(Status.NEW)
-    case = case_acknowledge(case=case, by=bob)
-    case = case_set_status(case=case, by=bob, status=Status.IN_PROGRESS)
-    case = case_resolve(case=case, by=bob, summary="Fixed", root_cause=root_cause())
-    case = case_reopen(case=case, by=bob, reason="Came back")
+    stops = [
+        subscribe(kind, lambda event: synced.append(event.case.status))
+        for kind in (CaseRaised, CaseChanged)
+    ]
+    try:
+        case = case_in(Status.NEW)
+        case = case_acknowledge(case=case, by=bob)
+        case = case_set_status(case=case, by=bob, status=Status.IN_PROGRESS)
+        case = case_resolve(case=case, by=bob, summary="Fixed", root_cause=root_cause())
+        case = case_reopen(case=case, by=bob, reason="Came back")
+    finally:
+        for stop in stops:
+            stop()
     assert synced == [Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.IN_PROGRESS]
 
 

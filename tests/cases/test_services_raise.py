@@ -254,7 +254,7 @@ def test_attachment_names_are_made_safe(given: str, safe: str) -> None:
     assert attachment_safe_name(given) == safe
 
 
-def test_manager_edits_details_and_one_event_lists_each_change(bob, service_desk) -> None:
+def test_manager_edits_details_and_each_changed_field_is_one_event(bob, service_desk) -> None:
     case = case_in(Status.IN_PROGRESS, title="Old", impact="single_user")
     category = CategoryFactory(name="Network")
     case = case_update_details(
@@ -262,11 +262,15 @@ def test_manager_edits_details_and_one_event_lists_each_change(bob, service_desk
     )
     case.refresh_from_db()
     assert (case.title, case.impact, case.category) == ("New", "site", category)
-    event = CaseEvent.objects.get(case=case)
-    assert event.kind == EventKind.EDITED
-    assert event.data["changes"]["title"] == ["Old", "New"]
-    assert event.data["changes"]["tags"] == ["", "vpn"]
-    assert set(event.data["changes"]) == {"title", "impact", "category", "tags"}
+    events = {e.data["field"]: e for e in CaseEvent.objects.filter(case=case)}
+    assert set(events) == {"title", "impact", "category", "tags"}
+    assert {e.kind for e in events.values()} == {EventKind.EDITED}
+    assert events["title"].data["changes"]["title"] == ["Old", "New"]
+    assert events["tags"].data["changes"]["tags"] == ["", "vpn"]
+    assert (events["impact"].from_value, events["impact"].to_value) == (
+        "One user",
+        "A site or department",
+    )
 
 
 def test_editing_nothing_writes_no_event_and_clearing_product_is_explicit(bob) -> None:
@@ -278,8 +282,10 @@ def test_editing_nothing_writes_no_event_and_clearing_product_is_explicit(bob) -
     assert case.product is None
 
 
-def test_operators_and_executives_cannot_edit_details(alice, erin, service_desk) -> None:
+def test_another_teams_operator_and_executives_cannot_edit_details(
+    alice, charlie, erin, service_desk
+) -> None:
     case = case_in(Status.IN_PROGRESS, team=service_desk, raised_by=alice)
-    for person in (alice, erin):
+    for person in (charlie, erin):
         with pytest.raises(PermissionDenied):
             case_update_details(case=case, by=person, title="Mine now")

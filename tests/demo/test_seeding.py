@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Count
 
 from cases.models import Case, CaseEvent, EventKind, Severity, Status, Tier
-from cases.models.case import OPEN_STATUSES
 from demo.reference_data import seed_reference_data
 from demo.seeding import TROUBLE, seed_cases
 from sla import clock as bh
@@ -26,7 +25,6 @@ from sla.services import SYNC_FIELDS, case_clocks_sync
 from sla.sweep import due_clocks
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-FINISHED = (Status.RESOLVED, Status.CLOSED)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +126,7 @@ def test_finished_cases_carry_a_leaf_root_cause_and_a_summary(
 ) -> None:
     seed(200)
 
-    finished = Case.objects.filter(status__in=FINISHED).select_related("root_cause")
+    finished = Case.objects.filter(status__in=Status.FINISHED).select_related("root_cause")
     assert finished.count() > 150
     for case in finished:
         assert case.root_cause is not None and case.root_cause.parent_id is not None
@@ -192,7 +190,7 @@ def test_clocks_agree_with_the_case_and_the_clock_rules(reference: None, frozen:
             c.due_at for c in clocks.values() if c.stopped_at is None and c.paused_at is None
         ]
         assert case.next_due_at == (min(running) if running else None)
-        if case.status in FINISHED:
+        if case.status in Status.FINISHED:
             assert case.next_due_at is None
 
 
@@ -378,7 +376,7 @@ def test_breaches_before_the_engine_caught_up_are_the_demo_trouble_only(
         for clock in overdue
         if clock.case.customer.tier == Tier.STRATEGIC and clock.case.severity == Severity.S1
     ]
-    assert strategic_s1 and all(case.status in OPEN_STATUSES for case in strategic_s1)
+    assert strategic_s1 and all(case.status in Status.OPEN for case in strategic_s1)
     assert {clock.case_id for clock in overdue} <= trouble_ids()
     warning_soon = CaseClock.objects.filter(
         stopped_at=None, warned_at=None, warn_at__lte=NOW, due_at__gt=NOW
@@ -398,7 +396,7 @@ def test_every_case_has_a_timeline_in_order(reference: None, frozen: object) -> 
         assert [e.created_at for e in events] == sorted(e.created_at for e in events)
         assert case.updated_at == events[-1].created_at
         kinds = {e.kind for e in events}
-        if case.status in FINISHED:
+        if case.status in Status.FINISHED:
             assert {EventKind.ACKNOWLEDGED, EventKind.RESOLVED} <= kinds
         if case.status == Status.CLOSED:
             assert EventKind.CLOSED in kinds

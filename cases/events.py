@@ -1,0 +1,120 @@
+"""What happened to a case, announced to the apps built on ``cases`` (the write side).
+
+``cases`` sits below ``sla`` and ``reviews`` and imports neither, yet both must react to its
+writes: the SLA clocks follow every change of a case (and of a customer's tier), the new owner
+of a case is told, a resolved case gets its review. Each case service announces what it did
+with ``announce``, after its own writes and inside its transaction; an app that cares
+subscribes a handler for an event type in its ``AppConfig.ready()``.
+
+- Handlers run synchronously, in the order they subscribed, in the caller's transaction: what
+  they write commits or rolls back with the case's change.
+- An exception from a handler propagates to the service, whose ``transaction.atomic()`` block
+  rolls back the case's change with everything the handlers wrote: nothing half-applied, and
+  no later handler runs.
+- Mail and tasks go out after commit (``transaction.on_commit``), as in any service.
+
+Why a small typed registry and not a ``django.dispatch.Signal``: a signal's receivers take
+``sender`` and ``**kwargs``, so neither side's types are checked, and its weak references and
+``dispatch_uid`` solve problems a handful of handlers registered once at start-up do not have.
+Here each event is a frozen dataclass, and ``subscribe`` ties a handler's parameter type to its
+event type, so mypy checks every subscriber against what the service announces.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from django.contrib.auth.models import User
+
+from cases.models import Case, Customer
+from cases.models import CaseEvent as TimelineEntry  # the timeline's row, not CaseEvent below
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in ``cases``; handlers subscribe to one exact subclass."""
+
+
+@dataclass(frozen=True)
+class CaseEvent(Event):
+    """Something a case service did. ``case`` is the service's own locked, saved instance."""
+
+    case: Case
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseRaised(CaseEvent):
+    """A case was raised in this transaction (it has no SLA clocks yet)."""
+
+    by: User
+
+
+@dataclass(frozen=True)
+class CaseChanged(CaseEvent):
+    """A case service changed the case (status, severity, responses, assignment, details, ...):
+    whatever follows the case's state, such as its SLA clocks, re-aligns now."""
+
+
+@dataclass(frozen=True)
+class CaseAssigned(CaseEvent):
+    """The case has a new owner. ``by`` None is the SLA engine; ``escalated`` says the SLA
+    engine moved it because a target was breached."""
+
+    by: User | None
+    owner: User
+    reason: str
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class CaseResolved(CaseEvent):
+    """The case was resolved (again, after a reopen) by ``by`` (None: the system)."""
+
+    by: User | None
+
+
+@dataclass(frozen=True)
+class CaseMentioned(CaseEvent):
+    """``by``'s internal note mentioned people who may see the case (``by`` themself never
+    among them); each is to be told once."""
+
+    by: User | None
+    note: TimelineEntry
+    mentioned: tuple[User, ...]
+
+
+@dataclass(frozen=True)
+class CustomerTierChanged(Event):
+    """A customer moved to another tier: its open cases are owed other SLA targets."""
+
+    customer: Customer
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E], None]
+
+_handlers: defaultdict[type[Event], list[Callable[[Event], None]]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Handler[E]) -> Callable[[], None]:
+    """Call ``handler`` with every ``event_type`` event announced from now on, after the
+    handlers subscribed before it. Returns the function that unsubscribes it again."""
+    registered: Callable[[Event], None] = handler  # type: ignore[assignment]
+    _handlers[event_type].append(registered)
+
+    def unsubscribe() -> None:
+        _handlers[event_type].remove(registered)
+
+    return unsubscribe
+
+
+def announce(event: Event) -> None:
+    """Run the handlers of exactly ``event``'s type, in order; the first exception
+    propagates."""
+    for handler in list(_handlers[type(event)]):
+        handler(event)

@@ -1,0 +1,85 @@
+"""What the case pages and the queue show from the SLA app (the read side).
+
+``cases`` sits below ``sla`` and imports nothing from it, yet the queue filters by SLA state
+(``?sla=`` on the page and in the API), its rows show clock badges and the case page the clock
+panel. The SLA app provides those reads once, in its ``AppConfig.ready()``, with
+``clock_reads_provide``; the case pages ask ``clock_reads()``. Without a provider the pages show
+``next_due_at`` only and the queue offers no SLA states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.db.models import Expression
+
+from cases.models import Case, CaseEvent
+
+
+class ClockLedger(Protocol):
+    """One clock explained for the case page's panel; ``state`` is its badge."""
+
+    @property
+    def state(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ClockReads:
+    """The SLA app's reads for the case pages, each bounded in queries whatever the rows.
+
+    - ``badges_template``: the partial that shows a list of clock states as badges.
+    - ``states_for(cases, now)``: every clock state of ``cases`` by case id (one query).
+    - ``ledgers_for(case, now, events)``: the case's clocks explained, from the timeline the
+      page already holds.
+    - ``state_choices`` and ``state_expression(now)``: the queue's SLA-state filter, as the
+      choices offered and an expression on ``Case`` whose value is one of them.
+    - ``clock_state_choices`` and ``clock_state_expression(kind, now)``: the same for one
+      clock of the case (``kind`` one of CLOCK_KINDS), the queue's ``?sla_<kind>=`` filters.
+    """
+
+    badges_template: str
+    states_for: Callable[[Sequence[Case], datetime], Mapping[int, list[Any]]]
+    ledgers_for: Callable[[Case, datetime, Sequence[CaseEvent]], Sequence[ClockLedger]]
+    state_choices: Sequence[tuple[str, str]]
+    state_expression: Callable[[datetime], Expression]
+    clock_state_choices: Sequence[tuple[str, str]] = ()
+    clock_state_expression: Callable[[str, datetime], Expression] | None = None
+
+
+# The clocks the queue filters by one at a time (``?sla_response=``, ``?sla_resolution=``,
+# ``?sla_update=``): part of the API's vocabulary, so named here; the SLA app's clock kinds
+# carry the same values (the SLA app checks it when it provides its reads).
+CLOCK_KINDS: tuple[str, ...] = ("response", "resolution", "update")
+
+
+_provided: list[ClockReads] = []
+
+
+def clock_reads_provide(reads: ClockReads) -> None:
+    """Install the SLA app's reads (once, from its ``AppConfig.ready()``)."""
+    if reads.clock_state_expression is not None and not reads.clock_state_choices:
+        raise ValueError("A clock-state expression needs the choices it yields.")
+    _provided[:] = [reads]
+
+
+def clock_reads() -> ClockReads | None:
+    """The installed reads, or None while no app provides them."""
+    return _provided[0] if _provided else None
+
+
+class StateChoices:
+    """The SLA states of a queue filter, read each time a form or the API schema lists them
+    (so after the apps are ready, whenever ``cases.filters`` was imported): the case's state,
+    or with ``kind`` the state of that one clock."""
+
+    def __init__(self, kind: str | None = None) -> None:
+        self.kind = kind
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        reads = clock_reads()
+        if reads is None:
+            return iter(())
+        return iter(reads.state_choices if self.kind is None else reads.clock_state_choices)
