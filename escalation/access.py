@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from rest_framework.exceptions import NotAuthenticated
@@ -51,13 +51,16 @@ def roles_permission(*roles: Role) -> type[BasePermission]:
     return HasRole
 
 
-def api_user(request: Request) -> User:
-    """The caller of an endpoint guarded by ``roles_permission``, typed for the services.
+def signed_in(request: HttpRequest | Request) -> User:
+    """The signed-in user of a page or an endpoint, typed for the services.
 
-    The permission has already refused anonymous callers; this only tells the type checker so,
-    and answers 401 should an endpoint ever lose its permission class.
+    The login middleware (pages) and ``roles_permission`` (the API) have already turned
+    anonymous visitors away; this only tells the type checker so, and refuses (403 on a page,
+    401 from the API) should a view ever lose its guard.
     """
     user = request.user
-    if isinstance(user, AnonymousUser):
+    if isinstance(user, User):
+        return user
+    if isinstance(request, Request):
         raise NotAuthenticated()
-    return user
+    raise PermissionDenied("Log in first.")

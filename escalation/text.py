@@ -13,6 +13,11 @@ import re
 
 from escalation.errors import DomainError
 
+# The size limits of text people type, shared by the forms, the serializers and the services so
+# a page, the API and a service refuse the same text.
+TEXT_MAX = 20_000  # a description, a note, a resolution summary, a review's findings
+REASON_MAX = 2_000  # a reason for a change, a corrective action
+
 # C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators.
 _CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
 _SINGLE_LINE = re.compile(f"[{_CONTROL}\t\n\r]")

@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
 
 from cases.models import Team, Tier
+from escalation.db import is_postgresql
 from escalation.errors import DomainError
-from escalation.roles import Role
+from escalation.roles import Role, users_with_role
 from reports.models import WeeklySnapshot
 from reports.payload import report_compute
 from reports.presentation import headline_cards
@@ -32,8 +32,9 @@ from sla.notifications import notification_send
 
 logger = logging.getLogger(__name__)
 
-# Weeks one catch-up run freezes at most: a few seconds each on a large database, so a run
-# stays well inside the task time limit (CELERY_TASK_SOFT_TIME_LIMIT) and lets other tasks in.
+# Weeks one catch-up run freezes at most: each is a full computation of the week (its cost on a
+# large database is in bench/RESULTS.md), so a run stays well inside the task time limit
+# (CELERY_TASK_SOFT_TIME_LIMIT) and lets other tasks in.
 CATCH_UP_WEEKS = 8
 # 'RPT' in ASCII, as the catch-up's advisory lock key: any constant shared by all runs will do.
 CATCH_UP_LOCK_KEY = 0x525054
@@ -109,7 +110,6 @@ def digest_text(payload: dict[str, Any], *, link: str) -> str:
 def digest_send(*, snapshot: WeeklySnapshot, now: datetime) -> int:
     """Send the executives the digest of ``snapshot`` once; returns how many were notified
     (0 when it had been sent already)."""
-    User = get_user_model()
     with transaction.atomic():
         claimed = WeeklySnapshot.objects.filter(pk=snapshot.pk, digest_sent_at=None).update(
             digest_sent_at=now
@@ -118,9 +118,7 @@ def digest_send(*, snapshot: WeeklySnapshot, now: datetime) -> int:
             return 0
         week = IsoWeek.of_date(snapshot.week_start)
         path = reverse("reports:weekly", kwargs={"week": week})
-        executives = User.objects.filter(
-            is_active=True, groups__name=Role.EXECUTIVE.value
-        ).distinct()
+        executives = users_with_role(Role.EXECUTIVE)
         rows = notification_send(
             recipients=list(executives),
             kind=NotificationKind.REPORT,
@@ -229,7 +227,7 @@ def _catch_up_lock() -> bool:
     """The catch-up's advisory lock, released with the transaction. SQLite has no such thing,
     but its transactions here start IMMEDIATE (settings): a second run waits for the first's
     week, then finds it frozen."""
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CATCH_UP_LOCK_KEY])

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -20,10 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, EventKind, Severity
+from cases.permissions import can_view_case
 from cases.timeline import event_record
 from escalation.errors import DomainError
-from escalation.roles import OWNER_ROLES, Role, can_own, is_manager
-from escalation.text import text_clean
+from escalation.roles import OWNER_ROLES, Role, can_own, is_manager, users_with_role
+from escalation.text import REASON_MAX, TEXT_MAX, text_clean
+from escalation.users import display_name
 from reviews.models import PENDING_ACTION_STATUSES, ActionStatus, CorrectiveAction, Review
 from sla.models import NotificationKind
 from sla.notifications import notification_send
@@ -35,8 +36,6 @@ TEXT_LABELS = {
     "went_badly": "what went badly",
     "lessons": "lessons learned",
 }
-TEXT_MAX = 20_000
-DESCRIPTION_MAX = 2_000
 
 
 @dataclass(frozen=True)
@@ -112,21 +111,12 @@ def _require_manager(by: User) -> None:
         raise PermissionDenied("Only escalation managers create and edit reviews.")
 
 
-def _clean(value: str, *, field: str, label: str, max_length: int = TEXT_MAX) -> str:
-    return text_clean(value, field=field, label=label, max_length=max_length)
-
-
 def _staff_ids(users: Iterable[User], roles: Iterable[Role] = tuple(Role)) -> set[int]:
     """The ids among ``users`` who are active and hold one of ``roles`` (one query)."""
     ids = {u.pk for u in users}
     if not ids:
         return set()
-    return set(
-        get_user_model()
-        .objects.filter(pk__in=ids, is_active=True, groups__name__in=[r.value for r in roles])
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    return set(users_with_role(*roles).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def review_save(
@@ -152,19 +142,62 @@ def review_save(
     now = timezone.now()
     today = timezone.localdate(now)
     texts = {
-        "summary": _clean(summary, field="summary", label="Summary"),
-        "went_well": _clean(went_well, field="went_well", label="What went well"),
-        "went_badly": _clean(went_badly, field="went_badly", label="What went badly"),
-        "lessons": _clean(lessons, field="lessons", label="Lessons learned"),
+        field: text_clean(value, field=field, label=label, max_length=TEXT_MAX)
+        for field, label, value in (
+            ("summary", "Summary", summary),
+            ("went_well", "What went well", went_well),
+            ("went_badly", "What went badly", went_badly),
+            ("lessons", "Lessons learned", lessons),
+        )
     }
+    people = list(participants)
+    _review_input_check(
+        meeting_on=meeting_on,
+        today=today,
+        completed=completed,
+        summary=texts["summary"],
+        people=people,
+        actions=actions,
+    )
+
+    with transaction.atomic():
+        locked, review, started = _review_for_update(case=case, now=now, today=today)
+        action_owners_check(case=locked, review=review, actions=actions)
+        changes = ["review started"] if started else []
+        changes += _review_fields_apply(
+            review,
+            texts=texts,
+            meeting_on=meeting_on,
+            completed=completed,
+            by=by,
+            now=now,
+            started=started,
+        )
+        changes += _participants_apply(review, people)
+        changes += _actions_apply(review=review, actions=actions, now=now)
+        if changes:
+            _review_saved(review, case=locked, by=by, changes=changes, now=now)
+    return review
+
+
+def _review_input_check(
+    *,
+    meeting_on: date | None,
+    today: date,
+    completed: bool,
+    summary: str,
+    people: Sequence[User],
+    actions: Sequence[ActionInput],
+) -> None:
+    """Refuse a future meeting, completion without a meeting date and a summary, and
+    participants or action owners who may not take part (two queries)."""
     if meeting_on is not None and meeting_on > today:
         raise DomainError("The meeting date cannot be in the future.", field="meeting_on")
-    if completed and (meeting_on is None or not texts["summary"]):
+    if completed and (meeting_on is None or not summary):
         raise DomainError(
             "A review can be marked complete only with a meeting date and a summary.",
             field="completed",
         )
-    people = list(participants)
     if len(_staff_ids(people)) != len({p.pk for p in people}):
         raise DomainError("Participants must be active staff users.", field="participants")
     owners = [a.owner for a in actions]
@@ -174,62 +207,84 @@ def review_save(
             field="actions",
         )
 
-    with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.resolved_at is None:
-            raise DomainError(
-                f"{locked.reference} is not resolved: it is reviewed after resolution."
-            )
-        review = Review.objects.select_for_update().filter(case=locked).first()
-        changes: list[str] = []
-        if review is None:
-            required = locked.severity in REQUIRED_SEVERITIES
-            # A required review counts from the resolution; a voluntary one from today.
-            start = timezone.localdate(locked.resolved_at) if required else today
-            review = Review(
-                case=locked,
-                required=required,
-                due_on=review_due_on(resolved_on=start),
-                created_at=now,
-                updated_at=now,
-            )
-            review.save()  # participants and actions need its id
-            changes.append("review started")
-        for field, value in texts.items():
-            if getattr(review, field) != value:
-                setattr(review, field, value)
-                if "review started" not in changes:
-                    changes.append(f"{TEXT_LABELS[field]} edited")
-        if review.meeting_on != meeting_on:
-            review.meeting_on = meeting_on
-            changes.append(
-                f"meeting date {meeting_on:%d %b %Y}" if meeting_on else "meeting date removed"
-            )
-        if completed and review.completed_at is None:
-            review.completed_at, review.completed_by = now, by
-            changes.append("review completed")
-        elif not completed and review.completed_at is not None:
-            review.completed_at, review.completed_by = None, None
-            changes.append("review reopened")
-        before = set(review.participants.values_list("pk", flat=True))
-        after = {p.pk for p in people}
-        if before != after:
-            review.participants.set(people)
-            changes.append(f"participants: {', '.join(sorted(_name(p) for p in people)) or 'none'}")
-        changes += _actions_apply(review=review, actions=actions, now=now)
 
-        if changes:
-            review.updated_at = now
-            review.save()
-            event_record(
-                case=locked,
-                actor=by,
-                kind=EventKind.REVIEW,
-                to_value="completed" if review.completed_at else f"due {review.due_on:%d %b %Y}",
-                body=_sentence("; ".join(changes)),
-                data={"action": "saved", "review": review.pk, "changes": changes},
-            )
-    return review
+def _review_for_update(*, case: Case, now: datetime, today: date) -> tuple[Case, Review, bool]:
+    """Lock the resolved case and its review, starting the review (saved: participants and
+    actions need its id) if it has none; returns both and whether the review was started."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.resolved_at is None:
+        raise DomainError(f"{locked.reference} is not resolved: it is reviewed after resolution.")
+    review = Review.objects.select_for_update().filter(case=locked).first()
+    if review is not None:
+        return locked, review, False
+    required = locked.severity in REQUIRED_SEVERITIES
+    # A required review counts from the resolution; a voluntary one from today.
+    start = timezone.localdate(locked.resolved_at) if required else today
+    review = Review(
+        case=locked,
+        required=required,
+        due_on=review_due_on(resolved_on=start),
+        created_at=now,
+        updated_at=now,
+    )
+    review.save()
+    return locked, review, True
+
+
+def _review_fields_apply(
+    review: Review,
+    *,
+    texts: dict[str, str],
+    meeting_on: date | None,
+    completed: bool,
+    by: User,
+    now: datetime,
+    started: bool,
+) -> list[str]:
+    """Set the review's texts, meeting date and completion (unsaved); returns the changes in
+    words (a review just ``started`` does not list its texts as edited)."""
+    changes: list[str] = []
+    for field, value in texts.items():
+        if getattr(review, field) != value:
+            setattr(review, field, value)
+            if not started:
+                changes.append(f"{TEXT_LABELS[field]} edited")
+    if review.meeting_on != meeting_on:
+        review.meeting_on = meeting_on
+        changes.append(
+            f"meeting date {meeting_on:%d %b %Y}" if meeting_on else "meeting date removed"
+        )
+    if completed and review.completed_at is None:
+        review.completed_at, review.completed_by = now, by
+        changes.append("review completed")
+    elif not completed and review.completed_at is not None:
+        review.completed_at, review.completed_by = None, None
+        changes.append("review reopened")
+    return changes
+
+
+def _participants_apply(review: Review, people: Sequence[User]) -> list[str]:
+    """Set the review's participants; returns the change in words, if any."""
+    if set(review.participants.values_list("pk", flat=True)) == {p.pk for p in people}:
+        return []
+    review.participants.set(people)
+    return [f"participants: {', '.join(sorted(display_name(p) for p in people)) or 'none'}"]
+
+
+def _review_saved(
+    review: Review, *, case: Case, by: User, changes: list[str], now: datetime
+) -> None:
+    """Save the changed review and record the one timeline event that lists the changes."""
+    review.updated_at = now
+    review.save()
+    event_record(
+        case=case,
+        actor=by,
+        kind=EventKind.REVIEW,
+        to_value="completed" if review.completed_at else f"due {review.due_on:%d %b %Y}",
+        body=_sentence("; ".join(changes)),
+        data={"action": "saved", "review": review.pk, "changes": changes},
+    )
 
 
 def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datetime) -> list[str]:
@@ -237,8 +292,8 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
     existing = {a.pk: a for a in CorrectiveAction.objects.select_for_update().filter(review=review)}
     changes: list[str] = []
     for item in actions:
-        description = _clean(
-            item.description, field="actions", label="An action", max_length=DESCRIPTION_MAX
+        description = text_clean(
+            item.description, field="actions", label="An action", max_length=REASON_MAX
         )
         if not description:
             raise DomainError("Every corrective action needs a description.", field="actions")
@@ -255,7 +310,8 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
                 updated_at=now,
                 completed_at=now if item.status == ActionStatus.DONE else None,
             )
-            changes.append(f"action added: {_short(description)} (owner {_name(item.owner)})")
+            owner = display_name(item.owner)
+            changes.append(f"action added: {_short(description)} (owner {owner})")
             continue
         known = existing.get(item.id)
         if known is None:
@@ -269,7 +325,7 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
             what.append("description")
         if action.owner_id != item.owner.pk:
             action.owner = item.owner
-            what.append(f"owner {_name(item.owner)}")
+            what.append(f"owner {display_name(item.owner)}")
         if action.due_on != item.due_on:
             if action.due_on < item.due_on:
                 action.last_reminded_on = None
@@ -299,8 +355,24 @@ def _short(text: str) -> str:
     return f"“{line[:60]}…”" if len(line) > 60 or "\n" in text else f"“{line}”"
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+def action_owners_check(*, case: Case, review: Review, actions: Sequence[ActionInput]) -> None:
+    """Refuse to give a corrective action to someone who cannot open its case: the owner must
+    be able to read what the action is about.
+
+    Only a choice is checked (a new action, or an action given to someone else): an action kept
+    by an owner who lost sight of the case since (it moved to another team) does not hold up
+    the review; the owner's list shows it without the case.
+    """
+    kept = dict(CorrectiveAction.objects.filter(review=review).values_list("pk", "owner_id"))
+    for item in actions:
+        if item.id is not None and kept.get(item.id) == item.owner.pk:
+            continue
+        if not can_view_case(item.owner, case):
+            raise DomainError(
+                f"{display_name(item.owner)} cannot open {case.reference}, so cannot own one of "
+                "its corrective actions: choose someone who can open the case.",
+                field="actions",
+            )
 
 
 def can_mark_action_done(user: User, action: CorrectiveAction) -> bool:
@@ -341,9 +413,7 @@ def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
 
 
 def _managers() -> list[User]:
-    return list(
-        get_user_model().objects.filter(is_active=True, groups__name=Role.MANAGER.value).distinct()
-    )
+    return list(users_with_role(Role.MANAGER))
 
 
 def reminders_send(*, today: date | None = None) -> ReminderResult:
@@ -358,6 +428,14 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
     """
     today = today or timezone.localdate()
     not_today = Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=today)
+    return ReminderResult(
+        reviews=_review_reminders_send(today=today, not_today=not_today),
+        actions=_action_reminders_send(today=today, not_today=not_today),
+    )
+
+
+def _review_reminders_send(*, today: date, not_today: Q) -> int:
+    """Remind about overdue reviews; returns how many this worker claimed and sent."""
     reviews = list(
         Review.objects.filter(not_today, completed_at__isnull=True, due_on__lt=today)
         .select_related("case__team__lead")
@@ -393,7 +471,12 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
                 case=case,
             )
             sent_reviews += 1
+    return sent_reviews
 
+
+def _action_reminders_send(*, today: date, not_today: Q) -> int:
+    """Remind owners of overdue corrective actions; returns how many this worker claimed and
+    sent."""
     actions = list(
         CorrectiveAction.objects.filter(
             not_today, status__in=PENDING_ACTION_STATUSES, due_on__lt=today
@@ -421,4 +504,4 @@ def reminders_send(*, today: date | None = None) -> ReminderResult:
                 case=case,
             )
             sent_actions += 1
-    return ReminderResult(reviews=sent_reviews, actions=sent_actions)
+    return sent_actions

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import ForeignKey, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from escalation.roles import Role
+from escalation.roles import Role, users_with_role
 from sla import clock
 from sla.calendars import calendar_changed
 from sla.models import (
@@ -136,9 +135,7 @@ class OnDutyAdmin(admin.ModelAdmin):
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
     ) -> Any:
         if db_field.name == "user":
-            kwargs["queryset"] = get_user_model().objects.filter(
-                is_active=True, groups__name=Role.MANAGER.value
-            )
+            kwargs["queryset"] = users_with_role(Role.MANAGER)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from cases.models import Case, CaseEvent, EventKind
 from cases.templatetags.case_display import event_value
+from escalation.users import display_name
 from sla import clock as bh
 from sla.calendars import calendar_default, calendar_for
 from sla.ledger_types import (
@@ -121,17 +122,8 @@ def clock_ledger(
     state = clock_state(clock, now=now)
     facts = [_breach(b, timeline=timeline) for b in breaches]
     if state.breached_at is not None and not any(b.cycle == clock.cycle for b in facts):
-        facts.append(
-            Breach(
-                cycle=clock.cycle,
-                attempt=clock.attempt,
-                breached_at=state.breached_at,
-                policy_name=policy_name,
-                calendar_name=calendar_name,
-                target_seconds=clock.target_seconds,
-                recorded=False,
-            )
-        )
+        # Breached by its fields, with no fact recorded for this cycle.
+        facts.append(_breach_unrecorded(clock, state.breached_at, policy_name, calendar_name))
     first_policy = next(
         (b.policy_name for b in facts if b.cycle == clock.cycle and b.attempt == 1),
         policy_name if clock.attempt == 1 else "",
@@ -175,6 +167,20 @@ def clock_ledger(
     return ledger_with_summary(ledger, clock=clock, now=now)
 
 
+def _breach_unrecorded(
+    clock: CaseClock, breached_at: datetime, policy_name: str, calendar_name: str
+) -> Breach:
+    return Breach(
+        cycle=clock.cycle,
+        attempt=clock.attempt,
+        breached_at=breached_at,
+        policy_name=policy_name,
+        calendar_name=calendar_name,
+        target_seconds=clock.target_seconds,
+        recorded=False,
+    )
+
+
 # --- Replaying the entries -----------------------------------------------------------------
 
 
@@ -213,70 +219,72 @@ def _phases(
     3. A pause or stop the clock shows but no entry recorded is opened from its own fields.
     """
     phases: list[_Phase] = []
-
-    def begin(
-        kind: str,
-        at: datetime,
-        *,
-        ledger_kind: str,
-        cause: str,
-        recorded: bool,
-        attempt: int,
-        policy_name: str,
-        target_seconds: int,
-    ) -> None:
-        if phases:
-            at = max(at, phases[-1].start)
-            phases[-1].end = at
-        phases.append(
-            _Phase(kind, at, ledger_kind, cause, recorded, attempt, policy_name, target_seconds)
-        )
-
     if not entries or entries[0].kind != LedgerKind.STARTED:
-        begin(
-            SegmentKind.RUNNING,
-            clock.started_at,
-            ledger_kind=LedgerKind.STARTED,
-            cause="Started before the ledger was kept",
-            recorded=False,
-            attempt=1,
-            policy_name=first_policy,
-            target_seconds=clock.target_seconds if clock.attempt == 1 else 0,
+        _phase_begin(
+            phases,
+            _Phase(
+                kind=SegmentKind.RUNNING,
+                start=clock.started_at,
+                ledger_kind=LedgerKind.STARTED,
+                cause="Started before the ledger was kept",
+                recorded=False,
+                attempt=1,
+                policy_name=first_policy,
+                target_seconds=clock.target_seconds if clock.attempt == 1 else 0,
+            ),
         )
     for entry in entries:
         if entry.kind == LedgerKind.RETARGETED and phases[-1].kind == SegmentKind.STOPPED:
             # A new target for a clock that has stopped changes nothing of its course.
             continue
-        kind = PHASE_OF.get(entry.kind) or phases[-1].kind
-        begin(
-            kind,
-            entry.at,
-            ledger_kind=entry.kind,
-            cause=entry.cause,
-            recorded=True,
-            attempt=entry.attempt,
-            policy_name=entry.policy_name,
-            target_seconds=entry.target_seconds,
+        _phase_begin(
+            phases,
+            _Phase(
+                kind=PHASE_OF.get(entry.kind) or phases[-1].kind,
+                start=entry.at,
+                ledger_kind=entry.kind,
+                cause=entry.cause,
+                recorded=True,
+                attempt=entry.attempt,
+                policy_name=entry.policy_name,
+                target_seconds=entry.target_seconds,
+            ),
         )
-    last = phases[-1]
+    missing = _phase_unrecorded(clock, last=phases[-1])
+    if missing is not None:
+        _phase_begin(phases, missing)
+    return phases
+
+
+def _phase_begin(phases: list[_Phase], phase: _Phase) -> None:
+    """Append ``phase``, ending the one before it where it begins (never before that one's
+    own start)."""
+    if phases:
+        phase.start = max(phase.start, phases[-1].start)
+        phases[-1].end = phase.start
+    phases.append(phase)
+
+
+def _phase_unrecorded(clock: CaseClock, *, last: _Phase) -> _Phase | None:
+    """The stop or pause the clock shows but no entry recorded after ``last``, if any."""
     missing: tuple[str, datetime, str, str] | None = None
     if clock.stopped_at is not None and last.kind != SegmentKind.STOPPED:
         missing = (SegmentKind.STOPPED, clock.stopped_at, LedgerKind.STOPPED, "Stopped")
     elif clock.paused_at is not None and last.kind != SegmentKind.PAUSED:
         missing = (SegmentKind.PAUSED, clock.paused_at, LedgerKind.PAUSED, "Waiting on customer")
-    if missing is not None:
-        kind, at, ledger_kind, cause = missing
-        begin(
-            kind,
-            at,
-            ledger_kind=ledger_kind,
-            cause=cause,
-            recorded=False,
-            attempt=clock.attempt,
-            policy_name=last.policy_name,
-            target_seconds=last.target_seconds,
-        )
-    return phases
+    if missing is None:
+        return None
+    kind, at, ledger_kind, cause = missing
+    return _Phase(
+        kind=kind,
+        start=at,
+        ledger_kind=ledger_kind,
+        cause=cause,
+        recorded=False,
+        attempt=clock.attempt,
+        policy_name=last.policy_name,
+        target_seconds=last.target_seconds,
+    )
 
 
 def _segments(
@@ -424,7 +432,7 @@ def _event_ref(event: CaseEvent) -> EventRef:
         kind=kind,
         kind_label=str(EventKind(kind).label),
         created_at=event.created_at,
-        actor=(actor.get_full_name() or actor.get_username()) if actor is not None else "System",
+        actor=display_name(actor, nobody="System"),
         text=text[:200],
     )
 

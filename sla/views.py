@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.access import role_required
+from escalation.access import role_required, signed_in
 from escalation.roles import Role
+from sla.context_processors import NotificationBell
 from sla.models import Notification
 from sla.selectors import notification_unread_count, notifications_for
 from sla.services import notification_mark_read, notifications_mark_all_read
 
 STAFF = (Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
-
-
-def _me(request: HttpRequest) -> User:
-    """The signed-in user (role_required has refused everyone else)."""
-    return request.user  # type: ignore[return-value]
 
 
 PAGE_SIZE = 30
@@ -31,13 +27,13 @@ PAGE_SIZE = 30
 @role_required(*STAFF)
 @require_GET
 def notifications(request: HttpRequest) -> HttpResponse:
-    page = Paginator(notifications_for(user=_me(request)), PAGE_SIZE).get_page(
+    page = Paginator(notifications_for(user=signed_in(request)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "sla/notifications.html",
-        {"page": page, "unread": notification_unread_count(user=_me(request))},
+        {"page": page, "unread": notification_unread_count(user=signed_in(request))},
     )
 
 
@@ -48,7 +44,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification is 'not found'."""
     try:
         notification = notification_mark_read(
-            user=_me(request), notification_id=pk, now=timezone.now()
+            user=signed_in(request), notification_id=pk, now=timezone.now()
         )
     except Notification.DoesNotExist:
         raise Http404("No such notification.") from None
@@ -60,7 +56,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
             "sla/_notification_read.html",
             {
                 "notification": notification,
-                "unread": notification_unread_count(user=_me(request)),
+                "unread": notification_unread_count(user=signed_in(request)),
                 "page_number": request.POST.get("page", ""),
             },
         )
@@ -70,7 +66,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*STAFF)
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    marked = notifications_mark_all_read(user=_me(request), now=timezone.now())
+    marked = notifications_mark_all_read(user=signed_in(request), now=timezone.now())
     messages.success(
         request,
         f"Marked {marked} notification{'' if marked == 1 else 's'} read."
@@ -84,3 +80,16 @@ def _back(request: HttpRequest) -> str:
     url = reverse("sla:notifications")
     page = request.POST.get("page", "")
     return f"{url}?page={page}" if page.isdigit() else url
+
+
+@role_required(*STAFF)
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The live bell's poll: 204 while ``?mark=`` is still the bell's mark (one query), else the
+    bell itself with its new count and mark, for the page to swap in."""
+    notification_bell = NotificationBell(signed_in(request))
+    if request.GET.get("mark") == notification_bell.mark:
+        return HttpResponse(status=204)
+    # Only the bell: no context processors, whose other reads this answer does not show.
+    template = loader.get_template("partials/nav_notifications.html")
+    return HttpResponse(template.render({"notification_bell": notification_bell}))

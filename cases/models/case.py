@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from cases.models.directory import Category, Contact, Customer, Level, Product, RootCause, Tag, Team
 
 REFERENCE_PREFIX = "ESC-"
+TITLE_MAX = 200
 
 
 class Severity(models.TextChoices):
@@ -29,9 +31,31 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
     CLOSED = "closed", "Closed"
 
+    # The status groups, each filled in from STATUS_MOVES below the class (an enum's body holds
+    # only members). Tuples in declaration order, so a query or an index condition built from
+    # one reads the same on every run and matches the migrations.
+    OPEN: ClassVar[tuple[Status, ...]]
+    WORKING: ClassVar[tuple[Status, ...]]
+    FINISHED: ClassVar[tuple[Status, ...]]
 
-OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
-OPEN = Q(status__in=OPEN_STATUSES)
+
+# The moves case_set_status makes; resolving, closing and reopening have their own services
+# because they need more than a reason (a summary and root cause, or nothing at all).
+STATUS_MOVES: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.ACKNOWLEDGED}),
+    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, Status.WAITING}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING}),
+    Status.WAITING: frozenset({Status.IN_PROGRESS}),
+    Status.RESOLVED: frozenset(),
+    Status.CLOSED: frozenset(),
+}
+# Open: the case can still move (new, acknowledged, in progress, waiting on customer).
+Status.OPEN = tuple(s for s in Status if STATUS_MOVES[s])
+# Working: open and acknowledged, the statuses a move leads to (acknowledged, in progress,
+# waiting on customer): where a case can be given a status, resolved or worked on.
+Status.WORKING = tuple(s for s in Status if any(s in moves for moves in STATUS_MOVES.values()))
+# Finished: no move out (resolved, closed); only reopening brings a resolved case back.
+Status.FINISHED = tuple(s for s in Status if not STATUS_MOVES[s])
 
 # Cases without a running deadline sort after every real one ("nulls last") through this
 # stand-in. The queue orders by due_key() and expression indexes on the same COALESCE serve
@@ -63,7 +87,11 @@ class LinkKind(models.TextChoices):
 
 class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(status__in=Status.OPEN)
+
+
+# The condition of the partial indexes that serve open cases only.
+_OPEN = Q(status__in=Status.OPEN)
 
 
 class Case(models.Model):
@@ -73,7 +101,7 @@ class Case(models.Model):
     never hands out twice, so references are unique and never reused.
     """
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE_MAX)
     description = models.TextField()
     tried = models.TextField("what was tried", blank=True)
     # No single-column index on customer, team, owner, raised_by: the composite indexes below
@@ -145,26 +173,27 @@ class Case(models.Model):
             models.Index(
                 fields=["next_due_at", "id"],
                 name="case_open_due_idx",
-                condition=Q(status__in=OPEN_STATUSES),
+                condition=_OPEN,
             ),
-            models.Index(
-                fields=["-id"], name="case_open_recent_idx", condition=Q(status__in=OPEN_STATUSES)
-            ),
+            models.Index(fields=["-id"], name="case_open_recent_idx", condition=_OPEN),
             # The queue's orders and the filters that narrow it most, open cases only.
-            models.Index(due_key(), F("id"), name="case_open_duekey_idx", condition=OPEN),
+            models.Index(due_key(), F("id"), name="case_open_duekey_idx", condition=_OPEN),
             models.Index(
-                F("team"), due_key(), F("id"), name="case_open_team_due_idx", condition=OPEN
+                F("team"), due_key(), F("id"), name="case_open_team_due_idx", condition=_OPEN
             ),
             models.Index(
-                F("owner"), due_key(), F("id"), name="case_open_owner_due_idx", condition=OPEN
+                F("owner"), due_key(), F("id"), name="case_open_owner_due_idx", condition=_OPEN
             ),
             models.Index(
                 due_key(),
                 F("id"),
                 name="case_open_unassigned_due_idx",
-                condition=OPEN & Q(owner__isnull=True),
+                condition=_OPEN & Q(owner__isnull=True),
             ),
-            models.Index(fields=["severity", "id"], name="case_open_sev_id_idx", condition=OPEN),
+            models.Index(fields=["severity", "id"], name="case_open_sev_id_idx", condition=_OPEN),
+            # The API list with no status filter (every status, due order): the same key over
+            # the whole table, so its first page is an index range scan at any size.
+            models.Index(due_key(), F("id"), name="case_duekey_idx"),
             models.Index(fields=["status", "severity"], name="case_status_severity_idx"),
             models.Index(fields=["team", "status"], name="case_team_status_idx"),
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
@@ -172,6 +201,9 @@ class Case(models.Model):
             models.Index(fields=["customer", "raised_at"], name="case_customer_raised_idx"),
             models.Index(fields=["raised_at"], name="case_raised_idx"),
             models.Index(fields=["resolved_at"], name="case_resolved_idx"),
+            # The live pages' "changed since" mark: the newest change a viewer may see, read
+            # backwards off this index (cases.selectors_live).
+            models.Index(fields=["updated_at"], name="case_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -183,7 +215,7 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in Status.OPEN
 
     @staticmethod
     def pk_from_reference(reference: str) -> int | None:

@@ -6,11 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from escalation.access import role_required
+from escalation.access import role_required, signed_in
 from escalation.roles import Role
 from reviews import selectors
 from reviews.forms import RelatedQueryForm
-from reviews.views.common import me
 
 
 @require_GET
@@ -24,12 +23,12 @@ def related(request: HttpRequest) -> HttpResponse:
         return render(request, "reviews/_related.html", {"errors": form.errors}, status=400)
     data = form.cleaned_data
     if data["case"]:
-        case = selectors.case_for_related(viewer=me(request), reference=data["case"])
-        result = selectors.related_for_case(case=case, viewer=me(request))
+        case = selectors.case_for_related(viewer=signed_in(request), reference=data["case"])
+        result = selectors.related_for_case(case=case, viewer=signed_in(request))
     else:
         case = None
         result = selectors.related_for_draft(
-            viewer=me(request),
+            viewer=signed_in(request),
             title=data["title"],
             customer_id=data["customer"],
             product_id=data["product"],

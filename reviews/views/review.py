@@ -12,13 +12,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation.access import role_required
+from escalation.access import role_required, signed_in
 from escalation.errors import DomainError
 from escalation.roles import Role, is_manager
 from reviews import selectors, services
 from reviews.forms import ActionFormSet, People, ReviewForm
-from reviews.selectors.review import REVIEW_STATE_LABELS, ReviewPage, ReviewState
-from reviews.views.common import me
+from reviews.selectors.review import ReviewPage, ReviewState
 
 STAFF = (Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 PAGE_SIZE = 50
@@ -41,7 +40,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "state": state,
-            "states": REVIEW_STATE_LABELS.items(),
+            "states": ReviewState.choices,
             "today": timezone.localdate(),
         },
     )
@@ -79,8 +78,8 @@ def _initial(page: ReviewPage) -> tuple[dict[str, object], list[dict[str, object
 def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
     """Managers create and edit the review; operators (who can see the case) and executives
     read it; a POST from anyone but a manager is refused."""
-    page = selectors.review_page(viewer=me(request), reference=reference)
-    can_edit = is_manager(me(request))
+    page = selectors.review_page(viewer=signed_in(request), reference=reference)
+    can_edit = is_manager(signed_in(request))
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only escalation managers edit reviews.")
     form = formset = None
@@ -95,7 +94,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 try:
                     services.review_save(
                         case=page.case,
-                        by=me(request),
+                        by=signed_in(request),
                         meeting_on=data["meeting_on"],
                         participants=data["participants"],
                         summary=data["summary"],
@@ -135,7 +134,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 @role_required(*STAFF)
 def actions_mine(request: HttpRequest) -> HttpResponse:
-    actions = selectors.actions_for_owner(owner=me(request))
+    actions = selectors.actions_for_owner(owner=signed_in(request))
     return render(
         request, "reviews/actions_mine.html", {"actions": actions, "today": timezone.localdate()}
     )
@@ -147,10 +146,10 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponseBase:
     action = selectors.action_for_update(pk=pk)
     if action is None:
         raise Http404("No such corrective action.")
-    if not services.can_mark_action_done(me(request), action):
+    if not services.can_mark_action_done(signed_in(request), action):
         raise PermissionDenied("Only the action's owner or a manager can mark it done.")
     try:
-        services.action_mark_done(action=action, by=me(request))
+        services.action_mark_done(action=action, by=signed_in(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

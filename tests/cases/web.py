@@ -40,9 +40,6 @@ def media(settings: Any, tmp_path: Any) -> Any:
     return settings.MEDIA_ROOT
 
 
-OPEN = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
-
-
 def many_cases(count: int, status: str = Status.NEW, **kwargs: Any) -> list[Case]:
     """``count`` cases sharing one raiser, customer, product and category (fast to build; each
     row still needs its own joins, so query counts stay honest)."""
