@@ -1,5 +1,5 @@
 """Forms of the case pages. They validate input and hand clean values to the services in
-cases/services.py; the rules of what may change live in the services, not here."""
+the cases/services/ package; the rules of what may change live in the services, not here."""
 
 from __future__ import annotations
 
@@ -25,56 +25,17 @@ from cases.models import (
     Status,
     Team,
 )
+from cases.models.case import TITLE_MAX
 from cases.services.attachments import attachment_check
 from escalation.errors import DomainError
+from escalation.forms import BootstrapForm
 from escalation.roles import Role, users_with_role
+from escalation.text import REASON_MAX, TEXT_MAX
+from escalation.users import display_name
 
 User = get_user_model()
 
-TITLE_MAX = Case._meta.get_field("title").max_length or 200
-TEXT_MAX = 20_000
-REASON_MAX = 2_000
 MAX_FILES = 10
-
-# The statuses a bulk update may set; resolve, reopen and close need more than a reason.
-SETTABLE_STATUSES = (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
-
-
-class BootstrapMixin:
-    """Gives every widget its Bootstrap class and marks invalid fields for assistive tech."""
-
-    fields: dict[str, forms.Field]
-
-    def _style_widgets(self) -> None:
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            elif isinstance(widget, forms.RadioSelect):
-                css = ""
-            else:
-                css = "form-control"
-            if css:
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}_helptext")
-
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
-                described = attrs.get("aria-describedby", "")
-                attrs["aria-describedby"] = f"{described} id_{name}_error".strip()
-
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show a refusal from a service on the field it names, or above the form."""
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, error.message)  # type: ignore[attr-defined]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -111,7 +72,7 @@ def active_staff() -> QuerySet[Any]:
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return display_name(obj)
 
 
 class CustomerChoiceField(forms.ModelChoiceField):
@@ -119,7 +80,7 @@ class CustomerChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.get_tier_display()})"
 
 
-class CaseRaiseForm(BootstrapMixin, forms.Form):
+class CaseRaiseForm(BootstrapForm):
     customer = CustomerChoiceField(
         queryset=Customer.objects.filter(is_active=True),
         empty_label="Choose a customer…",
@@ -141,6 +102,7 @@ class CaseRaiseForm(BootstrapMixin, forms.Form):
     impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.SINGLE_USER)
     title = forms.CharField(
         max_length=TITLE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text="One line the triage queue shows, e.g. “Checkout fails with error 502”.",
     )
     description = forms.CharField(
@@ -166,9 +128,6 @@ class CaseRaiseForm(BootstrapMixin, forms.Form):
             self.fields["contact"].queryset = Contact.objects.filter(  # type: ignore[attr-defined]
                 customer_id=customer_id
             )
-        self._style_widgets()
-        title = self.fields["title"].widget.attrs
-        title["autocomplete"] = "off"
 
     def _customer_id(self) -> int | None:
         raw = self.data.get("customer") if self.is_bound else self.initial.get("customer")
@@ -200,11 +159,14 @@ def parse_id(raw: object) -> int | None:
     return int(text) or None
 
 
-class NoteForm(BootstrapMixin, forms.Form):
+class NoteForm(BootstrapForm):
     VISIBILITY = (("internal", "Internal note"), ("customer", "Customer-facing update"))
 
     body = forms.CharField(
-        label="Message", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
+        label="Message",
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In an internal note, type @username to notify a colleague.",
     )
     visibility = forms.ChoiceField(
         label="Kind",
@@ -214,21 +176,13 @@ class NoteForm(BootstrapMixin, forms.Form):
         help_text="Internal notes are for the support organisation only.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
-
     @property
     def customer_facing(self) -> bool:
         return self.cleaned_data["visibility"] == "customer"
 
 
-class AttachmentForm(BootstrapMixin, forms.Form):
+class AttachmentForm(BootstrapForm):
     attachments = MultipleFileField(label="Files", required=True)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
     def clean_attachments(self) -> list[UploadedFile]:
         return check_uploads(self.cleaned_data["attachments"])
@@ -241,16 +195,12 @@ class ReasonField(forms.CharField):
         super().__init__(**kwargs)
 
 
-class AssignForm(BootstrapMixin, forms.Form):
+class AssignForm(BootstrapForm):
     team = forms.ModelChoiceField(
         queryset=Team.objects.filter(is_active=True), required=False, empty_label="—"
     )
     owner = UserChoiceField(queryset=active_staff(), required=False, empty_label="—")
     reason = ReasonField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -259,25 +209,17 @@ class AssignForm(BootstrapMixin, forms.Form):
         return data
 
 
-class SeverityForm(BootstrapMixin, forms.Form):
+class SeverityForm(BootstrapForm):
     severity = forms.ChoiceField(choices=Severity.choices)
     reason = ReasonField()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
-
-class StatusForm(BootstrapMixin, forms.Form):
+class StatusForm(BootstrapForm):
     # A new case is acknowledged with its own button; this form moves a case being worked on.
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in (Status.IN_PROGRESS, Status.WAITING)]
     )
     reason = ReasonField(required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
 
 class RootCauseChoiceField(forms.ModelChoiceField):
@@ -285,7 +227,7 @@ class RootCauseChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class ResolveForm(BootstrapMixin, forms.Form):
+class ResolveForm(BootstrapForm):
     summary = forms.CharField(
         label="Resolution summary",
         max_length=TEXT_MAX,
@@ -300,24 +242,16 @@ class ResolveForm(BootstrapMixin, forms.Form):
         error_messages={"invalid_choice": "Choose a root cause from the list."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
-
-class ReopenForm(BootstrapMixin, forms.Form):
+class ReopenForm(BootstrapForm):
     reason = ReasonField()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
-
-class EmptyForm(BootstrapMixin, forms.Form):
+class EmptyForm(BootstrapForm):
     """Acknowledge and close: the button is the whole input."""
 
 
-class WatchForm(BootstrapMixin, forms.Form):
+class WatchForm(BootstrapForm):
     watching = forms.TypedChoiceField(
         choices=(("1", "Watch"), ("0", "Stop watching")),
         coerce=lambda value: value == "1",
@@ -325,7 +259,7 @@ class WatchForm(BootstrapMixin, forms.Form):
     )
 
 
-class LinkForm(BootstrapMixin, forms.Form):
+class LinkForm(BootstrapForm):
     reference = forms.CharField(
         label="Other case",
         max_length=20,
@@ -333,10 +267,6 @@ class LinkForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "ESC-000123", "autocomplete": "off"}),
     )
     kind = forms.ChoiceField(label="Relation", choices=LinkKind.choices, initial=LinkKind.RELATED)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
     def clean_reference(self) -> str:
         reference: str = self.cleaned_data["reference"]
@@ -367,7 +297,7 @@ class BulkAction:
     )
 
 
-class BulkForm(BootstrapMixin, forms.Form):
+class BulkForm(BootstrapForm):
     """One action applied to the chosen cases of the queue, with one reason for all."""
 
     cases = IdListField(error_messages={"required": "Select at least one case."})
@@ -376,15 +306,12 @@ class BulkForm(BootstrapMixin, forms.Form):
         queryset=Team.objects.filter(is_active=True), required=False, empty_label="—"
     )
     owner = UserChoiceField(queryset=active_staff(), required=False, empty_label="—")
+    # Resolve, reopen and close need more than a reason: a bulk update sets working statuses.
     status = forms.ChoiceField(
-        choices=[("", "—"), *[(s.value, s.label) for s in SETTABLE_STATUSES]], required=False
+        choices=[("", "—"), *[(s.value, s.label) for s in Status.WORKING]], required=False
     )
     severity = forms.ChoiceField(choices=[("", "—"), *Severity.choices], required=False)
     reason = forms.CharField(max_length=REASON_MAX)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,56 +1,68 @@
-"""The project's form renderer: Django's own, with <select> written in Python.
+"""How the project's forms render: one form template, one field template, Bootstrap's classes.
 
-Django renders a select through a template that includes one template per option, and that
-one includes another for the option's attributes: a queue page with its filter and bulk forms
-renders about 80 options, several milliseconds of template work. ``FormRenderer`` writes the
-same markup directly (``tests/escalation/test_forms.py`` holds it to Django's output) and
-leaves every other widget, and any select with its own templates, to the templates.
+``FormRenderer`` is Django's own with the project's templates as its defaults, so ``{{ form }}``
+renders ``templates/forms/form.html`` and ``{{ form.title.as_field_group }}`` renders
+``templates/forms/field.html`` (label, widget, help text, errors) on every page. A page that
+lays a field out itself includes the same field template.
+
+Django marks a field with errors for assistive technology itself (``aria-invalid``, and
+``aria-describedby`` naming the help text and the errors); ``BootstrapForm`` only adds the
+classes Bootstrap styles widgets by.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeString, mark_safe
+from django import forms
+from django.forms.renderers import TemplatesSetting
 
-SELECT = "django/forms/widgets/select.html"
-OPTION = "django/forms/widgets/select_option.html"
+from escalation.errors import DomainError
 
 
-def _attrs(attrs: dict[str, Any]) -> str:
-    """As django/forms/widgets/attrs.html: False leaves the attribute out, True leaves its
-    value out, anything else is written as text."""
-    return "".join(
-        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
+class FormRenderer(TemplatesSetting):
+    """Django's renderer over settings.TEMPLATES (so templates/ is searched; ``django.forms``
+    is an installed app for its widget templates), with the project's form and field templates."""
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
 
 
-def render_select(widget: dict[str, Any]) -> SafeString:
-    parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _ in widget["optgroups"]:
-        if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in options:
-            parts.append(
-                f'\n  <option value="{escape(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>"
-            )
-        if group_name:
-            parts.append("\n  </optgroup>")
-    parts.append("\n</select>")
-    return mark_safe("".join(parts))  # every piece above is escaped
+def bootstrap_class(widget: forms.Widget) -> str:
+    """Bootstrap's class for a widget ("" for hidden inputs, and for radios, which the field
+    template lays out)."""
+    if widget.is_hidden:
+        return ""
+    # Checked first: CheckboxSelectMultiple is a RadioSelect to Django.
+    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+        return "form-check-input"
+    if isinstance(widget, forms.RadioSelect):
+        return ""
+    if isinstance(widget, forms.Select):  # SelectMultiple too
+        return "form-select"
+    return "form-control"
 
 
-class FormRenderer(DjangoTemplates):
-    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        if template_name == SELECT and all(
-            option["template_name"] == OPTION
-            for _, options, _ in context["widget"]["optgroups"]
-            for option in options
-        ):
-            return render_select(context["widget"])
-        return super().render(template_name, context, request)
+def _add_class(widget: forms.Widget, css: str) -> None:
+    if css:
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class BootstrapForm(forms.Form):
+    """A form whose widgets carry Bootstrap's classes, ``is-invalid`` on those with errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # each form has its own copies of its fields
+            _add_class(field.widget, bootstrap_class(field.widget))
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                _add_class(self.fields[name].widget, "is-invalid")
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show a refusal from a service on the field it names, or above the form."""
+        field = error.field if error.field in self.fields else None
+        self.add_error(field, error.message)

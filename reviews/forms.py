@@ -7,7 +7,11 @@ from typing import Any, cast
 from django import forms
 from django.forms import formset_factory
 
+from cases.models.case import TITLE_MAX
+from escalation.forms import BootstrapForm
 from escalation.roles import users_who_can_own
+from escalation.text import REASON_MAX, TEXT_MAX
+from escalation.users import display_name
 from reviews.models import ActionStatus
 from reviews.selectors import staff_users
 from reviews.services import ActionInput
@@ -22,33 +26,30 @@ class DateInput(forms.DateInput):
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows, "class": "form-control"})
+    return forms.Textarea(attrs={"rows": rows})
 
 
-class ReviewForm(forms.Form):
-    meeting_on = forms.DateField(
-        label="Meeting date", required=False, widget=DateInput(attrs={"class": "form-control"})
-    )
+class ReviewForm(BootstrapForm):
+    meeting_on = forms.DateField(label="Meeting date", required=False, widget=DateInput())
     participants = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,
-        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 6}),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="Hold Ctrl (or Cmd) to choose several people.",
     )
-    summary = forms.CharField(required=False, widget=_textarea(4), max_length=20_000)
+    summary = forms.CharField(required=False, widget=_textarea(4), max_length=TEXT_MAX)
     went_well = forms.CharField(
-        label="What went well", required=False, widget=_textarea(), max_length=20_000
+        label="What went well", required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     went_badly = forms.CharField(
-        label="What went badly", required=False, widget=_textarea(), max_length=20_000
+        label="What went badly", required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     lessons = forms.CharField(
-        label="Lessons learned", required=False, widget=_textarea(), max_length=20_000
+        label="Lessons learned", required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     completed = forms.BooleanField(
         label="The review is complete",
         required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
         help_text="Needs a meeting date and a summary.",
     )
 
@@ -61,10 +62,6 @@ class ReviewForm(forms.Form):
         return [self.people.users[pk] for pk in self.cleaned_data["participants"]]
 
 
-def _person(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 class People:
     """The staff users a review form offers, read once for the whole page (every action row
     shares them, so the page costs two queries for them however many rows it has): every staff
@@ -72,22 +69,19 @@ class People:
 
     def __init__(self) -> None:
         self.users = {u.pk: u for u in staff_users()}
-        self.choices = [(pk, _person(u)) for pk, u in self.users.items()]
+        self.choices = [(pk, display_name(u)) for pk, u in self.users.items()]
         self.owners = {u.pk: u for u in users_who_can_own()}
-        self.owner_choices = [(pk, _person(u)) for pk, u in self.owners.items()]
+        self.owner_choices = [(pk, display_name(u)) for pk, u in self.owners.items()]
 
 
-class ActionForm(forms.Form):
+class ActionForm(BootstrapForm):
     id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    description = forms.CharField(
-        max_length=2_000, widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"})
-    )
-    owner = forms.TypedChoiceField(coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
-    due_on = forms.DateField(label="Due date", widget=DateInput(attrs={"class": "form-control"}))
+    description = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.TypedChoiceField(coerce=int)
+    due_on = forms.DateField(label="Due date", widget=DateInput())
     status = forms.ChoiceField(
         choices=ActionStatus.choices,
         initial=ActionStatus.OPEN,
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
@@ -115,7 +109,7 @@ class ActionForm(forms.Form):
 ActionFormSet = formset_factory(ActionForm, extra=1, max_num=50, validate_max=True)
 
 
-class SatisfactionForm(forms.Form):
+class SatisfactionForm(BootstrapForm):
     score = forms.TypedChoiceField(
         label="How satisfied are you with how we handled your escalation?",
         choices=[
@@ -132,14 +126,14 @@ class SatisfactionForm(forms.Form):
         label="Anything you would like to tell us? (optional)",
         required=False,
         max_length=COMMENT_MAX,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
 class RelatedQueryForm(forms.Form):
     """The raise form's fields the related-case lookup reads (all optional)."""
 
-    title = forms.CharField(required=False, max_length=200)
+    title = forms.CharField(required=False, max_length=TITLE_MAX)
     customer = forms.IntegerField(required=False, min_value=1)
     product = forms.IntegerField(required=False, min_value=1)
     category = forms.IntegerField(required=False, min_value=1)

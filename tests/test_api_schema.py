@@ -53,3 +53,19 @@ def test_every_staff_role_reads_the_schema_and_the_docs(request, persona) -> Non
     assert schema.status_code == 200
     assert "/api/cases/" in schema.json()["paths"]
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_case_list_documents_its_sla_filters_sorts_and_count(bob) -> None:
+    schema = client_for(bob).get("/api/schema/?format=json").json()
+    listing = schema["paths"]["/api/cases/"]["get"]
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    for name in ("sla", "sla_response", "sla_resolution", "sla_update"):
+        assert parameters[name]["schema"]["type"] == "array", name
+        assert "breached" in parameters[name]["schema"]["items"]["enum"], name
+    assert "met" in parameters["sla_response"]["schema"]["items"]["enum"]
+    assert {"urgency", "due"} <= set(parameters["sort"]["schema"]["enum"])
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    if "$ref" in page:
+        page = schema["components"]["schemas"][page["$ref"].rsplit("/", 1)[1]]
+    assert {"count", "count_exact", "next", "previous", "results"} <= set(page["required"])
+    assert page["properties"]["count"]["type"] == "integer"

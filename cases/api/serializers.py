@@ -25,17 +25,14 @@ from cases.models import (
     Status,
     Team,
 )
-from cases.services import REASON_MAX, TAGS_MAX, TEXT_MAX, TITLE_MAX
+from cases.models.case import TITLE_MAX
+from cases.services import TAGS_MAX
+from escalation.text import REASON_MAX, TEXT_MAX
+from escalation.users import display_name
 
 # Some fields below share a name with a Field/Serializer attribute (label, source, data,
 # errors): DRF's metaclass pops declared fields off the class, so only the type checker
 # minds, hence their "type: ignore[assignment]".
-
-
-def person_name(user: User | None) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.get_username()
 
 
 # --- Outputs -------------------------------------------------------------------------------
@@ -47,7 +44,7 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user: User) -> str:
-        return person_name(user) or ""
+        return display_name(user)
 
 
 class NamedSerializer(serializers.Serializer):
@@ -205,14 +202,6 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
-class CasePageSerializer(serializers.Serializer):
-    """A keyset page: follow ``next``/``previous`` (no total count, by design)."""
-
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = CaseListSerializer(many=True)
-
-
 class ErrorSerializer(serializers.Serializer):
     """Every error answer: a message, and for invalid input the messages of each field."""
 
@@ -330,9 +319,7 @@ class AssignInput(serializers.Serializer):
         return attrs
 
 
-SET_STATUS_CHOICES = [
-    (s.value, s.label) for s in (Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
-]
+SET_STATUS_CHOICES = [(s.value, s.label) for s in Status.WORKING]
 
 
 class StatusInput(serializers.Serializer):
@@ -358,6 +345,13 @@ class NoteInput(serializers.Serializer):
 class LinkInput(serializers.Serializer):
     target = serializers.CharField(max_length=20, help_text="The other case's reference.")
     kind = serializers.ChoiceField(choices=LinkKind.choices)
+
+
+class MergeInput(serializers.Serializer):
+    into = serializers.CharField(
+        max_length=20, help_text="The reference of the case this one duplicates."
+    )
+    reason = serializers.CharField(max_length=REASON_MAX)
 
 
 class ResolveInput(serializers.Serializer):

@@ -8,28 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
-from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.http import urlencode
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from cases.api import serializers as s
+from cases.api.pagination import CaseCursorPagination
+from cases.api.permissions import ContributesToCase, RaisesCases, TriagesCase, WorksCase
 from cases.filters import CaseFilter
 from cases.forms import parse_id
 from cases.models import Case, Source
-from cases.permissions import can_contribute, can_raise, can_triage
 from cases.selectors import (
-    PAGE_SIZE,
-    PAGE_SIZE_MAX,
     case_get_for_viewer,
-    case_queue,
     case_timeline,
     categories_active,
     customers_for_picker,
@@ -45,13 +43,16 @@ from cases.services import (
     case_change_severity,
     case_close,
     case_link,
+    case_merge,
     case_raise,
     case_reopen,
     case_resolve,
     case_set_status,
     case_update_details,
 )
-from escalation.access import api_user, roles_permission
+from cases.timeline import timeline_for_viewer
+from cases.visibility import case_visible_to
+from escalation.access import roles_permission, signed_in
 from escalation.api import represent
 from escalation.parsers import JSONParser
 from escalation.roles import Role
@@ -80,11 +81,6 @@ REFERENCE = OpenApiParameter(
 )
 
 
-def refuse_unless(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 class CaseCreateThrottle(ScopedRateThrottle):
     """Raising cases is rate-limited harder than reading (settings: ``case_create``); like every
     throttle of the API it fails open while the cache is unreachable."""
@@ -95,47 +91,6 @@ class CaseCreateThrottle(ScopedRateThrottle):
 # --- The queue and raising ------------------------------------------------------------------
 
 
-def _queue_parameters() -> list[OpenApiParameter]:
-    """The list's query parameters, read off the one CaseFilter (without touching the
-    database: id filters are documented as integers, not as a list of today's ids)."""
-    parameters = []
-    for name, flt in CaseFilter.base_filters.items():
-        choices = [str(value) for value, _ in flt.extra.get("choices", [])]
-        if isinstance(flt, django_filters.MultipleChoiceFilter):
-            schema: Any = {"type": "array", "items": {"type": "string", "enum": choices}}
-        elif isinstance(flt, django_filters.ModelChoiceFilter):
-            schema = OpenApiTypes.INT
-        elif isinstance(flt, django_filters.BooleanFilter):
-            schema = OpenApiTypes.BOOL
-        elif choices:
-            schema = {"type": "string", "enum": choices}
-        else:
-            schema = {"type": "string", "maxLength": flt.extra.get("max_length", 200)}
-        parameters.append(
-            OpenApiParameter(
-                name,
-                schema,
-                OpenApiParameter.QUERY,
-                description=str(flt.label or name),
-                explode=True if isinstance(flt, django_filters.MultipleChoiceFilter) else None,
-            )
-        )
-    parameters.append(
-        OpenApiParameter(
-            "cursor", OpenApiTypes.STR, OpenApiParameter.QUERY, description="From next/previous."
-        )
-    )
-    parameters.append(
-        OpenApiParameter(
-            "page_size",
-            {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
-            OpenApiParameter.QUERY,
-            description=f"Rows per page, 1 to {PAGE_SIZE_MAX} (default {PAGE_SIZE}).",
-        )
-    )
-    return parameters
-
-
 class Api(APIView):
     """Staff roles only; JSON in, JSON out."""
 
@@ -143,10 +98,20 @@ class Api(APIView):
     parser_classes = [JSONParser]
 
 
-class CaseListCreateApi(Api):
-    """The queue of cases you may see (GET); raising a case (POST)."""
+class CaseListCreateApi(ListAPIView):
+    """The queue of cases you may see (GET), filtered by CaseFilter and paged by its keyset
+    cursor; raising a case (POST)."""
 
+    permission_classes = [*Api.permission_classes, RaisesCases]
+    parser_classes = Api.parser_classes
+    serializer_class = s.CaseListSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CaseFilter
+    pagination_class = CaseCursorPagination
     create_throttle_scope = "case_create"
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return case_visible_to(viewer=self.request.user)
 
     def get_throttles(self) -> list[BaseThrottle]:
         throttles = super().get_throttles()
@@ -158,21 +123,10 @@ class CaseListCreateApi(Api):
         operation_id="cases_list",
         description="The cases you may see, filtered like the queue page and paged by cursor: "
         "follow `next`/`previous`. There is no total count, by design.",
-        parameters=_queue_parameters(),
-        responses={200: s.CasePageSerializer, **errors(400, 401, 403, 429)},
+        responses={200: s.CaseListSerializer(many=True), **errors(400, 401, 403, 429)},
     )
-    def get(self, request: Request) -> Response:
-        page_size = _page_size(request.query_params.get("page_size"))
-        page = case_queue(viewer=request.user, filters=request.query_params, page_size=page_size)
-        if page.errors:
-            raise serializers.ValidationError(page.errors)
-        return Response(
-            {
-                "next": _page_url(request, page.next_cursor),
-                "previous": _page_url(request, page.previous_cursor),
-                "results": s.CaseListSerializer(page.rows, many=True).data,
-            }
-        )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="cases_create",
@@ -182,34 +136,11 @@ class CaseListCreateApi(Api):
         responses={201: s.CaseDetailSerializer, **errors(400, 401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
-        refuse_unless(can_raise(request.user), "Only operators and managers raise cases.")
         data = _validated(s.CaseCreateInput, request)
         # The new case as case_raise returns it: its relations are the instances it was given
         # (and it has no links, watchers or attachments yet), so nothing is read again.
-        case = case_raise(raised_by=api_user(request), source=Source.API, **data)
+        case = case_raise(raised_by=signed_in(request), source=Source.API, **data)
         return Response(represent(s.CaseDetailSerializer, case), status=status.HTTP_201_CREATED)
-
-
-def _page_size(raw: str | None) -> int:
-    if raw in (None, ""):
-        return PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
-    if not 1 <= size <= PAGE_SIZE_MAX:
-        raise serializers.ValidationError(
-            {"page_size": [f"A whole number from 1 to {PAGE_SIZE_MAX}."]}
-        )
-    return size
-
-
-def _page_url(request: Request, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    params = request.query_params.copy()
-    params["cursor"] = cursor
-    return request.build_absolute_uri(request.path) + "?" + urlencode(params, doseq=True)
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -224,21 +155,39 @@ def _validated(serializer_class: type[serializers.Serializer], request: Request)
 
 
 class CaseApi(Api):
-    """Base of the one-case endpoints: loads the case for the caller or answers 404."""
+    """Base of the one-case endpoints: loads the case for the caller or answers 404, then
+    checks the view's object permissions (403)."""
 
     def case(self, reference: str) -> Case:
-        return case_get_for_viewer(viewer=self.request.user, reference=reference)
+        case = case_get_for_viewer(viewer=self.request.user, reference=reference)
+        self.check_object_permissions(self.request, case)
+        return case
 
     def answer(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
-        fresh = case_get_for_viewer(viewer=self.request.user, reference=case.reference)
+        try:
+            fresh = case_get_for_viewer(viewer=self.request.user, reference=case.reference)
+        except Http404:
+            # The change took the case out of the caller's sight (an engineer handed it on to
+            # another team): she is answered the case as she left it, not a 404 for a change
+            # that was made.
+            fresh = case
         return Response(represent(s.CaseDetailSerializer, fresh), status=code)
 
-    def triage_only(self) -> None:
-        refuse_unless(can_triage(self.request.user), "Only escalation managers change cases.")
+
+class CaseTriageApi(CaseApi):
+    """Base of the endpoints that change a case: managers only."""
+
+    permission_classes = [*Api.permission_classes, TriagesCase]
 
 
-class CaseDetailApi(CaseApi):
-    """The case: read it (everyone who may see it); edit its details (managers)."""
+class CaseWorkApi(CaseApi):
+    """Base of the endpoints that work a case: its owner, its team's operators, managers."""
+
+    permission_classes = [*Api.permission_classes, WorksCase]
+
+
+class CaseDetailApi(CaseWorkApi):
+    """The case: read it (everyone who may see it); edit its details (those who work it)."""
 
     @extend_schema(
         operation_id="cases_retrieve",
@@ -253,17 +202,17 @@ class CaseDetailApi(CaseApi):
         parameters=[REFERENCE],
         request=s.CaseUpdateInput,
         responses={200: s.CaseDetailSerializer, **errors(400, 401, 403, 404)},
-        description="Managers edit title, description, impact, category, product and tags. "
+        description="Its owner, its team's operators and managers edit title, description, "
+        "impact, category, product and tags; each changed field is an `edited` event. "
         "Severity, status and assignment have their own actions (with a reason).",
     )
     def patch(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.CaseUpdateInput, request)
         clear = [name for name in ("category", "product") if name in data and data[name] is None]
         case = case_update_details(
             case=case,
-            by=api_user(request),
+            by=signed_in(request),
             title=data.get("title"),
             description=data.get("description"),
             impact=data.get("impact"),
@@ -284,7 +233,9 @@ class CaseTimelineApi(CaseApi):
         responses={200: s.EventSerializer(many=True), **errors(401, 403, 404)},
     )
     def get(self, request: Request, reference: str) -> Response:
-        events = case_timeline(case=self.case(reference))
+        events = timeline_for_viewer(
+            events=case_timeline(case=self.case(reference)), viewer=request.user
+        )
         return Response(s.EventSerializer(events, many=True).data)
 
 
@@ -297,27 +248,26 @@ def _action_schema(operation: str, request: Any, code: int = 200, response: Any 
     )
 
 
-class CaseAcknowledgeApi(CaseApi):
-    """Acknowledge a new case (managers): the first response; takes ownership if unassigned."""
+class CaseAcknowledgeApi(CaseWorkApi):
+    """Acknowledge a new case: the first response; takes ownership if unassigned."""
 
     @_action_schema("acknowledge", None)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
-        return self.answer(case_acknowledge(case=case, by=api_user(request)))
+        return self.answer(case_acknowledge(case=case, by=signed_in(request)))
 
 
-class CaseAssignApi(CaseApi):
-    """Assign or reassign to an owner and/or team, with a reason (managers)."""
+class CaseAssignApi(CaseWorkApi):
+    """Assign or reassign to an owner and/or team, with a reason. Managers assign freely; an
+    engineer hands on to a team-mate or to another team's queue."""
 
     @_action_schema("assign", s.AssignInput)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.AssignInput, request)
         case = case_assign(
             case=case,
-            by=api_user(request),
+            by=signed_in(request),
             owner=data.get("owner"),
             team=data.get("team"),
             level=data.get("level"),
@@ -326,30 +276,28 @@ class CaseAssignApi(CaseApi):
         return self.answer(case)
 
 
-class CaseStatusApi(CaseApi):
-    """Move between acknowledged, in progress and waiting on customer (managers)."""
+class CaseStatusApi(CaseWorkApi):
+    """Move between acknowledged, in progress and waiting on customer."""
 
     @_action_schema("set_status", s.StatusInput)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.StatusInput, request)
         case = case_set_status(
-            case=case, by=api_user(request), status=data["status"], reason=data.get("reason", "")
+            case=case, by=signed_in(request), status=data["status"], reason=data.get("reason", "")
         )
         return self.answer(case)
 
 
-class CaseSeverityApi(CaseApi):
+class CaseSeverityApi(CaseTriageApi):
     """Change the severity, with a reason (managers)."""
 
     @_action_schema("change_severity", s.SeverityInput)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.SeverityInput, request)
         case = case_change_severity(
-            case=case, by=api_user(request), severity=data["severity"], reason=data["reason"]
+            case=case, by=signed_in(request), severity=data["severity"], reason=data["reason"]
         )
         return self.answer(case)
 
@@ -357,71 +305,82 @@ class CaseSeverityApi(CaseApi):
 class CaseNoteApi(CaseApi):
     """Add an internal note or a customer-facing update (managers and the case's operators)."""
 
+    permission_classes = [*Api.permission_classes, ContributesToCase]
+
     @_action_schema("add_note", s.NoteInput, 201, s.EventSerializer)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        refuse_unless(
-            can_contribute(request.user, case), "Executives read cases; they do not add notes."
-        )
         data = _validated(s.NoteInput, request)
         event = case_add_note(
             case=case,
-            by=api_user(request),
+            by=signed_in(request),
             body=data["body"],
             customer_facing=data["customer_facing"],
         )
         return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
-class CaseLinkApi(CaseApi):
+class CaseLinkApi(CaseTriageApi):
     """Link the case to another: duplicate of, caused by, related (managers)."""
 
     @_action_schema("link", s.LinkInput, 201, s.LinkSerializer)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.LinkInput, request)
         try:
             target = case_get_for_viewer(viewer=request.user, reference=data["target"])
         except Http404:
             raise serializers.ValidationError({"target": ["No such case."]}) from None
-        link = case_link(case=case, by=api_user(request), target=target, kind=data["kind"])
+        link = case_link(case=case, by=signed_in(request), target=target, kind=data["kind"])
         return Response(s.LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
-class CaseResolveApi(CaseApi):
-    """Resolve with a summary and a root cause (managers)."""
+class CaseMergeApi(CaseTriageApi):
+    """Merge this case, a duplicate, into another (managers): it closes with a duplicate-of
+    link, its watchers move to the other case; answers with the closed duplicate."""
+
+    @_action_schema("merge", s.MergeInput)
+    def post(self, request: Request, reference: str) -> Response:
+        case = self.case(reference)
+        data = _validated(s.MergeInput, request)
+        try:
+            into = case_get_for_viewer(viewer=request.user, reference=data["into"])
+        except Http404:
+            raise serializers.ValidationError({"into": ["No such case."]}) from None
+        case = case_merge(duplicate=case, into=into, by=signed_in(request), reason=data["reason"])
+        return self.answer(case)
+
+
+class CaseResolveApi(CaseWorkApi):
+    """Resolve with a summary and a root cause."""
 
     @_action_schema("resolve", s.ResolveInput)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.ResolveInput, request)
         case = case_resolve(
-            case=case, by=api_user(request), summary=data["summary"], root_cause=data["root_cause"]
+            case=case, by=signed_in(request), summary=data["summary"], root_cause=data["root_cause"]
         )
         return self.answer(case)
 
 
-class CaseReopenApi(CaseApi):
+class CaseReopenApi(CaseTriageApi):
     """Reopen a resolved case, with a reason (managers)."""
 
     @_action_schema("reopen", s.ReopenInput)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
         data = _validated(s.ReopenInput, request)
-        return self.answer(case_reopen(case=case, by=api_user(request), reason=data["reason"]))
+        return self.answer(case_reopen(case=case, by=signed_in(request), reason=data["reason"]))
 
 
-class CaseCloseApi(CaseApi):
+class CaseCloseApi(CaseTriageApi):
     """Close a resolved case (managers)."""
 
     @_action_schema("close", None)
     def post(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
-        self.triage_only()
-        return self.answer(case_close(case=case, by=api_user(request)))
+        return self.answer(case_close(case=case, by=signed_in(request)))
 
 
 # --- Reference data for pickers -------------------------------------------------------------
