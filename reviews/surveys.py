@@ -1,5 +1,10 @@
 """Customer satisfaction: the survey emailed after resolution and the answer through its link.
 
+The email goes through the durable outbox (``sla.outbox``), written in the transaction that
+resolves the case: a rolled-back resolution sends nothing, and a committed one sends it once
+the mail lane can, even after a crash or a broker outage (the outbox's redispatch). So a
+survey's ``sent_at`` is the moment its email entered the outbox.
+
 The link carries the survey's random token signed with a timestamp (``django.core.signing``,
 own salt): a forged or altered link fails the signature, an old one fails ``max_age``. The row
 makes it single-use: the answer claims ``answered_at`` with a conditional UPDATE, so two
@@ -13,7 +18,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +27,7 @@ from cases.timeline import event_record
 from escalation.errors import DomainError
 from escalation.text import text_clean
 from reviews.models import SatisfactionSurvey
+from sla.outbox import outbox_add
 
 SALT = "reviews.satisfaction"
 COMMENT_MAX = 4_000
@@ -63,7 +68,8 @@ def _link_used() -> SurveyLinkError:
 
 
 def survey_schedule(*, case: Case) -> SatisfactionSurvey | None:
-    """Create the survey of a just-resolved case and email it once the transaction commits.
+    """Create the survey of a just-resolved case and put its email in the outbox, both in the
+    caller's transaction (the outbox sends it once that commits); the timeline says so.
 
     Nothing happens when the case has no contact with an email address.
     """
@@ -71,12 +77,25 @@ def survey_schedule(*, case: Case) -> SatisfactionSurvey | None:
     email = contact.email.strip() if contact is not None else ""
     if not email:
         return None
-    survey = SatisfactionSurvey.objects.create(
-        case=case, contact_email=email, token=secrets.token_urlsafe(24), created_at=timezone.now()
-    )
-    from reviews.tasks import satisfaction_email
-
-    transaction.on_commit(lambda: satisfaction_email.delay(survey.pk))
+    now = timezone.now()
+    with transaction.atomic():
+        survey = SatisfactionSurvey.objects.create(
+            case=case,
+            contact_email=email,
+            token=secrets.token_urlsafe(24),
+            created_at=now,
+            sent_at=now,
+        )
+        subject, body = survey_email(survey=survey, case=case)
+        outbox_add(mails=[(email, subject, body)], now=now)
+        event_record(
+            case=case,
+            actor=None,
+            kind=EventKind.SATISFACTION,
+            to_value="survey sent",
+            body=f"Satisfaction survey emailed to {email}.",
+            data={"action": "sent", "survey": survey.pk},
+        )
     return survey
 
 
@@ -86,19 +105,8 @@ def survey_link(*, survey: SatisfactionSurvey) -> str:
     return settings.SITE_URL + reverse("reviews:satisfaction", kwargs={"token": signed})
 
 
-def survey_email_send(*, survey_id: int) -> bool:
-    """Email the survey link once. Returns False when the row is gone or already sent.
-
-    ``sent_at`` is claimed before sending so two workers never both send; if sending fails the
-    claim is released and the error raised, for the task to retry.
-    """
-    now = timezone.now()
-    if not SatisfactionSurvey.objects.filter(pk=survey_id, sent_at__isnull=True).update(
-        sent_at=now
-    ):
-        return False
-    survey = SatisfactionSurvey.objects.select_related("case").get(pk=survey_id)
-    case = survey.case
+def survey_email(*, survey: SatisfactionSurvey, case: Case) -> tuple[str, str]:
+    """The subject and body of the survey's email, with its link."""
     link = survey_link(survey=survey)
     body = (
         f"Hello,\n\nWe resolved your escalation {case.reference} “{case.title}”.\n"
@@ -106,26 +114,7 @@ def survey_email_send(*, survey_id: int) -> bool:
         f"seconds, no login needed):\n\n{link}\n\n"
         f"The link works once, for {settings.SATISFACTION_LINK_DAYS} days.\n"
     )
-    try:
-        send_mail(
-            f"How did we do on {case.reference}?",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [survey.contact_email],
-            fail_silently=False,
-        )
-    except Exception:
-        SatisfactionSurvey.objects.filter(pk=survey_id, sent_at=now).update(sent_at=None)
-        raise
-    event_record(
-        case=case,
-        actor=None,
-        kind=EventKind.SATISFACTION,
-        to_value="survey sent",
-        body=f"Satisfaction survey emailed to {survey.contact_email}.",
-        data={"action": "sent", "survey": survey.pk},
-    )
-    return True
+    return f"How did we do on {case.reference}?", body
 
 
 def survey_from_link(*, token: str) -> SatisfactionSurvey:

@@ -123,6 +123,7 @@ def test_a_case_is_raised_triaged_resolved_and_its_timeline_tells_every_step(
     mpage.locator("#id_assign-team").select_option(label="Level 2 payments")
     mpage.locator("#id_assign-owner").select_option(label="Dave Okafor")
     mpage.locator("#id_assign-reason").fill("Payment gateway specialists")
+    shoot(mpage, "journey-4a-assign-form-fetched-when-opened")
     mpage.get_by_role("button", name="Assign").click()
     expect(mpage.locator("#case-flash")).to_contain_text("assigned to Dave Okafor")
     expect(mpage.locator("#case-header")).to_contain_text("Level 2 payments")
@@ -144,13 +145,14 @@ def test_a_case_is_raised_triaged_resolved_and_its_timeline_tells_every_step(
         expect(timeline).to_contain_text(step)
     expect(timeline).to_contain_text("Payment gateway specialists")
     badges = timeline.locator(".event-badge").all_inner_texts()
-    # Resolving schedules the post-incident review, which the timeline records too.
+    # Resolving schedules the post-incident review and queues the customer's satisfaction
+    # survey in the outbox, in the same transaction; the timeline records both.
     steps = ["Raised", "Attachment added", "Acknowledged", "Assigned", "Resolved", "Review"]
-    assert badges == steps
+    assert badges == [*steps, "Customer satisfaction"]
     shoot(mpage, "journey-5-resolved-with-timeline")
     mpage.get_by_role("link", name="Newest first").click()
     expect(mpage).to_have_url(re.compile(r"\?order=newest$"))
-    expect(timeline.locator(".event-badge").first).to_have_text("Review")
+    expect(timeline.locator(".event-badge").first).to_have_text("Customer satisfaction")
 
     # The operator sees the same story on her page.
     page.reload()
@@ -188,6 +190,8 @@ def test_an_action_works_without_javascript(live_server, browser: Browser, world
     earlier = world["earlier"]
     plain.goto(f"{base}/cases/{earlier.reference}/")
     plain.locator("#action-severity summary").click()
+    # Folded forms are fetched by htmx when opened; without JS a link opens the page with it.
+    plain.locator("#action-severity").get_by_role("link", name="Show the form").click()
     plain.locator("#id_severity-severity").select_option("S1")
     plain.locator("#id_severity-reason").fill("Whole shop is down")
     plain.get_by_role("button", name="Change severity").click()

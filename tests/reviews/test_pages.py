@@ -77,9 +77,11 @@ def test_a_manager_saves_a_review_with_a_new_action(bob, alice, alices_resolved_
     assert "Monitor certificate expiry" in page and "is saved" in page
 
 
-def test_the_manager_edits_an_existing_action_through_the_formset(bob, alice, charlie) -> None:
-    action = CorrectiveActionFactory(owner=alice)
-    case = action.review.case
+def test_the_manager_edits_an_existing_action_through_the_formset(
+    bob, alice, charlie, other_team
+) -> None:
+    case = resolved_case(team=other_team)
+    action = CorrectiveActionFactory(review=ReviewFactory(case=case), owner=alice)
     response = client_for(bob).post(
         review_url(case),
         form_data(

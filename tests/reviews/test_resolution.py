@@ -14,6 +14,7 @@ from cases.models import CaseEvent, EventKind, Severity, Status
 from cases.services import case_resolve
 from reviews.models import Review, SatisfactionSurvey
 from reviews.services import review_on_case_resolved
+from sla.models import MailStatus, OutgoingMail
 from tests.factories import CaseFactory, ContactFactory, RootCauseFactory
 from tests.reviews.factories import ReviewFactory, resolved_case
 
@@ -87,11 +88,10 @@ def test_the_contact_gets_a_survey_email_only_once_the_resolution_commits(
         case_resolve(case=case, by=bob, summary="Fixed", root_cause=RootCauseFactory())
     survey = SatisfactionSurvey.objects.get(case=case)
     assert survey.contact_email == "pat@customer.example"
-    assert survey.sent_at is None and mail.outbox == []
+    [waiting] = OutgoingMail.objects.filter(to="pat@customer.example")
+    assert waiting.status == MailStatus.PENDING and mail.outbox == []
     for callback in callbacks:
         callback()
-    survey.refresh_from_db()
-    assert survey.sent_at is not None
     [message] = mail.outbox
     assert message.to == ["pat@customer.example"]
     assert case.reference in message.subject
@@ -109,6 +109,7 @@ def test_a_rolled_back_resolution_sends_no_survey(bob, django_capture_on_commit_
             raise RuntimeError("the resolution failed after the hook")
     assert not SatisfactionSurvey.objects.exists()
     assert not Review.objects.exists()
+    assert not OutgoingMail.objects.exists()
     assert mail.outbox == []
 
 

@@ -39,8 +39,10 @@ def review_events(case) -> list[CaseEvent]:  # type: ignore[no-untyped-def]
     return list(CaseEvent.objects.filter(case=case, kind=EventKind.REVIEW).order_by("id"))
 
 
-def test_a_manager_writes_the_review_with_participants_and_actions(bob, alice) -> None:
-    case = resolved_case(severity=Severity.S1)
+def test_a_manager_writes_the_review_with_participants_and_actions(
+    bob, alice, service_desk
+) -> None:
+    case = resolved_case(severity=Severity.S1, team=service_desk)
     ReviewFactory(case=case)
     due = timezone.localdate() + timedelta(days=10)
     review = save(
@@ -145,8 +147,10 @@ def test_participants_and_owners_must_be_active_staff(bob, nora) -> None:
         save(case, bob, participants=[gone])
 
 
-def test_a_new_action_needs_a_description_and_a_due_date_not_in_the_past(bob, alice) -> None:
-    case = resolved_case()
+def test_a_new_action_needs_a_description_and_a_due_date_not_in_the_past(
+    bob, alice, service_desk
+) -> None:
+    case = resolved_case(team=service_desk)
     today = timezone.localdate()
     with pytest.raises(DomainError, match="description"):
         save(case, bob, actions=[ActionInput(description=" ", owner=alice, due_on=today)])
@@ -159,8 +163,10 @@ def test_a_new_action_needs_a_description_and_a_due_date_not_in_the_past(bob, al
     assert not CorrectiveAction.objects.exists()
 
 
-def test_a_manager_changes_an_action_and_the_timeline_says_how(bob, alice, charlie) -> None:
-    case = resolved_case()
+def test_a_manager_changes_an_action_and_the_timeline_says_how(
+    bob, alice, charlie, other_team
+) -> None:
+    case = resolved_case(team=other_team)
     action = CorrectiveActionFactory(review=ReviewFactory(case=case), owner=alice)
     later = action.due_on + timedelta(days=7)
     save(
@@ -186,9 +192,11 @@ def test_a_manager_changes_an_action_and_the_timeline_says_how(bob, alice, charl
     assert "owner Charlie" in body and "Open → In progress" in body
 
 
-def test_an_action_of_another_review_cannot_be_changed_through_this_one(bob, alice) -> None:
+def test_an_action_of_another_review_cannot_be_changed_through_this_one(
+    bob, alice, service_desk
+) -> None:
     foreign = CorrectiveActionFactory(owner=alice)
-    case = resolved_case()
+    case = resolved_case(team=service_desk)
     with pytest.raises(DomainError, match="does not belong"):
         save(
             case,

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import signing
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import CaseEvent, EventKind
+from cases.models import Case, CaseEvent, EventKind
 from escalation.errors import DomainError
 from reviews.models import SatisfactionSurvey
-from reviews.surveys import SALT, SurveyLinkError, survey_answer, survey_email_send, survey_link
-from tests.reviews.factories import SurveyFactory
+from reviews.surveys import SALT, SurveyLinkError, survey_answer, survey_link, survey_schedule
+from sla.models import MailStatus, OutgoingMail
+from sla.tasks import mail_redispatch
+from tests.factories import ContactFactory
+from tests.reviews.factories import SurveyFactory, resolved_case
 
 AMS = ZoneInfo("Europe/Amsterdam")
 pytestmark = pytest.mark.django_db
+
+
+def case_with_contact(**kwargs: Any) -> Case:
+    contact = ContactFactory(email="pat@example.org")
+    return resolved_case(customer=contact.customer, contact=contact, **kwargs)
 
 
 def token_of(survey: SatisfactionSurvey) -> str:
@@ -161,31 +172,57 @@ def test_the_post_is_csrf_protected() -> None:
     assert survey.answered_at is None
 
 
-def test_the_email_is_sent_once_even_when_the_task_runs_twice(mailoutbox) -> None:
-    survey = SurveyFactory(sent_at=None)
-    assert survey_email_send(survey_id=survey.pk) is True
-    assert survey_email_send(survey_id=survey.pk) is False
-    assert len(mailoutbox) == 1
+def test_the_email_goes_through_the_outbox_with_the_link_once_the_change_commits(
+    mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    case = case_with_contact(title="Checkout fails")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        survey = survey_schedule(case=case)
+    assert survey is not None and survey.sent_at is not None
+    [waiting] = OutgoingMail.objects.all()
+    assert (waiting.to, waiting.status) == ("pat@example.org", MailStatus.PENDING)
+    assert mailoutbox == []
+    for callback in callbacks:
+        callback()
+    [message] = mailoutbox
+    assert message.to == ["pat@example.org"]
+    assert message.subject == f"How did we do on {case.reference}?"
+    assert f"We resolved your escalation {case.reference} “Checkout fails”." in message.body
+    link = message.body.split("\n\n")[2]
+    assert link.startswith("http") and "/learning/satisfaction/" in link
+    assert Client().get(link.removeprefix(settings.SITE_URL)).status_code == 200
+    sent = CaseEvent.objects.get(case=case, kind=EventKind.SATISFACTION)
+    assert sent.data == {"action": "sent", "survey": survey.pk} and sent.actor is None
 
 
-def test_the_email_task_returns_quietly_when_the_survey_is_gone(mailoutbox) -> None:
-    assert survey_email_send(survey_id=999_999) is False
+def test_a_rolled_back_change_leaves_neither_survey_nor_mail(mailoutbox) -> None:
+    case = case_with_contact()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        survey_schedule(case=case)
+        raise RuntimeError("the resolution failed")
+    assert not SatisfactionSurvey.objects.exists()
+    assert not OutgoingMail.objects.exists()
+    assert not CaseEvent.objects.filter(kind=EventKind.SATISFACTION).exists()
     assert mailoutbox == []
 
 
-def test_a_failed_send_releases_the_claim_for_a_retry(monkeypatch, mailoutbox) -> None:
-    survey = SurveyFactory(sent_at=None)
-
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise OSError("mail server down")
-
-    monkeypatch.setattr("reviews.surveys.send_mail", broken)
-    with pytest.raises(OSError):
-        survey_email_send(survey_id=survey.pk)
-    survey.refresh_from_db()
-    assert survey.sent_at is None
-    monkeypatch.undo()
-    assert survey_email_send(survey_id=survey.pk) is True
+def test_a_survey_mail_lost_after_the_commit_is_sent_by_the_redispatch_once(
+    mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    case = case_with_contact()
+    with django_capture_on_commit_callbacks(execute=False):
+        survey_schedule(case=case)  # the process died before handing the mail to a worker
+    assert mailoutbox == []
+    later = timedelta(seconds=settings.MAIL_REDISPATCH_SECONDS + 1)
+    with (
+        time_machine.travel(timezone.now() + later),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        mail_redispatch()
+        mail_redispatch()
+    [message] = mailoutbox
+    assert message.subject == f"How did we do on {case.reference}?"
+    assert OutgoingMail.objects.get().status == MailStatus.SENT
 
 
 @pytest.mark.django_db(transaction=True)

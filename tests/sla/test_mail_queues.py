@@ -36,7 +36,6 @@ def test_mail_and_the_sweep_go_to_queues_of_their_own() -> None:
     default = settings.CELERY_TASK_DEFAULT_QUEUE
     assert queue_of("sla.tasks.mail_send") == f"{default}.mail"
     assert queue_of("sla.tasks.mail_redispatch") == f"{default}.mail"
-    assert queue_of("reviews.tasks.satisfaction_email") == f"{default}.mail"
     assert queue_of("sla.tasks.sla_sweep") == f"{default}.sla-sweep"
     assert queue_of("sla.tasks.clocks_escalate") == default
     assert queue_of("reports.tasks.weekly_snapshot") == default
