@@ -25,6 +25,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -41,14 +42,18 @@ from cases.models import (
     Customer,
     Product,
     RootCause,
+    Status,
     Team,
 )
-from cases.models.case import OPEN_STATUSES, due_key
+from cases.models.case import DUE_NEVER, due_key
 from cases.visibility import case_visible_to
 from escalation.roles import AnyUser, Role
 
 PAGE_SIZE = 25
 PAGE_SIZE_MAX = 100
+# The queue and the API count their matching cases exactly up to here, and say "10,000+" past
+# it: counting a LIMIT of COUNT_BOUND + 1 rows costs at most that many index entries.
+COUNT_BOUND = 10_000
 # Wide text columns the queue never shows: left out of its rows.
 QUEUE_DEFERRED = ("description", "tried", "resolution_summary")
 
@@ -94,6 +99,40 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
         raise Http404("No such case.") from None
 
 
+def case_page_case(*, viewer: AnyUser, reference: str) -> Case:
+    """The case page's case with what the page shows of it, and no more; Http404 as
+    ``case_get_for_viewer``.
+
+    The customer, contact, owner and raiser come in the case's row; the product, category,
+    team and root cause (only a resolved case has one) in a query each: PostgreSQL takes longer
+    to plan a join of eight tables or more than these small reads take together (the figures
+    are in bench/RESULTS.md).
+    Watchers, attachments and tags are prefetched; the links are read with the related cases."""
+    pk = Case.pk_from_reference(reference)
+    if pk is None:
+        raise Http404("No such case.")
+    queryset = (
+        case_visible_to(viewer=viewer)
+        .select_related("customer", "contact", "owner", "raised_by")
+        .prefetch_related(
+            "product", "category", "team", "root_cause__parent", "watchers", "attachments", "tags"
+        )
+    )
+    try:
+        return queryset.get(pk=pk)
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+def case_links(*, case: Case) -> list[CaseLink]:
+    """The explicit links from and to ``case``, oldest first (ids and kind only)."""
+    return list(
+        CaseLink.objects.filter(Q(source=case) | Q(target=case))
+        .only("source_id", "target_id", "kind")
+        .order_by("id")
+    )
+
+
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("created_at", "id")
 
@@ -112,12 +151,44 @@ class _Keyset:
 
 
 KEYSETS: dict[str, _Keyset] = {
+    # The cursor's key; the order itself is URGENCY_SEGMENTS.
+    Sort.URGENCY: _Keyset("due_key", True),
     Sort.DUE: _Keyset("due_key", True),
     Sort.NEWEST: _Keyset(None, False),
     Sort.OLDEST: _Keyset(None, True),
     # S1 first; within a severity the longest-waiting first.
     Sort.SEVERITY: _Keyset("severity", True),
 }
+
+
+# "Most urgent" (the queue page's default order) in three segments, one after the other, each a
+# range of the due key that the due-key indexes serve in one direction, so the order stays a
+# keyset (segment, key, id) and never sorts the open cases:
+#   0. a running clock's deadline still ahead: the soonest first;
+#   1. breached (the deadline has passed): the most recent breach first, so a case that breached
+#      an hour ago comes before one breached two years ago;
+#   2. no running deadline (every clock paused or stopped, or none): the oldest case first.
+URGENCY_SEGMENTS: tuple[_Keyset, ...] = (
+    _Keyset("due_key", True),
+    _Keyset("due_key", False),
+    _Keyset("due_key", True),
+)
+URGENCY_EXPLAINED = (
+    "Most urgent first: cases whose deadline is still ahead, the soonest first; then breached "
+    "cases, the most recent breach first; then cases with no running clock."
+)
+
+
+def _urgency_segment_filter(segment: int, *, now: datetime) -> Q:
+    if segment == 0:
+        return Q(due_key__gt=now, due_key__lt=DUE_NEVER)
+    if segment == 1:
+        return Q(due_key__lte=now)
+    return Q(due_key__gte=DUE_NEVER)
+
+
+def _urgency_segment_of(due: datetime, *, now: datetime) -> int:
+    return 2 if due >= DUE_NEVER else 1 if due <= now else 0
 
 
 class RowComparison(Func):
@@ -146,8 +217,9 @@ class RowComparison(Func):
 
 @dataclass
 class CaseQueuePage:
-    """One page of the queue. No total count: counting every open case on each request is what
-    keyset pagination is here to avoid; ``has_next``/``has_previous`` drive the navigation."""
+    """One page of the queue, and how many cases match: exact up to COUNT_BOUND
+    (``count_exact``), COUNT_BOUND past it; ``has_next``/``has_previous`` drive the
+    navigation."""
 
     rows: list[Case]
     sort: str
@@ -156,6 +228,20 @@ class CaseQueuePage:
     next_cursor: str | None = None
     previous_cursor: str | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    count: int = 0
+    count_exact: bool = True
+
+    @property
+    def order_explained(self) -> str:
+        """The sentence the queue shows about its order ("" for the plain sorts)."""
+        return URGENCY_EXPLAINED if self.sort == Sort.URGENCY else ""
+
+    @property
+    def count_text(self) -> str:
+        """ "1 case", "37 cases", "10,000+ cases"."""
+        if not self.count_exact:
+            return f"{self.count:,}+ cases"
+        return "1 case" if self.count == 1 else f"{self.count:,} cases"
 
     @property
     def has_next(self) -> bool:
@@ -166,15 +252,21 @@ class CaseQueuePage:
         return self.previous_cursor is not None
 
 
-def _encode_cursor(*, sort: str, key: Any, pk: int, backwards: bool) -> str:
+def _encode_cursor(
+    *, sort: str, key: Any, pk: int, backwards: bool, segment: int | None = None
+) -> str:
     if isinstance(key, datetime):
         key = key.isoformat()
-    raw = json.dumps({"s": sort, "k": key, "i": pk, "b": backwards}, separators=(",", ":"))
+    data = {"s": sort, "k": key, "i": pk, "b": backwards}
+    if segment is not None:
+        data["g"] = segment
+    raw = json.dumps(data, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool]:
-    """-> (key, id, backwards). Raises CursorError for anything we did not hand out."""
+def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool, int]:
+    """-> (key, id, backwards, segment). Raises CursorError for anything we did not hand out.
+    The segment is the URGENCY_SEGMENTS index of the row (0 for the other sorts)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -187,6 +279,9 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool]:
         raise CursorError("This page link is not valid.")
     if not isinstance(backwards, bool):
         raise CursorError("This page link is not valid.")
+    segment = data.get("g", 0) if sort == Sort.URGENCY else 0
+    if type(segment) is not int or not 0 <= segment < len(URGENCY_SEGMENTS):
+        raise CursorError("This page link is not valid.")
     keyset = KEYSETS[sort]
     if keyset.key == "due_key":
         try:
@@ -197,7 +292,7 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool]:
             raise CursorError("This page link is not valid.")
     elif keyset.key is not None and not (isinstance(key, str) and len(key) <= 20):
         raise CursorError("This page link is not valid.")
-    return key, pk, backwards
+    return key, pk, backwards, segment
 
 
 def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q | RowComparison:
@@ -246,30 +341,74 @@ def case_queue(
     """One page of the cases ``viewer`` may see, filtered by CaseFilter and keyset-paginated.
 
     1. Validate ``filters`` with CaseFilter (a bad value lands in ``errors`` and is ignored).
-    2. Order by the chosen sort key then the id; a ``cursor`` from a previous page restricts
-       to rows strictly after (or before) the row it names.
+    2. Order by the chosen sort key then the id (by default "Most urgent",
+       URGENCY_SEGMENTS); a ``cursor`` from a previous page restricts to rows strictly after
+       (or before) the row it names.
     3. Fetch page_size + 1 rows: the extra one only tells whether another page follows.
+    4. Count the matching cases up to COUNT_BOUND.
     Queries: the viewer's roles (cached per request), one per id-valued filter given (its
-    validation), the rows, and their tags: the same for 10 rows as for 100.
+    validation), the rows (up to three for "Most urgent"), their tags and the count: the same
+    for 10 rows as for 100.
     """
-    page_size = max(1, min(int(page_size), PAGE_SIZE_MAX))
     base = case_visible_to(viewer=viewer)
     filterset = CaseFilter(data=_as_multivalue(filters), queryset=base)
     errors: dict[str, list[str]] = {k: list(v) for k, v in filterset.errors.items()}
-    sort = filterset.form.cleaned_data.get("sort") or Sort.DUE
-    keyset = KEYSETS[sort]
-    queryset = filterset.qs.annotate(due_key=due_key())
-
-    backwards = False
+    sort = filterset.form.cleaned_data.get("sort") or Sort.URGENCY
     cursor = str(filters.get("cursor") or "")
-    if cursor:
-        try:
-            key, pk, backwards = _decode_cursor(cursor[:1000], sort=sort)
-        except CursorError as exc:
-            errors["cursor"] = [str(exc)]
-            cursor = ""
-        else:
-            queryset = queryset.filter(_after(keyset, key, pk, backwards=backwards))
+    try:
+        keyset_page = case_keyset_page(
+            queryset=filterset.qs, sort=sort, cursor=cursor, page_size=page_size
+        )
+    except CursorError as exc:
+        errors["cursor"] = [str(exc)]
+        keyset_page = case_keyset_page(
+            queryset=filterset.qs, sort=sort, cursor="", page_size=page_size
+        )
+    count, count_exact = case_count_bounded(queryset=filterset.qs)
+    return CaseQueuePage(
+        rows=keyset_page.rows,
+        sort=sort,
+        page_size=keyset_page.page_size,
+        filterset=filterset,
+        next_cursor=keyset_page.next_cursor,
+        previous_cursor=keyset_page.previous_cursor,
+        errors=errors,
+        count=count,
+        count_exact=count_exact,
+    )
+
+
+def case_count_bounded(*, queryset: QuerySet[Case], bound: int = COUNT_BOUND) -> tuple[int, bool]:
+    """-> (how many rows ``queryset`` has, capped at ``bound``; whether that is exact). One
+    query, ``SELECT COUNT(*) FROM (... LIMIT bound + 1)``: it stops at bound + 1 rows."""
+    found = queryset.order_by()[: bound + 1].count()
+    return min(found, bound), found <= bound
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list[Case]
+    page_size: int
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def case_keyset_page(
+    *, queryset: QuerySet[Case], sort: str, cursor: str, page_size: int
+) -> KeysetPage:
+    """One page of already filtered queue rows in ``sort`` order (steps 2 and 3 of
+    ``case_queue``; the API's pagination calls it with the rows its filter backend left).
+    Raises CursorError, before any query, for a cursor we did not hand out."""
+    page_size = max(1, min(int(page_size), PAGE_SIZE_MAX))
+    keyset = KEYSETS[sort]
+    queryset = queryset.annotate(due_key=due_key())
+    decoded = _decode_cursor(cursor[:1000], sort=sort) if cursor else None
+    if sort == Sort.URGENCY:
+        return _urgency_page(queryset, cursor=decoded, page_size=page_size)
+    backwards = False
+    if decoded is not None:
+        key, pk, backwards, _ = decoded
+        queryset = queryset.filter(_after(keyset, key, pk, backwards=backwards))
 
     queryset = (
         queryset.order_by(*_order(keyset, backwards=backwards))
@@ -277,30 +416,90 @@ def case_queue(
         .prefetch_related("tags")
         .defer(*QUEUE_DEFERRED)
     )
-    rows = list(queryset[: page_size + 1])
+    rows: list[Case] = list(queryset[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
         rows.reverse()
 
-    page = CaseQueuePage(rows=rows, sort=sort, page_size=page_size, filterset=filterset)
-    page.errors = errors
+    next_cursor = previous_cursor = None
     if rows:
         first, last = rows[0], rows[-1]
         has_next = more if not backwards else True
         has_previous = bool(cursor) if not backwards else more
         if has_next:
-            page.next_cursor = _encode_cursor(
+            next_cursor = _encode_cursor(
                 sort=sort, key=_key_of(keyset, last), pk=last.pk, backwards=False
             )
         if has_previous:
-            page.previous_cursor = _encode_cursor(
+            previous_cursor = _encode_cursor(
                 sort=sort, key=_key_of(keyset, first), pk=first.pk, backwards=True
             )
-    return page
+    return KeysetPage(
+        rows=rows, page_size=page_size, next_cursor=next_cursor, previous_cursor=previous_cursor
+    )
 
 
-STOP_WORDS = frozenset({"the", "and", "for", "not", "with", "from", "are", "was", "but", "has"})
+def _urgency_page(
+    queryset: QuerySet[Case], *, cursor: tuple[Any, int, bool, int] | None, page_size: int
+) -> KeysetPage:
+    """One page in "Most urgent" order (URGENCY_SEGMENTS).
+
+    1. Start in the cursor's segment, after (or before) its row; without a cursor, at the
+       start of the first segment.
+    2. Fetch up to page_size + 1 rows of that segment in its direction; while short, go on
+       with the next segment (the previous one when paging backwards) from its start.
+    3. Each row's segment goes in its cursor, so the next page starts in the right one.
+    A page is one to three row queries (each an index range scan) and one for the tags.
+    """
+    now = timezone.now()
+    key, pk, backwards, start = cursor if cursor is not None else (None, 0, False, 0)
+    steps = range(start, -1, -1) if backwards else range(start, len(URGENCY_SEGMENTS))
+    rows: list[Case] = []
+    for segment in steps:
+        keyset = URGENCY_SEGMENTS[segment]
+        part = queryset.filter(_urgency_segment_filter(segment, now=now))
+        if cursor is not None and segment == start:
+            part = part.filter(_after(keyset, key, pk, backwards=backwards))
+        part = (
+            part.order_by(*_order(keyset, backwards=backwards))
+            .select_related("customer", "owner", "team", "product", "category")
+            .defer(*QUEUE_DEFERRED)
+        )
+        rows.extend(part[: page_size + 1 - len(rows)])
+        if len(rows) > page_size:
+            break
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+    prefetch_related_objects(rows, "tags")
+
+    def link(case: Case, *, back: bool) -> str:
+        due: datetime = case.due_key  # type: ignore[attr-defined]  # the annotation
+        segment = _urgency_segment_of(due, now=now)
+        return _encode_cursor(
+            sort=Sort.URGENCY, key=due, pk=case.pk, backwards=back, segment=segment
+        )
+
+    next_cursor = previous_cursor = None
+    if rows:
+        if more if not backwards else True:
+            next_cursor = link(rows[-1], back=False)
+        if cursor is not None if not backwards else more:
+            previous_cursor = link(rows[0], back=True)
+    return KeysetPage(
+        rows=rows, page_size=page_size, next_cursor=next_cursor, previous_cursor=previous_cursor
+    )
+
+
+# Words that say nothing about the problem; matching them would relate everything. The one list
+# for the raise page's possible duplicates and the reviews' related cases.
+STOP_WORDS = frozenset(
+    "the and for with from that this not are was were has have had but all any can cannot "
+    "our your their its into when after before since does doesn don't won't out off too very "
+    "issue issues problem problems error errors case please help urgent".split()
+)
 
 
 # --- Related cases --------------------------------------------------------------------------
@@ -317,7 +516,7 @@ def case_possible_duplicates(
     """Open cases of the same customer (and product), newest first; with ``text``, those whose
     title shares a word of three letters or more (not a stop word) come first."""
     queryset = case_visible_to(viewer=viewer).filter(
-        customer_id=customer_id, status__in=OPEN_STATUSES
+        customer_id=customer_id, status__in=Status.OPEN
     )
     if product_id is not None:
         queryset = queryset.filter(product_id=product_id)

@@ -15,15 +15,16 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from cases import services
-from cases.forms import BootstrapMixin, WatchForm
+from cases.forms import WatchForm
 from cases.models import Case
-from cases.permissions import can_contribute, can_triage
-from cases.selectors import case_get_for_viewer
-from cases.views.case_page import ACTIONS, TRIAGE, case_page_context
-from cases.views.common import signed_in
-from escalation.access import role_required
+from cases.permissions import can_contribute
+from cases.selectors import case_get_for_viewer, case_page_case
+from cases.views.case_page import ACTIONS, ROLES, case_page_context, may_use
+from escalation.access import role_required, signed_in
 from escalation.errors import DomainError
+from escalation.forms import BootstrapForm
 from escalation.roles import Role
+from escalation.users import display_name
 
 Perform = Callable[[HttpRequest, Case, forms.Form], str]
 CONTRIBUTORS = (Role.OPERATOR, Role.MANAGER)
@@ -34,7 +35,7 @@ def _respond_done(request: HttpRequest, reference: str, message: str) -> HttpRes
         messages.success(request, message)
         return redirect("cases:detail", reference=reference)
     try:
-        case = case_get_for_viewer(viewer=request.user, reference=reference)
+        case = case_page_case(viewer=request.user, reference=reference)
     except Http404:
         # The change took the case out of the viewer's sight: nothing left to swap in.
         messages.success(request, message)
@@ -59,17 +60,16 @@ def _respond_invalid(request: HttpRequest, case: Case, name: str, form: forms.Fo
 
 def _run(request: HttpRequest, reference: str, name: str, perform: Perform) -> HttpResponse:
     """Check who may do ``name`` on this case, validate the form, call the service, answer."""
-    case = case_get_for_viewer(viewer=request.user, reference=reference)
-    form_class, who, _statuses = ACTIONS[name]
-    allowed = can_triage(request.user) if who == TRIAGE else can_contribute(request.user, case)
-    if not allowed:
-        raise PermissionDenied("Your role does not allow this change.")
+    case = case_page_case(viewer=request.user, reference=reference)
+    if not may_use(viewer=request.user, case=case, name=name):
+        raise PermissionDenied("You may not make this change to this case.")
+    form_class = ACTIONS[name][0]
     form = form_class(request.POST, request.FILES, prefix=name)
     if form.is_valid():
         try:
             message = perform(request, case, form)
         except DomainError as error:
-            assert isinstance(form, BootstrapMixin)
+            assert isinstance(form, BootstrapForm)
             form.add_domain_error(error)
         else:
             return _respond_done(request, case.reference, message)
@@ -110,7 +110,7 @@ def _assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
         reason=data["reason"],
     )
     owner = updated.owner
-    holder = (owner.get_full_name() or owner.get_username()) if owner else ""
+    holder = display_name(owner)
     team = updated.team.name if updated.team else ""
     return f"{case.reference} assigned to {' in '.join(p for p in (holder, team) if p)}."
 
@@ -163,33 +163,35 @@ def _link(request: HttpRequest, case: Case, form: forms.Form) -> str:
     return f"Linked: {link.get_kind_display().lower()} {target.reference}."
 
 
-def _action(
-    name: str, perform: Perform, roles: tuple[Role, ...]
-) -> Callable[..., HttpResponseBase]:
+def _action(name: str, perform: Perform) -> Callable[..., HttpResponseBase]:
+    """The POST view of action ``name``: the roles of its kind first (403), then the case
+    (404 when the viewer may not see it), then the per-case rule (403), as the case page's
+    ``action_form`` checks them."""
+
     @require_POST
     def view(request: HttpRequest, reference: str) -> HttpResponse:
         return _run(request, reference, name, perform)
 
     view.__name__ = view.__qualname__ = name
-    return role_required(*roles)(view)
+    return role_required(*ROLES[ACTIONS[name][1]])(view)
 
 
-note = _action("note", _note, CONTRIBUTORS)
-attach = _action("attach", _attach, CONTRIBUTORS)
-acknowledge = _action("acknowledge", _acknowledge, (Role.MANAGER,))
-assign = _action("assign", _assign, (Role.MANAGER,))
-severity = _action("severity", _severity, (Role.MANAGER,))
-status = _action("status", _status, (Role.MANAGER,))
-resolve = _action("resolve", _resolve, (Role.MANAGER,))
-reopen = _action("reopen", _reopen, (Role.MANAGER,))
-close = _action("close", _close, (Role.MANAGER,))
-link = _action("link", _link, (Role.MANAGER,))
+note = _action("note", _note)
+attach = _action("attach", _attach)
+acknowledge = _action("acknowledge", _acknowledge)
+assign = _action("assign", _assign)
+severity = _action("severity", _severity)
+status = _action("status", _status)
+resolve = _action("resolve", _resolve)
+reopen = _action("reopen", _reopen)
+close = _action("close", _close)
+link = _action("link", _link)
 
 
 @role_required(*CONTRIBUTORS)
 @require_POST
 def watch(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_get_for_viewer(viewer=request.user, reference=reference)
+    case = case_page_case(viewer=request.user, reference=reference)
     if not can_contribute(request.user, case):
         raise PermissionDenied("Your role does not allow this change.")
     form = WatchForm(request.POST)

@@ -17,16 +17,10 @@ from tests.factories import TeamFactory, UserFactory
 pytestmark = pytest.mark.django_db
 __all__ = ["media"]
 
-TRIAGE_ACTIONS = (
-    "acknowledge",
-    "assign",
-    "severity",
-    "status",
-    "resolve",
-    "reopen",
-    "close",
-    "link",
-)
+# Managers only; acknowledge, assign, status and resolve are for whoever works the case too
+# (tests/cases/test_permissions_table.py).
+TRIAGE_ACTIONS = ("severity", "reopen", "close", "link")
+WORK_ACTIONS = ("acknowledge", "assign", "status", "resolve")
 
 
 def url(name: str, case) -> str:  # type: ignore[no-untyped-def]
@@ -180,6 +174,16 @@ def test_acknowledging_twice_is_refused_in_the_page_not_a_500(bob, working) -> N
 def test_operator_and_executive_may_not_triage(alice, erin, case, name) -> None:
     for user in (alice, erin):
         assert client_for(user).post(url(name, case), {}).status_code == 403
+    assert kinds(case) == []
+    assert reload(case).status == Status.NEW
+
+
+@pytest.mark.parametrize("name", WORK_ACTIONS)
+def test_executive_and_operator_of_another_team_may_not_work_the_case(
+    erin, charlie, case, name
+) -> None:
+    assert client_for(erin).post(url(name, case), {}).status_code == 403
+    assert client_for(charlie).post(url(name, case), {}).status_code == 404
     assert kinds(case) == []
     assert reload(case).status == Status.NEW
 
@@ -362,3 +366,76 @@ def test_an_htmx_action_keeps_the_timeline_order_the_page_shows(alice, case) -> 
     )
     timeline = page_text(response).split('id="case-timeline"')[1]
     assert timeline.index("newer") < timeline.index("older")
+
+
+# --- Folded forms, fetched when opened ------------------------------------------------------
+
+
+def form_url(name: str, case) -> str:  # type: ignore[no-untyped-def]
+    return reverse("cases:action_form", args=[case.reference, name])
+
+
+def test_the_page_folds_the_triage_forms_and_fetches_each_when_opened(bob, working) -> None:
+    page = page_text(client_for(bob).get(reverse("cases:detail", args=[working.reference])))
+    actions = page.split('id="case-actions"')[1].split("</section>")[0]
+    fetch = f'hx-get="{form_url("assign", working)}" hx-trigger="toggle once from:closest details"'
+    assert fetch in actions
+    assert 'name="assign-team"' not in actions  # not rendered until opened
+    assert f'href="{form_url("assign", working)}#action-assign"' in actions  # without JS
+
+
+def test_manager_gets_the_opened_form_alone_through_htmx(bob, working) -> None:
+    response = client_for(bob).get(form_url("assign", working), **HX)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "<html" not in text
+    assert f'hx-post="{url("assign", working)}"' in text
+    assert 'name="assign-team"' in text and 'name="assign-reason"' in text
+
+
+def test_the_status_form_offers_only_the_other_statuses(bob, working) -> None:
+    text = page_text(client_for(bob).get(form_url("status", working), **HX))
+    assert 'value="waiting"' in text and 'value="in_progress"' not in text
+
+
+def test_without_js_the_form_opens_in_the_case_page(bob, working) -> None:
+    response = client_for(bob).get(form_url("resolve", working))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert '<details class="case-action" open id="action-resolve">' in text
+    assert 'name="resolve-summary"' in text and 'name="assign-team"' not in text
+
+
+def test_a_form_not_offered_in_the_case_status_says_so(bob, case) -> None:
+    text = page_text(client_for(bob).get(form_url("resolve", case), **HX))
+    assert "Not offered now that" in text and "<form" not in text
+    page = page_text(client_for(bob).get(form_url("resolve", case)))
+    assert "Not offered now that" in page.split('id="case-flash"')[1].split("</div>")[0]
+    assert 'id="action-resolve"' not in page
+
+
+@pytest.mark.parametrize("persona", ["alice", "erin", "charlie", "nora"])
+def test_who_may_not_triage_is_refused_the_forms(persona, request, working) -> None:
+    user = request.getfixturevalue(persona)
+    for htmx in ({}, HX):
+        assert client_for(user).get(form_url("severity", working), **htmx).status_code == 403
+
+
+@pytest.mark.parametrize(("persona", "answer"), [("erin", 403), ("nora", 403), ("charlie", 404)])
+def test_who_may_not_work_the_case_is_refused_its_forms(persona, answer, request, working) -> None:
+    # The role first (403), then the case: charlie may not see another team's case (404).
+    user = request.getfixturevalue(persona)
+    for htmx in ({}, HX):
+        assert client_for(user).get(form_url("assign", working), **htmx).status_code == answer
+
+
+def test_an_unknown_case_or_form_is_404(bob, working) -> None:
+    client = client_for(bob)
+    unknown = reverse("cases:action_form", args=["ESC-999999", "assign"])
+    assert client.get(unknown).status_code == 404
+    for name in ("note", "acknowledge", "nonsense"):
+        assert client.get(form_url(name, working), **HX).status_code == 404
+
+
+def test_the_forms_answer_405_to_a_post(bob, working) -> None:
+    assert client_for(bob).post(form_url("assign", working)).status_code == 405

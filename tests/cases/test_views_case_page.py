@@ -98,7 +98,11 @@ def test_manager_sees_every_case_with_the_action_forms(bob, other_case) -> None:
     text = page_text(response)
     assert "Manage this case" in text
     assert reverse("cases:acknowledge", args=[other_case.reference]) in text
-    assert reverse("cases:assign", args=[other_case.reference]) in text
+    # The assign form is folded: fetched when opened, from a link the page holds.
+    form_url = reverse("cases:action_form", args=[other_case.reference, "assign"])
+    assert form_url in text
+    opened = page_text(client_for(bob).get(form_url, **HX))
+    assert reverse("cases:assign", args=[other_case.reference]) in opened
 
 
 def test_executive_reads_the_case_without_any_action_form(erin, case) -> None:

@@ -184,8 +184,11 @@ def shoot(page: Page, name: str) -> None:
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe-core on the page as it stands, with every disclosure (``<details>``) open so the
-    forms behind them are checked too; the violations that block people (serious, critical)."""
+    forms behind them are checked too (the case page fetches each action form when its
+    disclosure opens: wait until they are all in); the violations that block people."""
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".case-action-body").get_by_text("Show the form")).to_have_count(0)
     page.evaluate(AXE)
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [v for v in results["violations"] if v["impact"] in BLOCKING]
