@@ -20,6 +20,7 @@ from cases.models.directory import (
     Team,
     Tier,
 )
+from cases.models.saved_view import SavedView
 from cases.models.timeline import CaseEvent, EventKind
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "LinkKind",
     "Product",
     "RootCause",
+    "SavedView",
     "Severity",
     "Source",
     "Status",
