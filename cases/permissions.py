@@ -6,7 +6,12 @@ the request, so checking a list of cases costs nothing per case.
 
 from __future__ import annotations
 
-from cases.models import Case
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+
+from cases.models import Case, Team
 from escalation.roles import AnyUser, Role, has_role
 
 
@@ -21,14 +26,30 @@ def user_team_ids(user: AnyUser) -> frozenset[int]:
     return cached
 
 
+def user_team_ids_load(users: Iterable[User]) -> None:
+    """Cache the team ids of each of ``users``, as ``user_team_ids`` does, with one query for
+    all of them: for code that checks many people at once (the people a note mentions)."""
+    pending = [u for u in users if getattr(u, "_escalation_team_ids", None) is None]
+    if not pending:
+        return
+    ids: defaultdict[int, set[int]] = defaultdict(set)
+    memberships = Team.members.through.objects.filter(user_id__in=[u.pk for u in pending])
+    for user_id, team_id in memberships.values_list("user_id", "team_id"):
+        ids[user_id].add(team_id)
+    for user in pending:
+        user._escalation_team_ids = frozenset(ids[user.pk])  # type: ignore[attr-defined]
+
+
 def can_view_case(user: AnyUser, case: Case) -> bool:
-    """Managers and executives see every case; operators the cases they raised and those of
-    their teams; anyone else none."""
+    """Managers and executives see every case; operators the cases they raised, hold, and those
+    of their teams (as ``cases.visibility.case_visible_to``); anyone else none."""
     if has_role(user, Role.MANAGER, Role.EXECUTIVE):
         return True
     if has_role(user, Role.OPERATOR):
-        return case.raised_by_id == user.pk or (
-            case.team_id is not None and case.team_id in user_team_ids(user)
+        return (
+            case.raised_by_id == user.pk
+            or case.owner_id == user.pk
+            or (case.team_id is not None and case.team_id in user_team_ids(user))
         )
     return False
 
@@ -42,9 +63,51 @@ def can_contribute(user: AnyUser, case: Case) -> bool:
 
 
 def can_triage(user: AnyUser) -> bool:
-    """Acknowledge, assign, change severity or status, link, resolve, reopen, close, edit
-    details and bulk-update: managers only."""
+    """What stays with the escalation managers: change severity, link and unlink, merge,
+    reopen, close, correct the root cause, bulk-update, and any action of ``can_work`` on
+    any case."""
     return has_role(user, Role.MANAGER)
+
+
+def can_work(user: AnyUser, case: Case) -> bool:
+    """Work the case: acknowledge it, move it between in progress and waiting on customer,
+    resolve it (summary and root cause) and hand it back or on (``hand_on_refusal``).
+
+    The engineer who owns the case, and the operators of the case's team (whoever of the team
+    picks it up), may; managers may on any case; executives read only; an inactive account
+    never."""
+    if not getattr(user, "is_active", False):
+        return False
+    if has_role(user, Role.MANAGER):
+        return True
+    if has_role(user, Role.EXECUTIVE) or not has_role(user, Role.OPERATOR):
+        return False
+    return case.owner_id == user.pk or (
+        case.team_id is not None and case.team_id in user_team_ids(user)
+    )
+
+
+def hand_on_refusal(
+    user: AnyUser, case: Case, *, owner: User | None, team: Team | None, level: str | None
+) -> str | None:
+    """Why ``user``, who works ``case``, may not hand it to ``owner`` / ``team`` (None: she may).
+
+    Managers hand any case to anyone. An engineer hands the case to a team-mate, or on to
+    another team's queue (the next level, or back to the one before), where that team picks
+    who takes it up: she names no person of another team but herself (when she belongs to it
+    too), and the level follows the team.
+    The service's own checks still apply (an owner must be able to hold cases and belong to
+    the case's team)."""
+    if has_role(user, Role.MANAGER):
+        return None
+    if owner is not None and owner.pk != user.pk and team is not None and team.pk != case.team_id:
+        return (
+            f"Hand the case to {team.name} without naming a person: "
+            "that team picks who takes it up."
+        )
+    if level is not None and (team is None or level != team.level):
+        return "The level follows the team: hand the case to a team of that level."
+    return None
 
 
 def can_raise(user: AnyUser) -> bool:

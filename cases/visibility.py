@@ -12,8 +12,9 @@ from escalation.roles import AnyUser, Role, has_role
 
 
 def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
-    """Managers and executives: every case. Operators: the cases they raised and those of their
-    teams. Anyone else: none."""
+    """Managers and executives: every case. Operators: the cases they raised, hold, and those of
+    their teams (an owner who has left the case's team still opens the case she holds). Anyone
+    else: none."""
     cases = Case.objects.all()
     if isinstance(viewer, AnonymousUser):
         return cases.none()
@@ -21,5 +22,5 @@ def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
         return cases
     if has_role(viewer, Role.OPERATOR):
         teams = Team.objects.filter(members=viewer).values("pk")
-        return cases.filter(Q(raised_by=viewer) | Q(team__in=teams))
+        return cases.filter(Q(raised_by=viewer) | Q(owner=viewer) | Q(team__in=teams))
     return cases.none()

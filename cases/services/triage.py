@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cases.events import CaseAssigned, announce
 from cases.models import Case, CaseEvent, CaseLink, EventKind, LinkKind, Severity, Status, Team
 from cases.permissions import (
     can_be_owner,
@@ -16,23 +18,22 @@ from cases.permissions import (
     can_triage,
     can_view_case,
     can_watch,
+    can_work,
+    hand_on_refusal,
     user_team_ids,
 )
 from cases.services.common import (
-    REASON_MAX,
-    TEXT_MAX,
     case_lock,
     case_touch_and_sync,
-    clean_text,
     require,
     require_not_closed,
-    user_label,
 )
+from cases.services.mentions import note_record
 from cases.timeline import event_record
 from escalation.errors import DomainError
 from escalation.roles import is_manager
-from sla.models import NotificationKind
-from sla.notifications import notification_send
+from escalation.text import REASON_MAX, TEXT_MAX, text_clean
+from escalation.users import display_name
 
 
 def case_assign(
@@ -50,50 +51,27 @@ def case_assign(
 
     A new team without a new owner leaves the case unassigned in that team, unless the current
     owner is a member of it. The owner must be an active operator or manager, and an operator
-    must belong to the case's team. The new owner is notified.
+    must belong to the case's team; who works the case without being a manager hands it on
+    as ``hand_on_refusal`` allows. A new owner is announced (``CaseAssigned``: the SLA app
+    tells them).
     """
-    require(by, can_triage)
-    reason = clean_text(
+    require(by, lambda u: can_work(u, case))
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
-    if owner is None and team is None and level is None:
-        raise DomainError("Choose an owner, a team or a level.", field="owner")
-    if owner is not None and not can_be_owner(owner):
-        raise DomainError(
-            f"{user_label(owner)} cannot hold cases (only active operators and managers can).",
-            field="owner",
-        )
-    if team is not None and not team.is_active:
-        raise DomainError(f"Team {team.name} is no longer active.", field="team")
+    _assign_check(owner=owner, team=team, level=level)
+    refusal = hand_on_refusal(by, case, owner=owner, team=team, level=level) if by else None
+    if refusal:
+        raise DomainError(refusal, field="owner")
     with transaction.atomic():
         case = case_lock(case)
         require_not_closed(case, "reassigned")
         old_owner, old_team, old_level = case.owner, case.team, case.level
-        new_team = team if team is not None else old_team
-        new_level = level or (team.level if team is not None else old_level)
-        new_owner = owner
-        if new_owner is None:
-            keeps_owner = old_owner is not None and (
-                team is None or is_manager(old_owner) or team.pk in user_team_ids(old_owner)
-            )
-            new_owner = old_owner if keeps_owner else None
-        if (
-            owner is not None
-            and new_team is not None
-            and not is_manager(owner)
-            and new_team.pk not in user_team_ids(owner)
-        ):
-            raise DomainError(
-                f"{user_label(owner)} is not a member of {new_team.name}.", field="owner"
-            )
-        owner_id = new_owner.pk if new_owner else None
-        team_id = new_team.pk if new_team else None
-        if (owner_id, team_id, new_level) == (case.owner_id, case.team_id, old_level):
-            raise DomainError(f"{case.reference} is already assigned that way.", field="owner")
+        new_owner, new_team, new_level = _assignment_target(
+            case, owner=owner, team=team, level=level
+        )
         now = timezone.now()
-        case.owner = new_owner
-        case.team = new_team
-        case.level = new_level
+        case.owner, case.team, case.level = new_owner, new_team, new_level
         event_record(
             case=case,
             actor=by,
@@ -102,31 +80,73 @@ def case_assign(
             to_value=_assignment_label(new_owner, new_team, new_level),
             reason=reason,
             data={
-                "owner": [old_owner.pk if old_owner else None, owner_id],
-                "team": [old_team.pk if old_team else None, team_id],
+                "owner": [old_owner.pk if old_owner else None, case.owner_id],
+                "team": [old_team.pk if old_team else None, case.team_id],
                 "level": [old_level, new_level],
                 **(data or {}),
             },
         )
         case_touch_and_sync(case, now=now, fields=["owner", "team", "level"])
-        if new_owner is not None and owner_id != (old_owner.pk if old_owner else None):
-            if by is None or new_owner.pk != by.pk:
-                notification_send(
-                    recipients=[new_owner],
-                    kind=(
-                        NotificationKind.ESCALATED
-                        if event_kind == EventKind.ESCALATED
-                        else NotificationKind.ASSIGNED
-                    ),
-                    subject=f"{case.reference} {case.title}",
-                    body=f"Assigned to you by {user_label(by) or 'the SLA engine'}: {reason}",
-                    case=case,
-                )
+        if new_owner is not None and case.owner_id != (old_owner.pk if old_owner else None):
+            escalated = event_kind == EventKind.ESCALATED
+            _owner_announce(case, new_owner, at=now, by=by, reason=reason, escalated=escalated)
     return case
 
 
+def _owner_announce(
+    case: Case, owner: User, *, at: datetime, by: User | None, reason: str, escalated: bool
+) -> None:
+    """Announce the case's new owner (``CaseAssigned``: the SLA app tells them)."""
+    announce(CaseAssigned(case=case, at=at, by=by, owner=owner, reason=reason, escalated=escalated))
+
+
+def _assign_check(*, owner: User | None, team: Team | None, level: str | None) -> None:
+    """Refuse an assignment that names nothing, an owner who cannot hold cases or a team no
+    longer active."""
+    if owner is None and team is None and level is None:
+        raise DomainError("Choose an owner, a team or a level.", field="owner")
+    if owner is not None and not can_be_owner(owner):
+        raise DomainError(
+            f"{display_name(owner)} cannot hold cases (only active operators and managers can).",
+            field="owner",
+        )
+    if team is not None and not team.is_active:
+        raise DomainError(f"Team {team.name} is no longer active.", field="team")
+
+
+def _assignment_target(
+    case: Case, *, owner: User | None, team: Team | None, level: str | None
+) -> tuple[User | None, Team | None, str]:
+    """The (owner, team, level) the locked case moves to. Without a new owner the current one
+    stays if they may work in the new team. An operator named owner must belong to the team; an
+    assignment that changes nothing is refused."""
+    old_owner, old_team, old_level = case.owner, case.team, case.level
+    new_team = team if team is not None else old_team
+    new_level = level or (team.level if team is not None else old_level)
+    new_owner = owner
+    if new_owner is None:
+        keeps_owner = old_owner is not None and (
+            team is None or is_manager(old_owner) or team.pk in user_team_ids(old_owner)
+        )
+        new_owner = old_owner if keeps_owner else None
+    if (
+        owner is not None
+        and new_team is not None
+        and not is_manager(owner)
+        and new_team.pk not in user_team_ids(owner)
+    ):
+        raise DomainError(
+            f"{display_name(owner)} is not a member of {new_team.name}.", field="owner"
+        )
+    owner_id = new_owner.pk if new_owner else None
+    team_id = new_team.pk if new_team else None
+    if (owner_id, team_id, new_level) == (case.owner_id, case.team_id, old_level):
+        raise DomainError(f"{case.reference} is already assigned that way.", field="owner")
+    return new_owner, new_team, new_level
+
+
 def _assignment_label(owner: User | None, team: Team | None, level: str) -> str:
-    who = user_label(owner) or "unassigned"
+    who = display_name(owner) or "unassigned"
     return f"{who} ({team.name}, {level})" if team else f"{who} ({level})"
 
 
@@ -135,7 +155,7 @@ def case_change_severity(*, case: Case, by: User | None, severity: str, reason: 
     require(by, can_triage)
     if severity not in Severity.values:
         raise DomainError(f"{severity!r} is not a severity.", field="severity")
-    reason = clean_text(
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
     with transaction.atomic():
@@ -168,7 +188,7 @@ def case_add_note(
     """An internal note, or a customer-facing update (which is a response to the customer:
     it sets last_customer_update_at and, the first time, first_response_at)."""
     require(by, lambda u: can_contribute(u, case))
-    body = clean_text(body, field="body", label="The note", max_length=TEXT_MAX, required=True)
+    body = text_clean(body, field="body", label="The note", max_length=TEXT_MAX, required=True)
     with transaction.atomic():
         case = case_lock(case)
         now = timezone.now()
@@ -180,12 +200,7 @@ def case_add_note(
             if case.first_response_at is None:
                 case.first_response_at = now
                 fields.append("first_response_at")
-        event = event_record(
-            case=case,
-            actor=by,
-            kind=EventKind.UPDATE if customer_facing else EventKind.NOTE,
-            body=body,
-        )
+        event = note_record(case=case, by=by, body=body, customer_facing=customer_facing)
         case_touch_and_sync(case, now=now, fields=fields)
     return event
 
@@ -241,7 +256,7 @@ def case_link(*, case: Case, by: User | None, target: Case, kind: str) -> CaseLi
 def case_unlink(*, case: Case, by: User | None, link: CaseLink, reason: str) -> None:
     """Remove a link made in error; the timelines keep both the link and its removal."""
     require(by, can_triage)
-    reason = clean_text(
+    reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
     if case.pk not in (link.source_id, link.target_id):
@@ -273,9 +288,9 @@ def case_set_watching(*, case: Case, by: User, user: User, watching: bool) -> No
     if by.pk != user.pk:
         require(by, can_triage)
     if not can_view_case(user, case):
-        raise DomainError(f"{user_label(user)} cannot see {case.reference}.", field="user")
+        raise DomainError(f"{display_name(user)} cannot see {case.reference}.", field="user")
     if not can_watch(user, case):
-        raise PermissionDenied(f"{user_label(user)} reads cases and cannot watch them.")
+        raise PermissionDenied(f"{display_name(user)} reads cases and cannot watch them.")
     with transaction.atomic():
         case = case_lock(case)
         is_watching = case.watchers.filter(pk=user.pk).exists()
@@ -289,7 +304,7 @@ def case_set_watching(*, case: Case, by: User, user: User, watching: bool) -> No
             case=case,
             actor=by,
             kind=EventKind.WATCHER,
-            from_value="" if watching else user_label(user),
-            to_value=user_label(user) if watching else "",
+            from_value="" if watching else display_name(user),
+            to_value=display_name(user) if watching else "",
             data={"user": user.pk, "watching": watching},
         )

@@ -13,8 +13,8 @@ from cases.filters import OPEN, Sort
 from cases.forms import CaseRaiseForm, parse_id
 from cases.models import Status
 from cases.selectors import case_possible_duplicates, case_queue
-from cases.views.common import attach_clock_states, queue_filters, signed_in, sla_badges_template
-from escalation.access import role_required
+from cases.views.common import attach_clock_states, queue_filters, sla_badges_template
+from escalation.access import role_required, signed_in
 from escalation.errors import DomainError
 from escalation.roles import Role
 
@@ -90,8 +90,9 @@ def raise_duplicates(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Role.OPERATOR)
 def mine(request: HttpRequest) -> HttpResponse:
-    """The cases the operator raised or their teams hold: the queue selector, scoped by who
-    is looking."""
+    """The cases the operator raised or their teams hold (those she owns among them): the queue
+    selector, scoped by who is looking. "Assigned to you" narrows it to the open cases she
+    owns, such as one the SLA engine escalated to her."""
     filters = queue_filters(request.GET, default_sort=Sort.NEWEST)
     page = case_queue(viewer=request.user, filters=filters)
     now = timezone.now()
@@ -99,9 +100,11 @@ def mine(request: HttpRequest) -> HttpResponse:
     statuses = set(filters.getlist("status"))
     scope = {
         frozenset({OPEN}): "open",
-        frozenset({Status.RESOLVED, Status.CLOSED}): "resolved",
+        frozenset(Status.FINISHED): "resolved",
         frozenset(): "all",
     }.get(frozenset(statuses), "")
+    if filters.get("owner"):
+        scope = "assigned" if filters["owner"] == str(request.user.pk) and scope == "open" else ""
     return render(
         request,
         "cases/mine.html",

@@ -3,6 +3,9 @@
 The case URLs point at the operator's own team's case; another team's case is refused with 404
 in tests/cases/test_views_case_page.py. Action URLs are POST-only: a GET from a persona who may
 use them is answered 405, from anyone else 403.
+
+``WORK_RULES`` say who may work one case through its page (POSTs, run by
+tests/cases/test_permissions_table.py): its owner, her team-mates and managers.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from cases.models import Attachment
-from tests.access import EXECUTIVE, MANAGER, OPERATOR, Rule, World
+from cases.models import Attachment, Severity, Status
+from tests.access import EXECUTIVE, MANAGER, OPERATOR, WORKERS, ActionRule, Crew, Rule, World
 
 CONTRIBUTORS = frozenset({OPERATOR, MANAGER})
 VIEWERS = frozenset({OPERATOR, MANAGER, EXECUTIVE})
@@ -22,6 +25,10 @@ POST_ONLY = frozenset({405})
 
 def on_case(world: World) -> dict[str, Any]:
     return {"reference": world.case.reference}
+
+
+def assign_form(world: World) -> dict[str, Any]:
+    return {"reference": world.case.reference, "name": "assign"}
 
 
 def with_attachment(world: World) -> dict[str, Any]:
@@ -46,6 +53,8 @@ RULES = {
     "cases:raise": Rule(allowed=CONTRIBUTORS),
     "cases:raise_contacts": Rule(allowed=CONTRIBUTORS),
     "cases:raise_duplicates": Rule(allowed=CONTRIBUTORS),
+    # The live pages' poll: without a mark it answers the current one (200).
+    "cases:changes": Rule(allowed=VIEWERS),
     "cases:detail": Rule(allowed=VIEWERS, kwargs=on_case),
     # Without HTMX the timeline redirects to the case page in the asked order.
     "cases:timeline": Rule(allowed=VIEWERS, kwargs=on_case),
@@ -53,17 +62,92 @@ RULES = {
     "cases:note": Rule(allowed=CONTRIBUTORS, kwargs=on_case, ok_statuses=POST_ONLY),
     "cases:attach": Rule(allowed=CONTRIBUTORS, kwargs=on_case, ok_statuses=POST_ONLY),
     "cases:watch": Rule(allowed=CONTRIBUTORS, kwargs=on_case, ok_statuses=POST_ONLY),
+    # The operator belongs to the case's team: she works it (WORK_RULES has the finer rows).
+    "cases:action_form": Rule(allowed=CONTRIBUTORS, kwargs=assign_form),
+    **{
+        f"cases:{name}": Rule(allowed=CONTRIBUTORS, kwargs=on_case, ok_statuses=POST_ONLY)
+        for name in ("acknowledge", "assign", "status", "resolve")
+    },
     **{
         f"cases:{name}": Rule(allowed=frozenset({MANAGER}), kwargs=on_case, ok_statuses=POST_ONLY)
-        for name in (
-            "acknowledge",
-            "assign",
-            "severity",
-            "status",
-            "resolve",
-            "reopen",
-            "close",
-            "link",
-        )
+        for name in ("severity", "reopen", "close", "link")
     },
+}
+
+
+def next_team(crew: Crew) -> Any:
+    return crew.extra["next_team"]
+
+
+WORK_RULES = {
+    "acknowledge": ActionRule(
+        url="cases:acknowledge",
+        allowed=WORKERS,
+        status=Status.NEW,
+        data=lambda crew: {},
+        done=lambda case: case.status == Status.ACKNOWLEDGED,
+    ),
+    "set waiting on customer": ActionRule(
+        url="cases:status",
+        allowed=WORKERS,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {"status-status": Status.WAITING, "status-reason": "Asked for logs"},
+        done=lambda case: case.status == Status.WAITING,
+    ),
+    "back to in progress": ActionRule(
+        url="cases:status",
+        allowed=WORKERS,
+        status=Status.WAITING,
+        data=lambda crew: {"status-status": Status.IN_PROGRESS},
+        done=lambda case: case.status == Status.IN_PROGRESS,
+    ),
+    "resolve": ActionRule(
+        url="cases:resolve",
+        allowed=WORKERS,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {
+            "resolve-summary": "Renewed the certificate",
+            "resolve-root_cause": crew.extra["root_cause"].pk,
+        },
+        done=lambda case: case.status == Status.RESOLVED and case.root_cause_id is not None,
+    ),
+    "hand on to a team-mate": ActionRule(
+        url="cases:assign",
+        allowed=WORKERS,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {"assign-owner": crew.extra["mate"].pk, "assign-reason": "My shift ends"},
+        done=lambda case: case.owner.username == "mate",
+    ),
+    "hand on to another team's queue": ActionRule(
+        url="cases:assign",
+        allowed=WORKERS,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {"assign-team": next_team(crew).pk, "assign-reason": "Needs level 2"},
+        done=lambda case: case.team.name == "Level 2" and case.owner_id is None,
+    ),
+    # Managers only, whoever owns the case; their role is checked before the case is looked up.
+    "change severity": ActionRule(
+        url="cases:severity",
+        allowed=frozenset({MANAGER}),
+        stranger_status=403,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {"severity-severity": Severity.S1, "severity-reason": "Site down"},
+        done=lambda case: case.severity == Severity.S1,
+    ),
+    "close": ActionRule(
+        url="cases:close",
+        allowed=frozenset({MANAGER}),
+        stranger_status=403,
+        status=Status.RESOLVED,
+        data=lambda crew: {},
+        done=lambda case: case.status == Status.CLOSED,
+    ),
+    "reopen": ActionRule(
+        url="cases:reopen",
+        allowed=frozenset({MANAGER}),
+        stranger_status=403,
+        status=Status.RESOLVED,
+        data=lambda crew: {"reopen-reason": "It came back"},
+        done=lambda case: case.status == Status.IN_PROGRESS,
+    ),
 }

@@ -116,10 +116,10 @@ def test_the_sla_engine_escalates_through_assign_with_its_own_event_kind(service
     assert Notification.objects.get(recipient=lead).kind == NotificationKind.ESCALATED
 
 
-def test_operator_cannot_assign(alice, service_desk) -> None:
-    case = case_in(Status.NEW, team=service_desk, raised_by=alice)
+def test_operator_of_another_team_cannot_assign(alice, charlie, service_desk) -> None:
+    case = case_in(Status.NEW, team=service_desk, raised_by=charlie)
     with pytest.raises(PermissionDenied):
-        case_assign(case=case, by=alice, owner=alice, reason="Mine")
+        case_assign(case=case, by=charlie, owner=alice, reason="Yours")
 
 
 def test_change_severity_records_from_to_and_reason(bob) -> None:
