@@ -63,15 +63,19 @@ def run(args: argparse.Namespace) -> list[Row]:
 def check(response: Any, url: str) -> None:
     if response.status_code != 200:
         raise SystemExit(f"GET {url} answered {response.status_code}, not 200")
+    page = response.context["page"] if response.context else None
+    if page is not None and page.errors:
+        raise SystemExit(f"GET {url} refused part of its query: {page.errors}")
 
 
 def deep_cursors(*, fractions: list[float]) -> list[tuple[str, int]]:
-    """Cursors `fractions` of the way down the manager's default queue (open cases, nearest
-    deadline first; those without a running deadline last), found by walking the keyset pages
-    of 100 as a client would. Each: (cursor, rows before it)."""
+    """Cursors `fractions` of the way down the manager's default queue (open cases, "Most
+    urgent" first), found by walking the keyset pages of 100 as a client would. Each: (cursor,
+    rows before it)."""
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
 
+    from cases.filters import Sort
     from cases.models import Case
     from cases.selectors import case_queue
     from cases.views.common import queue_filters
@@ -85,7 +89,8 @@ def deep_cursors(*, fractions: list[float]) -> list[tuple[str, int]]:
         query = QueryDict(mutable=True)
         if cursor:
             query["cursor"] = cursor
-        page = case_queue(viewer=manager, filters=queue_filters(query), page_size=100)
+        filters = queue_filters(query, default_sort=Sort.URGENCY)
+        page = case_queue(viewer=manager, filters=filters, page_size=100)
         seen += len(page.rows)
         if page.next_cursor is None:
             raise SystemExit(f"the queue ends after {seen:,} rows: seed more open cases")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
-from django.db.models import Q, QuerySet
+from django import forms
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from cases.extensions import CLOCK_KINDS, StateChoices, clock_reads
 from cases.forms import UserChoiceField, active_staff
 from cases.models import (
     Case,
@@ -14,31 +19,41 @@ from cases.models import (
     Product,
     Severity,
     Status,
+    Tag,
     Team,
     Tier,
 )
-from cases.models.case import OPEN_STATUSES
-from sla.selectors import CaseSlaState, case_sla_state
+from cases.models.case import TITLE_MAX
 
 OPEN = "open"
+NO_TEAM = "none"
 STATUS_CHOICES = [(OPEN, "Open (any open status)"), *Status.choices]
 
 
-class Sort:
+class Sort(models.TextChoices):
     """The queue's orders. Each is a keyset: the cursor holds its key and the id."""
 
-    DUE = "due"
-    NEWEST = "newest"
-    OLDEST = "oldest"
-    SEVERITY = "severity"
+    # The queue page's default (the API's stays ``due``): see cases.selectors.URGENCY_SEGMENTS.
+    URGENCY = "urgency", "Most urgent"
+    DUE = "due", "Nearest breach"
+    NEWEST = "newest", "Newest"
+    OLDEST = "oldest", "Oldest"
+    SEVERITY = "severity", "Severity"
 
-    choices = [
-        (DUE, "Nearest breach"),
-        (NEWEST, "Newest"),
-        (OLDEST, "Oldest"),
-        (SEVERITY, "Severity"),
-    ]
-    values = [value for value, _ in choices]
+
+class OneOrManySelect(forms.SelectMultiple):
+    """A drop-down while at most one choice is made (its empty choice is "any"), a list box
+    when the URL made several; either way the query string's values are a list."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if len([v for v in value or () if v not in ("", None)]) <= 1:
+            context["widget"]["attrs"].pop("multiple", None)
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        values = super().value_from_datadict(data, files, name)
+        return [v for v in values if v != ""] if isinstance(values, list) else values
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):
@@ -51,15 +66,41 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label="Status"
     )
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label="Severity")
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label="Team")
+    # distinct=False: a column of the case itself matches each case once, and DISTINCT would
+    # keep the planner from reading the first page off an ordered index.
+    severity = django_filters.MultipleChoiceFilter(
+        choices=Severity.choices, label="Severity", distinct=False
+    )
+    # Several teams and "none" (``?team=3&team=5``, ``?team=none``): the dashboard links a
+    # manager's teams together and its "No team" row.
+    team = django_filters.ModelMultipleChoiceFilter(
+        queryset=Team.objects.all(),
+        label="Team",
+        null_label="No team",
+        null_value=NO_TEAM,
+        widget=OneOrManySelect,
+        distinct=False,
+    )
     owner = OwnerFilter(queryset=active_staff(), label="Owner")
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label="Unassigned"
     )
-    # The dashboard's states, by the same expression, so its counts link to their cases.
+    # The dashboard's states, by the same expression, so its counts link to their cases. The
+    # SLA app provides both (cases.extensions); this declaration keeps the filter's place on
+    # the form and in the API schema.
     sla = django_filters.MultipleChoiceFilter(
-        choices=CaseSlaState.choices, method="filter_sla", label="SLA state"
+        choices=StateChoices(), method="filter_sla", label="SLA state"
+    )
+    # One clock kind's state (``?sla_response=breached``), each clock judged as the case page's
+    # badges judge it; the kinds are cases.extensions.CLOCK_KINDS.
+    sla_response = django_filters.MultipleChoiceFilter(
+        choices=StateChoices("response"), method="filter_clock", label="First response clock"
+    )
+    sla_resolution = django_filters.MultipleChoiceFilter(
+        choices=StateChoices("resolution"), method="filter_clock", label="Resolution clock"
+    )
+    sla_update = django_filters.MultipleChoiceFilter(
+        choices=StateChoices("update"), method="filter_clock", label="Customer update clock"
     )
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label="Customer")
     tier = django_filters.ChoiceFilter(
@@ -67,8 +108,12 @@ class CaseFilter(django_filters.FilterSet):
     )
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label="Category")
     product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), label="Product")
+    # ?tag=vpn&tag=outage: the cases carrying every tag named (each tag narrows the list).
+    tag = django_filters.ModelMultipleChoiceFilter(
+        queryset=Tag.objects.all(), to_field_name="name", method="filter_tag", label="Tags"
+    )
     q = django_filters.CharFilter(
-        method="filter_text", max_length=200, label="Search title or reference"
+        method="filter_text", max_length=TITLE_MAX, label="Search title or reference"
     )
     # Ordering is applied by the keyset paginator (cases.selectors.case_queue); declaring it
     # here validates it and puts it on the form and in the API schema with the filters.
@@ -88,15 +133,33 @@ class CaseFilter(django_filters.FilterSet):
         wanted = set(value)
         if OPEN in wanted:
             wanted.discard(OPEN)
-            wanted.update(OPEN_STATUSES)
+            wanted.update(Status.OPEN)
         return queryset.filter(status__in=sorted(wanted))
 
     def filter_sla(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
-        if not value:
+        reads = clock_reads()
+        if not value or reads is None:
             return queryset
-        return queryset.alias(sla_state=case_sla_state(now=timezone.now())).filter(
+        return queryset.alias(sla_state=reads.state_expression(timezone.now())).filter(
             sla_state__in=sorted(value)
         )
+
+    def filter_clock(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
+        reads = clock_reads()
+        kind = name.removeprefix("sla_")
+        if not value or reads is None or reads.clock_state_expression is None:
+            return queryset
+        assert kind in CLOCK_KINDS, name
+        alias = f"clock_state_{kind}"
+        expression = reads.clock_state_expression(kind, timezone.now())
+        return queryset.alias(**{alias: expression}).filter(**{f"{alias}__in": sorted(value)})
+
+    def filter_tag(self, queryset: QuerySet[Case], name: str, value: list[Tag]) -> QuerySet[Case]:
+        # One EXISTS per tag rather than a join: no duplicate rows, so no DISTINCT.
+        tagged = Case.tags.through.objects.filter(case_id=OuterRef("pk"))
+        for tag in value:
+            queryset = queryset.filter(Exists(tagged.filter(tag_id=tag.pk)))
+        return queryset
 
     def filter_text(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         text = value.strip()

@@ -7,38 +7,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db.models import Case as CaseWhen
 from django.db.models import (
     CharField,
     Count,
     Exists,
+    Max,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     TextChoices,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 
-from cases.models import Case, Level, Team
-from cases.models.case import OPEN_STATUSES
+from cases.models import Case, Level, Status, Team
 from cases.visibility import case_visible_to
-from escalation.roles import Role, has_role
+from escalation.roles import Role, has_role, users_with_role
 from sla.models import CaseClock, ClockKind, Notification, OnDuty
 
 
-class ClockStateName:
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    BREACHED = "breached"
-    MET = "met"
-    PAUSED = "paused"
+class ClockStateName(TextChoices):
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+    MET = "met", "Met"
+    PAUSED = "paused", "Paused"
 
 
 # Colour of each state; the words of the label carry the meaning on their own as well.
-STATE_CSS = {
+STATE_CSS: dict[str, str] = {
     ClockStateName.ON_TRACK: "text-bg-success",
     ClockStateName.AT_RISK: "text-bg-warning",
     ClockStateName.BREACHED: "text-bg-danger",
@@ -170,37 +171,16 @@ def duration_words(delta: timedelta) -> str:
 # --- Who takes an escalated case ---------------------------------------------------------------
 
 
-def _has_role(*roles: Role) -> Exists:
-    through = get_user_model().groups.through
-    return Exists(
-        through.objects.filter(
-            user_id=OuterRef("pk"),
-            group_id__in=Group.objects.filter(name__in=[r.value for r in roles]).values("pk"),
-        )
-    )
-
-
 def team_members_by_open_cases(*, team: Team) -> QuerySet:
     """The active members of ``team`` who may hold cases (operators and managers), each
     annotated with ``open_cases``, fewest first; ties go to the longest-standing account.
     One aggregated query."""
     return (
-        get_user_model()
-        .objects.filter(teams=team, is_active=True)
-        .filter(_has_role(Role.OPERATOR, Role.MANAGER))
-        .annotate(open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES)))
+        users_with_role(Role.OPERATOR, Role.MANAGER)
+        .filter(teams=team)
+        .annotate(open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=Status.OPEN)))
         .order_by("open_cases", "pk")
     )
-
-
-def team_member_with_fewest_open_cases(
-    *, team: Team, exclude_user_id: int | None = None
-) -> User | None:
-    """The member of ``team`` who should take the next case (one query)."""
-    members = team_members_by_open_cases(team=team)
-    if exclude_user_id is not None:
-        members = members.exclude(pk=exclude_user_id)
-    return members.first()
 
 
 def manager_on_duty(*, now: datetime) -> User | None:
@@ -208,7 +188,7 @@ def manager_on_duty(*, now: datetime) -> User | None:
     active manager), else the lead of the first active management team."""
     shift = (
         OnDuty.objects.filter(starts_at__lte=now, ends_at__gt=now, user__is_active=True)
-        .filter(Exists(_manager_users().filter(pk=OuterRef("user_id"))))
+        .filter(Exists(users_with_role(Role.MANAGER).filter(pk=OuterRef("user_id"))))
         .select_related("user")
         .order_by("-starts_at", "-pk")
         .first()
@@ -217,16 +197,12 @@ def manager_on_duty(*, now: datetime) -> User | None:
         return shift.user
     team = (
         Team.objects.filter(level=Level.MANAGEMENT, is_active=True, lead__is_active=True)
-        .filter(Exists(_manager_users().filter(pk=OuterRef("lead_id"))))
+        .filter(Exists(users_with_role(Role.MANAGER).filter(pk=OuterRef("lead_id"))))
         .select_related("lead")
         .order_by("name", "pk")
         .first()
     )
     return team.lead if team is not None else None
-
-
-def _manager_users() -> QuerySet:
-    return get_user_model().objects.filter(_has_role(Role.MANAGER))
 
 
 def management_team_for(*, user: User) -> Team | None:
@@ -246,9 +222,11 @@ def _own_notifications(user: User) -> QuerySet[Notification]:
     mine = Notification.objects.filter(recipient_id=user.pk)
     if has_role(user, Role.MANAGER, Role.EXECUTIVE):
         return mine  # they may open every case
-    return mine.filter(
-        Q(case__isnull=True) | Q(case_id__in=case_visible_to(viewer=user).values("pk"))
-    )
+    # EXISTS per notification (a primary-key probe each), not IN over every case the user may
+    # see: PostgreSQL hashed that whole set first, a scan of the cases on each bell (43 ms at
+    # 100,000 cases, bench/RESULTS.md "Live pages").
+    visible = case_visible_to(viewer=user).filter(pk=OuterRef("case_id"))
+    return mine.filter(Q(case__isnull=True) | Exists(visible))
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
@@ -259,6 +237,18 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
 def notification_unread_count(*, user: User) -> int:
     """One count on the partial index of unread notifications."""
     return _own_notifications(user).filter(read_at__isnull=True).count()
+
+
+def notification_unread_state(*, user: User) -> tuple[int, int]:
+    """How many unread notifications and the newest one's id (0: none), in one query on the
+    partial index of unread notifications: the bell shows the count, and both together change
+    whenever one arrives or is read (the live bell's mark)."""
+    row = (
+        _own_notifications(user)
+        .filter(read_at__isnull=True)
+        .aggregate(count=Count("pk"), newest=Max("pk"))
+    )
+    return row["count"], row["newest"] or 0
 
 
 # --- A case's SLA state: what the dashboard counts and the queue filters by -------------------
@@ -274,24 +264,85 @@ class CaseSlaState(TextChoices):
     NONE = "none", "No SLA clock"
 
 
-def case_sla_state(*, now: datetime) -> CaseWhen:
+def case_sla_state(*, now: datetime) -> Coalesce:
     """A case's SLA state from its clocks (an expression on Case), worst first, each clock
     judged as ``clock_state`` judges it: breached (a clock of the case has a breach on record,
     running, paused or stopped, or a running clock is past its deadline), at risk (past the
     warning point), on track, paused (every running clock paused), or none (no running clock).
+
+    One correlated subquery reads the case's clocks once (one index probe on
+    caseclock_one_per_kind) and folds them with MAX over 0/1 flags, where four EXISTS read them
+    up to four times: a third of the time for ``?sla=breached`` on 100,000 open cases
+    (bench/RESULTS.md). No clock: no row, hence ``none``.
     """
-    clocks = CaseClock.objects.filter(case=OuterRef("pk"))
-    running = clocks.filter(stopped_at__isnull=True)
-    ticking = running.filter(paused_at__isnull=True)
-    breached = clocks.filter(
-        Q(breached_at__isnull=False)
-        | Q(stopped_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
+
+    def any_clock(condition: Q) -> Max:
+        return Max(CaseWhen(When(condition, then=Value(1)), default=Value(0)))
+
+    running = Q(stopped_at__isnull=True)
+    ticking = running & Q(paused_at__isnull=True)
+    folded = (
+        CaseClock.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(
+            breached=any_clock(Q(breached_at__isnull=False) | (ticking & Q(due_at__lte=now))),
+            warned=any_clock(ticking & Q(warn_at__lte=now)),
+            ticks=any_clock(ticking),
+            runs=any_clock(running),
+        )
+        .annotate(
+            state=CaseWhen(
+                When(breached=1, then=Value(CaseSlaState.BREACHED.value)),
+                When(warned=1, then=Value(CaseSlaState.AT_RISK.value)),
+                When(ticks=1, then=Value(CaseSlaState.ON_TRACK.value)),
+                When(runs=1, then=Value(CaseSlaState.PAUSED.value)),
+                default=Value(CaseSlaState.NONE.value),
+                output_field=CharField(),
+            )
+        )
+        .values("state")
     )
-    return CaseWhen(
-        When(Exists(breached), then=Value(CaseSlaState.BREACHED.value)),
-        When(Exists(ticking.filter(warn_at__lte=now)), then=Value(CaseSlaState.AT_RISK.value)),
-        When(Exists(ticking), then=Value(CaseSlaState.ON_TRACK.value)),
-        When(Exists(running), then=Value(CaseSlaState.PAUSED.value)),
-        default=Value(CaseSlaState.NONE.value),
+    return Coalesce(
+        Subquery(folded, output_field=CharField()),
+        Value(CaseSlaState.NONE.value),
+        output_field=CharField(),
+    )
+
+
+class ClockFilterState(TextChoices):
+    """One clock's state as the queue filters by it (``?sla_response=``, ...): a clock's badge
+    states, and none for a case without a clock of that kind."""
+
+    BREACHED = "breached", "Breached"
+    AT_RISK = "at_risk", "At risk"
+    ON_TRACK = "on_track", "On track"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    NONE = "none", "No such clock"
+
+
+def clock_sla_state(*, kind: str, now: datetime) -> Coalesce:
+    """The state of the case's clock of ``kind`` (an expression on Case), judged as
+    ``clock_state`` judges it: breached (a breach on record, or running unpaused past its
+    deadline, whether it runs, is paused or stopped), paused, met, at risk, on track; none when
+    the case has no such clock. One index probe per case (caseclock_one_per_kind)."""
+    clock = CaseClock.objects.filter(case=OuterRef("pk"), kind=kind)
+    state = CaseWhen(
+        When(
+            Q(breached_at__isnull=False)
+            | Q(stopped_at__isnull=True, paused_at__isnull=True, due_at__lte=now)
+            | (Q(stopped_at__isnull=False) & ~Q(met=True)),
+            then=Value(ClockFilterState.BREACHED.value),
+        ),
+        When(stopped_at__isnull=False, then=Value(ClockFilterState.MET.value)),
+        When(paused_at__isnull=False, then=Value(ClockFilterState.PAUSED.value)),
+        When(warn_at__lte=now, then=Value(ClockFilterState.AT_RISK.value)),
+        default=Value(ClockFilterState.ON_TRACK.value),
+        output_field=CharField(),
+    )
+    return Coalesce(
+        Subquery(clock.annotate(state=state).values("state")[:1]),
+        Value(ClockFilterState.NONE.value),
         output_field=CharField(),
     )

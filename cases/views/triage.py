@@ -14,16 +14,17 @@ from cases.filters import Sort
 from cases.forms import BulkForm, parse_id, style_filter_form
 from cases.permissions import can_triage
 from cases.selectors import case_queue
+from cases.selectors_live import case_live_region
 from cases.services import BulkResult
 from cases.views.common import (
     FILTERED,
     attach_clock_states,
     queue_filters,
     safe_next,
-    signed_in,
     sla_badges_template,
 )
-from escalation.access import role_required
+from cases.views.saved_views import SavedViewForm
+from escalation.access import role_required, signed_in
 from escalation.errors import DomainError
 from escalation.roles import Role
 
@@ -35,7 +36,9 @@ PAGE_SIZES = (25, 50, 100)
 @role_required(Role.MANAGER, Role.EXECUTIVE)
 def queue(request: HttpRequest) -> HttpResponse:
     page_size = page_size_from(request)
-    page = case_queue(viewer=request.user, filters=queue_filters(request.GET), page_size=page_size)
+    filters = queue_filters(request.GET, default_sort=Sort.URGENCY)
+    live = case_live_region(viewer=request.user)  # before the rows are read
+    page = case_queue(viewer=request.user, filters=filters, page_size=page_size)
     now = timezone.now()
     attach_clock_states(page.rows, now=now)
     style_filter_form(page.filterset.form)
@@ -49,6 +52,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "now": now,
             "sla_badges": sla_badges_template(),
             "bulk_form": BulkForm(prefix="bulk") if may_bulk else None,
+            "save_view_form": SavedViewForm() if may_bulk else None,
             "sorts": Sort.choices,
             "active_filters": sum(
                 1
@@ -58,6 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "filtered": FILTERED,
             "page_sizes": PAGE_SIZES,
             "page_size": page_size,
+            "live": live,
         },
     )
 

@@ -12,21 +12,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.filters import NO_TEAM
 from cases.models import Team
-from escalation.access import role_required
+from cases.selectors_live import case_live_region
+from escalation.access import role_required, signed_in
 from escalation.roles import Role
 from reviews import selectors
 from reviews.selectors.dashboard import Dashboard, manager_teams
 from reviews.selectors.patterns import LONG_DAYS, SHORT_DAYS
 from reviews.selectors.review import ReviewState
-from reviews.views.common import me
 from sla.selectors import CaseSlaState
 
 
 @dataclass(frozen=True)
 class Figure:
     """A count of the dashboard and the list of what it counts ("" when no page lists exactly
-    those: the queue filters one team at a time and has no "no team")."""
+    those)."""
 
     count: int
     url: str = ""
@@ -44,28 +45,24 @@ class ListTotal:
     note: str = ""
 
 
-def _queue(params: dict[str, Any] | None, **more: Any) -> str:
-    if params is None:
-        return ""
+def _queue(params: dict[str, Any], **more: Any) -> str:
     query = urlencode({**params, **more}, doseq=True)
     return reverse("cases:queue") + (f"?{query}" if query else "")
 
 
-def _queue_scope(teams: list[Team]) -> dict[str, Any] | None:
+def _queue_scope(teams: list[Team]) -> dict[str, Any]:
     """The queue parameters selecting the dashboard's cases (the queue shows open cases
-    unless told otherwise): nothing for every team, the team for one, None for several."""
-    if not teams:
-        return {}
-    return {"team": teams[0].pk} if len(teams) == 1 else None
+    unless told otherwise): nothing for every team, else the manager's teams."""
+    return {"team": [t.pk for t in teams]} if teams else {}
 
 
-def _figures(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, Any]:
+def _figures(board: Dashboard, scope: dict[str, Any]) -> dict[str, Any]:
     """Each count of the dashboard with the queue (or reviews) list of what it counts; the
     queue's ``sla`` filter is the dashboard's own SLA-state expression."""
     states = [state for state, _ in board.states]
     rows = []
     for team in board.teams:
-        own = {"team": team.id} if team.id is not None else None
+        own = {"team": team.id if team.id is not None else NO_TEAM}
         rows.append(
             {
                 "name": team.name,
@@ -98,19 +95,11 @@ def _figures(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _lists(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, ListTotal]:
+def _lists(board: Dashboard, scope: dict[str, Any]) -> dict[str, ListTotal]:
     """The totals under the dashboard's lists, linked to where all their rows are listed."""
 
-    def in_queue(shown: int, total: int, per_team: dict[int | None, int], **more: Any) -> ListTotal:
-        if scope is not None:
-            return ListTotal(shown, total, [(f"all {total} in the queue", _queue(scope, **more))])
-        # Several teams: the queue filters one team at a time, so one link per team.
-        links = [
-            (f"{team.name}: {per_team[team.id]}", _queue({"team": team.id}, **more))
-            for team in board.teams
-            if team.id is not None and per_team[team.id]
-        ]
-        return ListTotal(shown, total, links, note="in the queue by team")
+    def in_queue(shown: int, total: int, **more: Any) -> ListTotal:
+        return ListTotal(shown, total, [(f"all {total} in the queue", _queue(scope, **more))])
 
     at_risk = [CaseSlaState.BREACHED.value, CaseSlaState.AT_RISK.value]
     reviews = reverse("reviews:list")
@@ -119,13 +108,11 @@ def _lists(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, ListTota
         "at_risk": in_queue(
             len(board.at_risk),
             board.at_risk_count,
-            {t.id: t.at_risk for t in board.teams},
             sla=at_risk,
         ),
         "unassigned": in_queue(
             len(board.unassigned),
             board.unassigned_count,
-            {t.id: t.unassigned for t in board.teams},
             unassigned="true",
         ),
         "reviews": ListTotal(
@@ -159,9 +146,11 @@ def _lists(board: Dashboard, scope: dict[str, Any] | None) -> dict[str, ListTota
 @require_GET
 @role_required(Role.MANAGER)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    manager = me(request)
+    manager = signed_in(request)
+    live = case_live_region(viewer=manager)  # before the board is read
     board = selectors.dashboard_for(manager=manager)
     context = {
+        "live": live,
         "board": board,
         "figures": _figures(board, _queue_scope(manager_teams(manager=manager))),
         "today": timezone.localdate(),

@@ -82,8 +82,11 @@ def some_work(team) -> None:  # type: ignore[no-untyped-def]
 def queue_count(client, href: str) -> int:  # type: ignore[no-untyped-def]
     response = client.get(href)
     assert response.status_code == 200, href
-    assert not response.context["page"].errors, href
-    return len(response.context["page"].rows)
+    page = response.context["page"]
+    assert not page.errors, href
+    # The queue's own count says the same as its rows (these lists fit on one page).
+    assert page.count_exact and page.count == len(page.rows), href
+    return len(page.rows)
 
 
 def test_every_sla_count_of_a_one_team_manager_lists_its_cases(bob) -> None:  # type: ignore[no-untyped-def]
@@ -106,15 +109,16 @@ def test_every_sla_count_of_a_one_team_manager_lists_its_cases(bob) -> None:  # 
 def test_a_manager_of_every_team_gets_totals_over_the_whole_queue(bob) -> None:  # type: ignore[no-untyped-def]
     some_work(TeamFactory(name="A"))
     some_work(TeamFactory(name="B"))
-    open_case(None, due_in=-HOUR)  # no team: counted, but the queue cannot list it alone
+    open_case(None, due_in=-HOUR)  # no team: its own row, listed by ?team=none
     client = client_for(bob)
     page = client.get(DASHBOARD).content.decode()
     table = links_in(section(page, "sla-heading"))
-    # A and B: six links each; the "No team" row has none; the totals row six.
-    assert len(table) == 18
+    # A, B and "No team": six links each; the totals row six.
+    assert len(table) == 24
     for href, text in table:
         assert queue_count(client, href) == int(text), href
     assert ("/cases/?sla=breached", "5") in table
+    assert ("/cases/?team=none&sla=breached", "1") in table
 
 
 def test_a_manager_of_several_teams_gets_each_teams_counts_linked(bob) -> None:  # type: ignore[no-untyped-def]
@@ -122,11 +126,19 @@ def test_a_manager_of_several_teams_gets_each_teams_counts_linked(bob) -> None: 
     some_work(TeamFactory(name="Desk", escalates_to=management))
     some_work(management)
     client = client_for(bob)
-    table = links_in(section(client.get(DASHBOARD).content.decode(), "sla-heading"))
-    # The queue filters one team at a time: the totals over both stay plain figures.
-    assert len(table) == 12
+    page = client.get(DASHBOARD).content.decode()
+    table = links_in(section(page, "sla-heading"))
+    # Each team's row and the totals over both (the queue takes several teams).
+    assert len(table) == 18
     for href, text in table:
         assert "team=" in href and queue_count(client, href) == int(text), href
+    # The totals row: six links over both teams.
+    both = [href for href, _ in table if len(re.findall(r"team=\d+", href)) == 2]
+    assert len(both) == 6
+    cards = links_in(section(page, "summary-heading"))
+    for href, text in cards:
+        if href.startswith("/cases/"):
+            assert queue_count(client, href) == int(text), href
 
 
 def test_review_counts_link_to_the_due_and_overdue_reviews(bob) -> None:  # type: ignore[no-untyped-def]
@@ -225,19 +237,21 @@ def test_no_page_lists_every_due_action_so_the_list_says_where_they_are(bob, ali
     assert links == [(reverse("reviews:actions_mine"), "my actions")]
 
 
-def test_a_manager_of_several_teams_gets_the_rest_of_each_list_team_by_team(bob) -> None:  # type: ignore[no-untyped-def]
+def test_a_manager_of_several_teams_gets_the_rest_of_each_list_in_one_link(bob) -> None:  # type: ignore[no-untyped-def]
     management = TeamFactory(name="Management", lead=bob)
-    lots_of_work(TeamFactory(name="Desk", escalates_to=management), cases=7)
+    desk = TeamFactory(name="Desk", escalates_to=management)
+    lots_of_work(desk, cases=7)
     lots_of_work(management, cases=5)
+    lots_of_work(TeamFactory(name="Elsewhere"), cases=2)  # not bob's
     client = client_for(bob)
     page = client.get(DASHBOARD).content.decode()
     for heading, total in (("risk-heading", 12), ("unassigned-heading", 14)):
         rows, shown, counted, links = list_total(page, heading)
         assert rows == shown == 10 and counted == total, heading
-        assert [text.split(":")[0] for _, text in links] == ["Desk", "Management"], heading
-        for href, text in links:
-            assert listed(client, href) == int(text.split(": ")[1]), href
-        assert sum(listed(client, href) for href, _ in links) == total, heading
+        assert [text for _, text in links] == [f"all {total} in the queue"], heading
+        teams = sorted(int(t) for t in re.findall(r"team=(\d+)", links[0][0]))
+        assert teams == sorted([desk.pk, management.pk]), heading
+        assert listed(client, links[0][0]) == total, heading
 
 
 def test_a_manager_of_every_team_gets_the_whole_queue_including_cases_without_a_team(bob) -> None:  # type: ignore[no-untyped-def]
