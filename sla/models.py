@@ -285,6 +285,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", "SLA breach"
     ESCALATED = "escalated", "Escalated to you"
     ASSIGNED = "assigned", "Assigned to you"
+    MENTIONED = "mentioned", "Mentioned you"
     REVIEW_DUE = "review_due", "Review due"
     ACTION_DUE = "action_due", "Corrective action due"
     REPORT = "report", "Weekly report"
