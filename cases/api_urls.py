@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.api import views
+from cases.api import saved_views, views
 
 app_name = "cases_api"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/<str:reference>/severity/", views.CaseSeverityApi.as_view(), name="severity"),
     path("cases/<str:reference>/notes/", views.CaseNoteApi.as_view(), name="notes"),
     path("cases/<str:reference>/links/", views.CaseLinkApi.as_view(), name="links"),
+    path("cases/<str:reference>/merge/", views.CaseMergeApi.as_view(), name="merge"),
     path("cases/<str:reference>/resolve/", views.CaseResolveApi.as_view(), name="resolve"),
     path("cases/<str:reference>/reopen/", views.CaseReopenApi.as_view(), name="reopen"),
     path("cases/<str:reference>/close/", views.CaseCloseApi.as_view(), name="close"),
@@ -28,4 +29,6 @@ urlpatterns = [
     path("teams/", views.TeamListApi.as_view(), name="teams"),
     # <str:>, not <int:>: a segment that is no id must reach the view for the API's JSON 404.
     path("teams/<str:team_id>/members/", views.TeamMemberListApi.as_view(), name="team-members"),
+    path("saved-views/", saved_views.SavedViewListCreateApi.as_view(), name="saved-views"),
+    path("saved-views/<str:view_id>/", saved_views.SavedViewDetailApi.as_view(), name="saved-view"),
 ]

@@ -1,0 +1,40 @@
+"""The case page's "Edit details" and "Merge into…" actions: folded forms of the panel, posted
+like the other actions (cases.views.actions: who may, the form, the service, the answer)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import Http404, HttpRequest
+
+from cases import services
+from cases.forms_details import DetailsForm
+from cases.models import Case
+from cases.selectors import case_get_for_viewer
+from cases.views.actions import _action
+from escalation.access import signed_in
+from escalation.errors import DomainError
+
+
+def _details(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    assert isinstance(form, DetailsForm)
+    changed = list(form.changed_data)
+    if not changed:
+        return "Nothing to save: the details are as they were."
+    services.case_update_details(case=case, by=signed_in(request), **form.changes())
+    return f"Saved: {', '.join(form[name].label.lower() for name in changed)}."
+
+
+def _merge(request: HttpRequest, case: Case, form: forms.Form) -> str:
+    reference = form.cleaned_data["into"]
+    try:
+        into = case_get_for_viewer(viewer=request.user, reference=reference)
+    except Http404:
+        raise DomainError(f"There is no case {reference}.", field="into") from None
+    services.case_merge(
+        duplicate=case, into=into, by=signed_in(request), reason=form.cleaned_data["reason"]
+    )
+    return f"{case.reference} merged into {into.reference} and closed."
+
+
+details = _action("details", _details)
+merge = _action("merge", _merge)
