@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER over TEMPLATES
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -143,11 +144,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "escalation.context_processors.navigation",
                 "sla.context_processors.notifications",
+                "cases.context_processors.saved_views",
             ],
         },
     },
 ]
-# Django's renderer, with <select> written in Python (escalation/forms.py).
+# Django's renderer over TEMPLATES, with the project's form and field templates.
 FORM_RENDERER = "escalation.forms.FormRenderer"
 
 # Database: SQLite file under var/ by default, PostgreSQL when DATABASE_URL says so.
@@ -295,6 +297,7 @@ if REDIS_URL:
         raise ImproperlyConfigured(f"REDIS_URL must be a redis:// URL, not {REDIS_URL!r}")
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Retry countdowns stay well under half of the visibility timeout (see sla.tasks).
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "celery"
@@ -309,8 +312,6 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_broker_dir / 'results'}"
-# Tasks never carry an ETA longer than half of this (see sla.tasks).
-CELERY_VISIBILITY_TIMEOUT = 3600
 # Queues are named after CELERY_QUEUE, so several deployments (or parallel test runs) share one
 # Redis. Mail and the SLA sweep have queues of their own, "<CELERY_QUEUE>.<lane>": a slow or absent
 # mail server never holds up escalations, and escalations backing up the default queue never make
@@ -321,7 +322,6 @@ TASK_LANES = {
     "sla.tasks.sla_sweep": "sla-sweep",
     "sla.tasks.mail_send": "mail",
     "sla.tasks.mail_redispatch": "mail",
-    "reviews.tasks.satisfaction_email": "mail",
 }
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name)
@@ -350,6 +350,9 @@ SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
 # timeout and above the longest backlog.
 SLA_REDISPATCH_SECONDS = env_int("SLA_REDISPATCH_SECONDS", 300, minimum=1)
 WEEKLY_REPORT_HOUR = env_int("WEEKLY_REPORT_HOUR", 6)
+# The live pages (queue, dashboard, notification bell) ask whether anything changed this often
+# while their tab is visible (README "Live pages": the cost of an idle open tab).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 15, minimum=1)
 # A post-resolution review falls due this many days after the case is resolved.
 REVIEW_DUE_DAYS = env_int("REVIEW_DUE_DAYS", 5)
 # A customer's satisfaction link stops working this many days after it was emailed.
