@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +45,7 @@ from cases.models import (
     Status,
     Team,
 )
-from cases.models.case import DUE_NEVER, due_key
+from cases.models.case import DUE_NEVER, URGENCY_ALLOWANCE, Severity, due_key, urgency_key
 from cases.visibility import case_visible_to
 from escalation.roles import AnyUser, Role
 
@@ -67,9 +67,18 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
     pk = Case.pk_from_reference(reference)
     if pk is None:
         raise Http404("No such case.")
+    visible = case_visible_to(viewer=viewer)
+    # A link to a case the viewer may not open is left out: its reference is not hers to see.
+    links = (
+        CaseLink.objects.select_related("source", "target", "created_by")
+        .filter(
+            Exists(visible.filter(pk=OuterRef("source_id"))),
+            Exists(visible.filter(pk=OuterRef("target_id"))),
+        )
+        .order_by("id")
+    )
     queryset = (
-        case_visible_to(viewer=viewer)
-        .select_related(
+        visible.select_related(
             "customer",
             "customer__account_manager",
             "contact",
@@ -85,12 +94,8 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
             "tags",
             "watchers",
             Prefetch("attachments", Attachment.objects.select_related("uploaded_by")),
-            Prefetch(
-                "links_out", CaseLink.objects.select_related("target", "created_by").order_by("id")
-            ),
-            Prefetch(
-                "links_in", CaseLink.objects.select_related("source", "created_by").order_by("id")
-            ),
+            Prefetch("links_out", links),
+            Prefetch("links_in", links),
         )
     )
     try:
@@ -150,9 +155,12 @@ class _Keyset:
     ascending: bool  # the key and the id run the same way, so one row comparison pages
 
 
+# The keys that are expressions (annotated on the rows) and datetimes in a cursor.
+KEY_EXPRESSIONS: dict[str, Callable[[], Coalesce]] = {"due_key": due_key, "urgency_key": urgency_key}
+
 KEYSETS: dict[str, _Keyset] = {
     # The cursor's key; the order itself is URGENCY_SEGMENTS.
-    Sort.URGENCY: _Keyset("due_key", True),
+    Sort.URGENCY: _Keyset("urgency_key", True),
     Sort.DUE: _Keyset("due_key", True),
     Sort.NEWEST: _Keyset(None, False),
     Sort.OLDEST: _Keyset(None, True),
@@ -162,33 +170,52 @@ KEYSETS: dict[str, _Keyset] = {
 
 
 # "Most urgent" (the queue page's default order) in three segments, one after the other, each a
-# range of the due key that the due-key indexes serve in one direction, so the order stays a
-# keyset (segment, key, id) and never sorts the open cases:
-#   0. a running clock's deadline still ahead: the soonest first;
-#   1. breached (the deadline has passed): the most recent breach first, so a case that breached
-#      an hour ago comes before one breached two years ago;
-#   2. no running deadline (every clock paused or stopped, or none): the oldest case first.
+# range of the urgency key (``Case.urgency_at``: the deadline, or the breach, plus the
+# severity's URGENCY_ALLOWANCE) that case_open_urgency_idx serves, so the order stays a keyset
+# (segment, key, id) and never sorts the open cases:
+#   0. not breached, a running clock's deadline ahead: the soonest (weighted) first;
+#   1. breached: the longest breached (weighted) first;
+#   2. neither a running deadline nor a breach (every clock paused or stopped, or none): the
+#      oldest case first.
 URGENCY_SEGMENTS: tuple[_Keyset, ...] = (
-    _Keyset("due_key", True),
-    _Keyset("due_key", False),
-    _Keyset("due_key", True),
+    _Keyset("urgency_key", True),
+    _Keyset("urgency_key", True),
+    _Keyset("urgency_key", True),
 )
+
+
+def _hours(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
 URGENCY_EXPLAINED = (
     "Most urgent first: cases whose deadline is still ahead, the soonest first; then breached "
-    "cases, the most recent breach first; then cases with no running clock."
+    "cases, the longest breached first; then cases with no running clock. A less severe case "
+    "counts as if its deadline came later: "
+    + ", ".join(
+        f"{severity} {_hours(URGENCY_ALLOWANCE[severity])}"
+        for severity in Severity.values
+        if URGENCY_ALLOWANCE[severity]
+    )
+    + "."
 )
+_ALLOWANCE_MAX = max(URGENCY_ALLOWANCE.values())
 
 
 def _urgency_segment_filter(segment: int, *, now: datetime) -> Q:
+    # The bounds on the key are implied by the breach conditions (the key is sla_breach_at
+    # plus at most _ALLOWANCE_MAX); they let the index scan start and stop near the segment.
     if segment == 0:
-        return Q(due_key__gt=now, due_key__lt=DUE_NEVER)
+        return Q(sla_breach_at__gt=now, urgency_key__gt=now, urgency_key__lt=DUE_NEVER)
     if segment == 1:
-        return Q(due_key__lte=now)
-    return Q(due_key__gte=DUE_NEVER)
+        return Q(sla_breach_at__lte=now, urgency_key__lte=now + _ALLOWANCE_MAX)
+    return Q(urgency_key__gte=DUE_NEVER)
 
 
-def _urgency_segment_of(due: datetime, *, now: datetime) -> int:
-    return 2 if due >= DUE_NEVER else 1 if due <= now else 0
+def _urgency_segment_of(case: Case, *, now: datetime) -> int:
+    breach_at = case.sla_breach_at
+    return 2 if breach_at is None else 1 if breach_at <= now else 0
 
 
 class RowComparison(Func):
@@ -283,7 +310,7 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool, int]:
     if type(segment) is not int or not 0 <= segment < len(URGENCY_SEGMENTS):
         raise CursorError("This page link is not valid.")
     keyset = KEYSETS[sort]
-    if keyset.key == "due_key":
+    if keyset.key in KEY_EXPRESSIONS:
         try:
             key = datetime.fromisoformat(key) if isinstance(key, str) else None
         except ValueError:
@@ -300,8 +327,9 @@ def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q | RowCom
     forward = keyset.ascending != backwards
     if keyset.key is None:
         return Q(pk__gt=pk) if forward else Q(pk__lt=pk)
-    field = DateTimeField() if keyset.key == "due_key" else CharField()
-    key_expr = due_key() if keyset.key == "due_key" else F(keyset.key)
+    expression = KEY_EXPRESSIONS.get(keyset.key)
+    field = DateTimeField() if expression is not None else CharField()
+    key_expr = expression() if expression is not None else F(keyset.key)
     return RowComparison(
         key_expr,
         F("id"),
@@ -402,6 +430,8 @@ def case_keyset_page(
     page_size = max(1, min(int(page_size), PAGE_SIZE_MAX))
     keyset = KEYSETS[sort]
     queryset = queryset.annotate(due_key=due_key())
+    if sort == Sort.URGENCY:
+        queryset = queryset.annotate(urgency_key=urgency_key())
     decoded = _decode_cursor(cursor[:1000], sort=sort) if cursor else None
     if sort == Sort.URGENCY:
         return _urgency_page(queryset, cursor=decoded, page_size=page_size)
@@ -476,10 +506,10 @@ def _urgency_page(
     prefetch_related_objects(rows, "tags")
 
     def link(case: Case, *, back: bool) -> str:
-        due: datetime = case.due_key  # type: ignore[attr-defined]  # the annotation
-        segment = _urgency_segment_of(due, now=now)
+        key: datetime = case.urgency_key  # type: ignore[attr-defined]  # the annotation
+        segment = _urgency_segment_of(case, now=now)
         return _encode_cursor(
-            sort=Sort.URGENCY, key=due, pk=case.pk, backwards=back, segment=segment
+            sort=Sort.URGENCY, key=key, pk=case.pk, backwards=back, segment=segment
         )
 
     next_cursor = previous_cursor = None
@@ -536,17 +566,23 @@ def case_possible_duplicates(
     return list(queryset.order_by("-id")[:limit])
 
 
-def case_related(*, case: Case, viewer: AnyUser, limit: int = 10) -> list[Case]:
+def case_related(
+    *, case: Case, viewer: AnyUser, limit: int = 10, links: list[CaseLink] | None = None
+) -> list[Case]:
     """Explicitly linked cases first, then cases of the same customer with the same product or
-    category raised in the 30 days before this one or since: only those ``viewer`` may open."""
+    category raised in the 30 days before this one or since, newest first: only those
+    ``viewer`` may open. ``links``: the case's links (``case_links``) when the caller has read
+    them already.
+
+    The nearby cases are ordered by when they were raised, not by id (the same order for cases
+    raised through the service), so that case_customer_raised_idx serves both the filter and
+    the order: a backward range scan of this customer's last 30 days, whatever the table's size
+    (ordered by id, PostgreSQL walks the primary key back over every customer's cases)."""
     visible = case_visible_to(viewer=viewer)
+    if links is None:
+        links = case_links(case=case)
     linked_ids = [
-        pk
-        for pair in CaseLink.objects.filter(Q(source=case) | Q(target=case)).values_list(
-            "source_id", "target_id"
-        )
-        for pk in pair
-        if pk != case.pk
+        pk for link in links for pk in (link.source_id, link.target_id) if pk != case.pk
     ]
     columns = ("customer", "product", "owner", "team")
     linked = list(visible.filter(pk__in=linked_ids).select_related(*columns).defer(*QUEUE_DEFERRED))
@@ -566,7 +602,7 @@ def case_related(*, case: Case, viewer: AnyUser, limit: int = 10) -> list[Case]:
         .exclude(pk__in=[case.pk, *linked_ids])
         .select_related(*columns)
         .defer(*QUEUE_DEFERRED)
-        .order_by("-id")[: limit - len(linked)]
+        .order_by("-raised_at", "-id")[: limit - len(linked)]
     )
     return linked + list(nearby)
 

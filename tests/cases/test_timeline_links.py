@@ -123,3 +123,22 @@ def test_the_page_makes_as_many_queries_for_one_link_event_as_for_nine(
     client = client_for(request.getfixturevalue(persona))
     queries_for_page(client, few)  # warm the session
     assert queries_for_page(client, few) == queries_for_page(client, many)
+
+
+def test_the_api_case_lists_only_the_links_whose_both_ends_the_viewer_may_open(
+    alice, bob, case, hidden, service_desk
+) -> None:
+    mine = case_in(Status.NEW, raised_by=alice, team=service_desk)
+    case_link(case=case, by=bob, target=hidden, kind=LinkKind.DUPLICATE_OF)
+    case_link(case=hidden, by=bob, target=case, kind=LinkKind.CAUSED_BY)
+    case_link(case=case, by=bob, target=mine, kind=LinkKind.RELATED)
+    url = reverse("cases_api:detail", args=[case.reference])
+
+    seen = client_for(alice).get(url).json()
+    assert [link["target"] for link in seen["links_out"]] == [mine.reference]
+    assert seen["links_in"] == []
+    assert hidden.reference not in str(seen)
+
+    managed = client_for(bob).get(url).json()
+    assert [link["target"] for link in managed["links_out"]] == [hidden.reference, mine.reference]
+    assert [link["source"] for link in managed["links_in"]] == [hidden.reference]
