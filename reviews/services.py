@@ -492,11 +492,16 @@ def _action_reminders_send(*, today: date, not_today: Q) -> int:
             ).update(last_reminded_on=today)
             if not claimed:
                 continue
-            case = action.review.case
+            # An owner who may no longer open the case is not told which case it is.
+            case = action.review.case if can_view_case(action.owner, action.review.case) else None
             notification_send(
                 recipients=[action.owner],
                 kind=NotificationKind.ACTION_DUE,
-                subject=f"Corrective action for {case.reference} is overdue",
+                subject=(
+                    f"Corrective action for {case.reference} is overdue"
+                    if case is not None
+                    else "A corrective action of yours is overdue"
+                ),
                 body=(
                     f"{action.description}\nDue on {action.due_on:%d %b %Y}. Mark it done at "
                     f"{settings.SITE_URL}{reverse('reviews:actions_mine')}"

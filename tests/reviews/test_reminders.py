@@ -83,6 +83,22 @@ def test_an_overdue_action_reminds_its_owner_by_app_and_email(alice) -> None:
     assert action.last_reminded_on == TODAY
 
 
+def test_a_reminder_names_the_case_only_to_an_owner_who_may_open_it(
+    alice, service_desk, other_team
+) -> None:
+    mine = ReviewFactory(case=resolved_case(team=service_desk))
+    theirs = ReviewFactory(case=resolved_case(team=other_team))
+    for review in (mine, theirs):
+        CorrectiveActionFactory(review=review, owner=alice, due_on=TODAY - timedelta(days=1))
+    assert reminders_send().actions == 2
+    by_case = {note.case_id: note for note in Notification.objects.all()}
+    assert mine.case.reference in by_case[mine.case_id].subject
+    [blind] = [note for case_id, note in by_case.items() if case_id != mine.case_id]
+    assert blind.case_id is None
+    assert theirs.case.reference not in blind.subject + blind.body
+    assert theirs.case.reference not in "".join(m.subject + m.body for m in mail.outbox)
+
+
 @pytest.mark.parametrize("status", [ActionStatus.DONE, ActionStatus.CANCELLED])
 def test_finished_actions_are_not_reminded(alice, status) -> None:
     CorrectiveActionFactory(owner=alice, due_on=TODAY - timedelta(days=5), status=status)
