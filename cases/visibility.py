@@ -4,11 +4,11 @@ queue's selectors and filters."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from cases.models import Case, Team
-from escalation.roles import AnyUser, Role, has_role
+from escalation.roles import AnyUser, Role, has_role, users_with_role
 
 
 def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
@@ -24,3 +24,18 @@ def case_visible_to(*, viewer: AnyUser) -> QuerySet[Case]:
         teams = Team.objects.filter(members=viewer).values("pk")
         return cases.filter(Q(raised_by=viewer) | Q(owner=viewer) | Q(team__in=teams))
     return cases.none()
+
+
+def users_who_may_open(*, case: Case) -> QuerySet[User]:
+    """The active users who may open ``case``: the rule of ``case_visible_to`` seen from the
+    case (managers and executives; the operators who raised it, hold it, or are in its team)."""
+    everything = users_with_role(Role.MANAGER, Role.EXECUTIVE)
+    theirs = Q(pk=case.raised_by_id)
+    if case.owner_id is not None:
+        theirs |= Q(pk=case.owner_id)
+    if case.team_id is not None:
+        theirs |= Q(teams=case.team_id)
+    operators = users_with_role(Role.OPERATOR).filter(theirs)
+    return User.objects.filter(
+        Q(pk__in=everything.values("pk")) | Q(pk__in=operators.values("pk"))
+    ).order_by("first_name", "last_name", "username")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.forms import formset_factory
 
+from cases.models import Case
 from cases.models.case import TITLE_MAX
+from cases.visibility import users_who_may_open
 from escalation.forms import BootstrapForm
 from escalation.roles import users_who_can_own
 from escalation.text import REASON_MAX, TEXT_MAX
@@ -65,12 +69,16 @@ class ReviewForm(BootstrapForm):
 class People:
     """The staff users a review form offers, read once for the whole page (every action row
     shares them, so the page costs two queries for them however many rows it has): every staff
-    user may take part in the meeting; only those who can own work may own an action."""
+    user may take part in the meeting; an action's owner is someone who can own work and may
+    open the case (``kept``: the owners its actions already have stay on offer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, case: Case, kept: Iterable[int] = ()) -> None:
         self.users = {u.pk: u for u in staff_users()}
         self.choices = [(pk, display_name(u)) for pk, u in self.users.items()]
-        self.owners = {u.pk: u for u in users_who_can_own()}
+        owners = users_who_can_own().filter(
+            Q(pk__in=users_who_may_open(case=case).values("pk")) | Q(pk__in=list(kept))
+        )
+        self.owners = {u.pk: u for u in owners}
         self.owner_choices = [(pk, display_name(u)) for pk, u in self.owners.items()]
 
 

@@ -84,7 +84,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
         raise PermissionDenied("Only escalation managers edit reviews.")
     form = formset = None
     if can_edit:
-        people = People()
+        people = People(case=page.case, kept=[a.owner_id for a in page.actions])
         initial, actions_initial = _initial(page)
         if request.method == "POST":
             form = ReviewForm(request.POST, people=people)

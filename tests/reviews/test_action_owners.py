@@ -96,6 +96,15 @@ def test_an_owner_who_lost_sight_of_the_case_does_not_hold_up_the_review(
     assert (action.owner, action.description) == (alice, "Reworded")
 
 
+def test_the_review_form_offers_only_owners_who_may_open_the_case(
+    bob, alice, charlie, desk_case
+) -> None:
+    page = client_for(bob).get(review_url(desk_case)).content.decode()
+    owners = page.split('name="actions-0-owner"')[1].split("</select>")[0]
+    assert f'value="{alice.pk}"' in owners and f'value="{bob.pk}"' in owners
+    assert f'value="{charlie.pk}"' not in owners
+
+
 def test_the_review_form_refuses_such_an_owner_with_a_form_error(bob, charlie, desk_case) -> None:
     response = client_for(bob).post(
         review_url(desk_case),
@@ -108,7 +117,8 @@ def test_the_review_form_refuses_such_an_owner_with_a_form_error(bob, charlie, d
         ),
     )
     assert response.status_code == 400
-    assert f"Charlie cannot open {desk_case.reference}" in response.content.decode()
+    # Not on offer, so the form refuses it before the service's own check would.
+    assert "Select a valid choice" in response.content.decode()
     assert not Review.objects.exists()
 
 
