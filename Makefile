@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test lint bench venv deps dev-deps browser migrate seed clean
+.PHONY: run test lint bench venv deps dev-deps browser imap migrate seed clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,15 +41,21 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+## imap: Debian's dovecot, the real IMAP server of the inbound mail tests (tests/comms/imap.py)
+imap:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; fi; }
+
 ## test: the whole suite (on PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
-test: dev-deps browser
+test: dev-deps browser imap
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy escalation cases sla reports reviews demo
+	$(VENV)/bin/mypy escalation cases sla comms reports reviews demo
 	$(VENV)/bin/lint-imports
 
 bench: dev-deps

@@ -89,6 +89,24 @@ class CaseMentioned(CaseEvent):
 
 
 @dataclass(frozen=True)
+class CustomerReplied(CaseEvent):
+    """The customer wrote to the case (by email or on its status page): ``event`` is the
+    customer message on the timeline, ``at`` when the customer wrote. A case that waited on
+    the customer is in progress again (``CaseChanged`` was announced before this)."""
+
+    event: TimelineEntry
+
+
+@dataclass(frozen=True)
+class CustomerUpdatePosted(CaseEvent):
+    """``by`` posted a customer-facing update (``update``, the timeline's UPDATE entry): it is
+    to reach the customer's contacts."""
+
+    by: User | None
+    update: TimelineEntry
+
+
+@dataclass(frozen=True)
 class CustomerTierChanged(Event):
     """A customer moved to another tier: its open cases are owed other SLA targets."""
 

@@ -31,6 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("At risk", "reviews:risk", frozenset({MANAGER, EXECUTIVE})),
     NavItem("My actions", "reviews:actions_mine", frozenset({OPERATOR})),
     NavItem("Reports", "reports:index", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("Quarantined mail", "comms:quarantine", frozenset({MANAGER})),
 )
 
 # Where each role starts, first match wins.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,9 +98,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "anymail",
     "escalation",
     "cases",
     "sla",
+    "comms",
     "reports",
     "reviews",
     "demo",
@@ -357,6 +360,40 @@ LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 15, minimum=1)
 REVIEW_DUE_DAYS = env_int("REVIEW_DUE_DAYS", 5)
 # A customer's satisfaction link stops working this many days after it was emailed.
 SATISFACTION_LINK_DAYS = env_int("SATISFACTION_LINK_DAYS", 14, minimum=1)
+# A customer's status-page link (comms.status_links) stops working this many days after the
+# mail that carried it was written; every update mail carries a fresh one.
+COMMS_STATUS_LINK_DAYS = env_int("COMMS_STATUS_LINK_DAYS", 30, minimum=1)
+# The public status page answers at most COMMS_STATUS_PAGE_PER_MINUTE requests per link, and
+# per address, in a minute, and takes at most COMMS_STATUS_REPLIES_PER_HOUR replies per link
+# and per address in an hour; past that it answers 429 until the window is over.
+COMMS_STATUS_PAGE_PER_MINUTE = env_int("COMMS_STATUS_PAGE_PER_MINUTE", 30, minimum=1)
+COMMS_STATUS_REPLIES_PER_HOUR = env_int("COMMS_STATUS_REPLIES_PER_HOUR", 20, minimum=1)
+# Customers answer updates at COMMS_REPLY_ADDRESS, tagged per case (comms.threading):
+# "support@example.com" becomes Reply-To "support+<case>.<signature>@example.com". Default: the
+# address of DEFAULT_FROM_EMAIL.
+COMMS_REPLY_ADDRESS = env("COMMS_REPLY_ADDRESS", parseaddr(DEFAULT_FROM_EMAIL)[1])
+if "@" not in COMMS_REPLY_ADDRESS or "+" in COMMS_REPLY_ADDRESS.partition("@")[0]:
+    raise ImproperlyConfigured(
+        f"COMMS_REPLY_ADDRESS must be a plain address without a +tag, not {COMMS_REPLY_ADDRESS!r}"
+    )
+# Replies fetched from a mailbox (comms.imap), every COMMS_IMAP_SECONDS, when COMMS_IMAP_URL is
+# set: imaps://user:password@host:993/INBOX (imap:// for plain IMAP with STARTTLS refused,
+# only on a trusted network). Off by default.
+COMMS_IMAP_URL = env("COMMS_IMAP_URL")
+if COMMS_IMAP_URL and not COMMS_IMAP_URL.startswith(("imap://", "imaps://")):
+    raise ImproperlyConfigured("COMMS_IMAP_URL must start with imap:// or imaps://")
+COMMS_IMAP_SECONDS = env_int("COMMS_IMAP_SECONDS", 60, minimum=5)
+# The inbound webhook of hosted email (django-anymail, /inbound/<provider>/inbound/): HTTP
+# basic auth "user:password" for every provider, and each provider's own signing key where it
+# signs (Mailgun). See README "Customer communication".
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY"),
+    }.items()
+    if value
+}
 # The outbox (sla.outbox): a message is tried at most MAIL_MAX_ATTEMPTS times, backing off from
 # MAIL_RETRY_SECONDS up to five minutes between tries (about 35 minutes in all with the
 # defaults), then shown as failed in the admin. An unsent message whose next try was due
@@ -376,6 +413,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": float(min(60, MAIL_REDISPATCH_SECONDS)),
         "options": {"expires": min(60, MAIL_REDISPATCH_SECONDS) * 0.9},
     },
+    **(
+        {
+            "comms-imap-fetch": {
+                "task": "comms.tasks.imap_fetch",
+                "schedule": float(COMMS_IMAP_SECONDS),
+                "options": {"expires": COMMS_IMAP_SECONDS * 0.9},
+            }
+        }
+        if COMMS_IMAP_URL
+        else {}
+    ),
     "reports-weekly-snapshot": {
         "task": "reports.tasks.weekly_snapshot",
         "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week="mon"),

@@ -44,8 +44,10 @@ def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[
 
     - First response: from raising until the first response (or resolution without one).
     - Resolution: from raising until resolution; paused while waiting on the customer.
-    - Customer update (when the policy sets an interval): from the latest customer-facing
-      update, or the first response, until the next one; paused while waiting on the customer.
+    - Customer update (when the policy sets an interval): from the latest contact with the
+      customer since the first response (our customer-facing update, or their message: update
+      time runs from the last customer contact), until the next one; paused while waiting on
+      the customer.
     """
     finished_at = (case.resolved_at or now) if case.status in Status.FINISHED else None
     waiting = case.status == Status.WAITING
@@ -64,6 +66,8 @@ def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[
         ),
     }
     anchor = case.last_customer_update_at or case.first_response_at
+    if anchor is not None and case.last_customer_contact_at is not None:
+        anchor = max(anchor, case.last_customer_contact_at)
     if anchor is not None:
         if policy is not None and policy.update_minutes is None:
             # The policy no longer asks for updates: end the update clock where it stands.

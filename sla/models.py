@@ -286,6 +286,7 @@ class NotificationKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated to you"
     ASSIGNED = "assigned", "Assigned to you"
     MENTIONED = "mentioned", "Mentioned you"
+    CUSTOMER_REPLIED = "customer_replied", "Customer replied"
     REVIEW_DUE = "review_due", "Review due"
     ACTION_DUE = "action_due", "Corrective action due"
     REPORT = "report", "Weekly report"
@@ -411,6 +412,10 @@ class OutgoingMail(models.Model):
     to = models.EmailField()
     subject = models.CharField(max_length=255)
     body = models.TextField()
+    # An HTML alternative of ``body`` (none when blank), and further headers (Reply-To,
+    # Message-ID, Cc shown to the reader, ...): the envelope goes to ``to`` alone.
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

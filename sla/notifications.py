@@ -13,14 +13,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from cases.events import CaseAssigned, CaseMentioned
-from cases.models import Case
+from cases.events import CaseAssigned, CaseMentioned, CustomerReplied
+from cases.models import Case, CustomerChannel, Status
 from escalation.users import display_name
 from sla.models import Notification, NotificationKind
 from sla.outbox import outbox_add
 
 # How much of the note a mention's notification quotes (the case page has the rest).
 MENTION_EXCERPT = 500
+# How much of a customer's message its notification quotes.
+CUSTOMER_EXCERPT = 500
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,32 @@ def mentioned_on_case_mentioned(event: CaseMentioned) -> None:
         kind=NotificationKind.MENTIONED,
         subject=f"You were mentioned on {case.reference} {case.title}",
         body=f"{author} mentioned you in an internal note:\n\n{note}",
+        case=case,
+    )
+
+
+def owner_on_customer_replied(event: CustomerReplied) -> None:
+    """Tell the case's owner (no owner: its team's lead) that the customer wrote, with the
+    message; on a finished case, that they decide whether it is to be reopened."""
+    case = event.case
+    message = event.event
+    by_status_page = message.data.get("via") == CustomerChannel.STATUS_PAGE
+    channel = "on the status page" if by_status_page else "by email"
+    sender = message.data.get("sender", "") or "The customer"
+    files = len(message.data.get("attachments", []))
+    parts = [f"{sender} wrote {channel}:", Truncator(message.body).chars(CUSTOMER_EXCERPT)]
+    if files:
+        parts.append(f"({files} attached file{'s' if files != 1 else ''})")
+    if case.status in Status.FINISHED:
+        parts.append(
+            f"The case is {Status(case.status).label.lower()}: reopen it if the problem is back."
+        )
+    recipient = case.owner if case.owner is not None else (case.team.lead if case.team else None)
+    notification_send(
+        recipients=[recipient],
+        kind=NotificationKind.CUSTOMER_REPLIED,
+        subject=f"Customer replied on {case.reference} {case.title}",
+        body="\n\n".join(p for p in parts if p),
         case=case,
     )
 

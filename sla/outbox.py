@@ -27,11 +27,12 @@ import contextlib
 import logging
 import random
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import BadHeaderError, EmailMessage, get_connection
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
@@ -52,12 +53,35 @@ REDISPATCH_LIMIT = 5_000
 MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
-def outbox_add(*, mails: Iterable[tuple[str, str, str]], now: datetime) -> list[OutgoingMail]:
-    """Put (to, subject, body) messages in the outbox, in the caller's transaction; they are
-    handed to workers once it commits."""
+@dataclass(frozen=True)
+class Mail:
+    """A message for the outbox: ``body`` is plain text, ``html`` its HTML alternative (none
+    when blank); ``headers`` are further headers (``Reply-To``, ``Message-ID``, a ``Cc`` shown
+    to the reader, ...). It is delivered to ``to`` alone, whatever the headers say."""
+
+    to: str
+    subject: str
+    body: str
+    html: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def outbox_add(
+    *, mails: Iterable[tuple[str, str, str] | Mail], now: datetime
+) -> list[OutgoingMail]:
+    """Put messages ((to, subject, body) or ``Mail``) in the outbox, in the caller's
+    transaction; they are handed to workers once it commits."""
     rows = OutgoingMail.objects.bulk_create(
-        OutgoingMail(to=to, subject=subject, body=body, created_at=now, next_attempt_at=now)
-        for to, subject, body in mails
+        OutgoingMail(
+            to=mail.to,
+            subject=mail.subject,
+            body=mail.body,
+            html=mail.html,
+            headers=dict(mail.headers),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for mail in (m if isinstance(m, Mail) else Mail(*m) for m in mails)
     )
     ids = [row.pk for row in rows]
     if ids:
@@ -105,9 +129,15 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
             if mail is None:
                 continue
             try:
-                message = EmailMessage(
-                    mail.subject, mail.body, settings.DEFAULT_FROM_EMAIL, [mail.to]
+                message = EmailMultiAlternatives(
+                    mail.subject,
+                    mail.body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [mail.to],
+                    headers=mail.headers or None,
                 )
+                if mail.html:
+                    message.attach_alternative(mail.html, "text/html")
                 connection.open()
                 connection.send_messages([message])
             except (*MESSAGE_REFUSALS, BadHeaderError) as problem:

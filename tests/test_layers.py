@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["escalation", "cases", "sla", "reviews", "reports", "demo"]
+PACKAGES = ["escalation", "cases", "sla", "comms", "reviews", "reports", "demo"]
 OTHER = {"apps-layers": "plumbing-below-apps", "plumbing-below-apps": "apps-layers"}
 
 
@@ -39,6 +39,8 @@ def test_every_import_follows_the_direction_of_the_layers() -> None:
     [
         ("cases.services", "sla", "apps-layers"),
         ("sla.services", "reviews.services", "apps-layers"),
+        ("sla.outbox", "comms", "apps-layers"),
+        ("comms.outgoing", "reviews.services", "apps-layers"),
         ("reports.views", "demo", "apps-layers"),
         ("demo.seeding", "escalation.urls", "apps-layers"),
         ("escalation.text", "cases.models", "plumbing-below-apps"),

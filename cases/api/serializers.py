@@ -136,7 +136,8 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = PersonSerializer(read_only=True)
+    # None: the customer sent it (by email or on the status page).
+    uploaded_by = PersonSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Attachment
@@ -172,6 +173,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "raised_by",
             "first_response_at",
             "last_customer_update_at",
+            "last_customer_contact_at",
             "resolved_at",
             "closed_at",
             "resolution_summary",
@@ -311,10 +313,18 @@ class AssignInput(serializers.Serializer):
         queryset=_active(Team), required=False, allow_null=True
     )
     level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True)
+    unassign = serializers.BooleanField(
+        default=False,
+        help_text="No owner: the case goes back to its team's queue (or to ``team``'s).",
+    )
     reason = serializers.CharField(max_length=REASON_MAX)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not any(attrs.get(name) for name in ("owner", "team", "level")):
+        if attrs.get("unassign") and attrs.get("owner"):
+            raise serializers.ValidationError(
+                {"owner": ["Choose an owner or no owner (unassign), not both."]}
+            )
+        if not any(attrs.get(name) for name in ("owner", "team", "level", "unassign")):
             raise serializers.ValidationError({"owner": ["Choose an owner, a team or a level."]})
         return attrs
 

@@ -21,7 +21,7 @@ from cases.models.directory import (
     Tier,
 )
 from cases.models.saved_view import SavedView
-from cases.models.timeline import CaseEvent, EventKind
+from cases.models.timeline import CaseEvent, CustomerChannel, EventKind
 
 __all__ = [
     "Attachment",
@@ -32,6 +32,7 @@ __all__ = [
     "Category",
     "Contact",
     "Customer",
+    "CustomerChannel",
     "EventKind",
     "Impact",
     "Level",

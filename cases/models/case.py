@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -67,6 +67,50 @@ def due_key() -> Coalesce:
     return Coalesce(F("next_due_at"), Value(DUE_NEVER, output_field=DateTimeField()))
 
 
+class CaseSlaState(models.TextChoices):
+    """A case's SLA state, worst first (the order the dashboard's columns read in). The SLA
+    app defines each (sla.selectors.case_sla_state) and keeps the case's marks from which
+    ``sla_state_condition`` tells them at any moment."""
+
+    BREACHED = "breached", "Breached"
+    AT_RISK = "at_risk", "At risk"
+    ON_TRACK = "on_track", "On track"
+    PAUSED = "paused", "Paused"
+    NONE = "none", "No SLA clock"
+
+
+def sla_state_condition(state: str, *, now: datetime) -> Q:
+    """The cases in ``state`` at ``now``, by their stored marks (range conditions only)."""
+    not_breached = Q(sla_breach_at__isnull=True) | Q(sla_breach_at__gt=now)
+    if state == CaseSlaState.BREACHED:
+        return Q(sla_breach_at__lte=now)
+    if state == CaseSlaState.AT_RISK:
+        return Q(sla_breach_at__gt=now, sla_warn_at__lte=now)
+    if state == CaseSlaState.ON_TRACK:
+        return Q(sla_breach_at__gt=now, sla_warn_at__gt=now)
+    if state == CaseSlaState.PAUSED:
+        return Q(sla_paused=True) & not_breached
+    if state == CaseSlaState.NONE:
+        return Q(sla_paused=False, sla_warn_at__isnull=True) & not_breached
+    raise ValueError(f"No SLA state {state!r}")
+
+
+# "Most urgent" weighs severity by treating a less severe case's deadline (or breach) as this
+# much later: an S4 due in five hours ranks with an S1 due in one. The SLA engine writes
+# ``Case.urgency_at`` with it; the queue says so in one sentence (cases.selectors).
+URGENCY_ALLOWANCE: dict[str, timedelta] = {
+    Severity.S1: timedelta(0),
+    Severity.S2: timedelta(hours=1),
+    Severity.S3: timedelta(hours=2),
+    Severity.S4: timedelta(hours=4),
+}
+
+
+def urgency_key() -> Coalesce:
+    """``urgency_at``, with cases that have neither a deadline nor a breach last."""
+    return Coalesce(F("urgency_at"), Value(DUE_NEVER, output_field=DateTimeField()))
+
+
 class Impact(models.TextChoices):
     SINGLE_USER = "single_user", "One user"
     SEVERAL_USERS = "several_users", "Several users"
@@ -77,6 +121,7 @@ class Impact(models.TextChoices):
 class Source(models.TextChoices):
     FORM = "form", "Web form"
     API = "api", "API"
+    EMAIL = "email", "Email"
 
 
 class LinkKind(models.TextChoices):
@@ -147,6 +192,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # The latest customer-facing update: the SLA update clock counts from here.
     last_customer_update_at = models.DateTimeField(null=True, blank=True)
+    # The latest message from the customer while the case was open: the update clock counts
+    # from here when it is later (update time runs from the last contact either way).
+    last_customer_contact_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
     resolution_summary = models.TextField(blank=True)
@@ -158,6 +206,17 @@ class Case(models.Model):
     # Maintained by the SLA engine: the earliest deadline of the case's running clocks, so the
     # queue can sort by time-to-breach through an index instead of joining the clocks.
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # Also maintained by the SLA engine, from the same clocks: the instants at which the case's
+    # SLA state changes, so the queue filters by state with range conditions (the state at any
+    # moment follows from them; see sla.selectors.case_sla_state for the definitions):
+    # breached from ``sla_breach_at`` (the earliest breach on record, or running unpaused
+    # deadline), at risk from ``sla_warn_at`` (the earliest running unpaused warning point),
+    # paused while ``sla_paused`` (clocks run, but every running one is paused).
+    sla_breach_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
+    # "Most urgent" order's key: sla_breach_at plus the severity's URGENCY_ALLOWANCE.
+    urgency_at = models.DateTimeField(null=True, blank=True)
 
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     watchers = models.ManyToManyField(
@@ -191,6 +250,14 @@ class Case(models.Model):
                 condition=_OPEN & Q(owner__isnull=True),
             ),
             models.Index(fields=["severity", "id"], name="case_open_sev_id_idx", condition=_OPEN),
+            # "Most urgent" (its three bands are ranges of this key) and the SLA-state filters:
+            # breached and at risk are ranges of sla_breach_at (at risk also of sla_warn_at).
+            models.Index(urgency_key(), F("id"), name="case_open_urgency_idx", condition=_OPEN),
+            models.Index(
+                fields=["sla_breach_at", "sla_warn_at"],
+                name="case_open_sla_breach_idx",
+                condition=_OPEN,
+            ),
             # The API list with no status filter (every status, due order): the same key over
             # the whole table, so its first page is an index range scan at any size.
             models.Index(due_key(), F("id"), name="case_duekey_idx"),
@@ -261,8 +328,9 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
+    # None: the customer sent it (a reply by email or on the status page).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField()
 

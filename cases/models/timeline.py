@@ -27,6 +27,14 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated"
     REVIEW = "review", "Review"
     SATISFACTION = "satisfaction", "Customer satisfaction"
+    CUSTOMER_MESSAGE = "customer_message", "Customer message"
+
+
+class CustomerChannel(models.TextChoices):
+    """How a customer message reached the case (``via`` of a customer message's data)."""
+
+    EMAIL = "email", "Email"
+    STATUS_PAGE = "status_page", "Status page"
 
 
 class CaseEvent(models.Model):

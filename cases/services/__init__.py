@@ -11,6 +11,7 @@ from cases.services.attachments import (
 )
 from cases.services.bulk import BULK_MAX, BulkResult, cases_bulk_update
 from cases.services.common import TAGS_MAX
+from cases.services.customer import case_customer_message
 from cases.services.lifecycle import (
     case_acknowledge,
     case_close,
@@ -47,6 +48,7 @@ __all__ = [
     "case_assign",
     "case_change_severity",
     "case_close",
+    "case_customer_message",
     "case_link",
     "case_merge",
     "case_raise",

@@ -46,6 +46,8 @@ ATTACHMENT_TYPE_ALIASES: dict[str, str] = {
     "image/pjpeg": "image/jpeg",
 }
 NAME_MAX = 255
+# How many files one action (an upload, a customer's message) may bring.
+FILES_MAX = 10
 
 
 def attachment_safe_name(name: str) -> str:
@@ -98,9 +100,10 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
 
 
 def attachment_store(
-    *, case: Case, by: User, upload: UploadedFile, name: str, content_type: str
+    *, case: Case, by: User | None, upload: UploadedFile, name: str, content_type: str
 ) -> Attachment:
-    """Save the file under a random token (never the uploader's name) and write its row.
+    """Save the file under a random token (never the uploader's name) and write its row
+    (``by`` None: the customer sent it).
 
     Call inside the caller's transaction; on failure the caller removes stored files with
     ``attachments_discard`` so a refused action leaves no file behind.
@@ -146,7 +149,7 @@ def case_add_attachment(*, case: Case, by: User, upload: UploadedFile) -> Attach
     return attachment
 
 
-def attachment_event(*, case: Case, by: User, attachment: Attachment) -> None:
+def attachment_event(*, case: Case, by: User | None, attachment: Attachment) -> None:
     event_record(
         case=case,
         actor=by,

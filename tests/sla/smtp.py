@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ class Received:
     to: str
     subject: str
     body: str
+    # The whole message as parsed (headers, alternatives), for tests that look further.
+    message: EmailMessage | None = None
 
 
 @dataclass
@@ -79,7 +82,9 @@ class _Handler:
         body = message.get_body(("plain",))
         text = body.get_content() if body is not None else ""
         for to in envelope.rcpt_tos:
-            self.server.received.append(Received(to=to, subject=str(message["subject"]), body=text))
+            self.server.received.append(
+                Received(to=to, subject=str(message["subject"]), body=text, message=message)
+            )
         return "250 Message accepted"
 
 
