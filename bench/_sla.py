@@ -203,9 +203,12 @@ def _ladder(*, operators: Group, managers: Group) -> tuple[Team, Team, list[User
 
 
 def _case_row(
-    ref: dict[str, Any], rng: random.Random, *, title: str, raised: int, due: int
+    ref: dict[str, Any], rng: random.Random, *, title: str, raised: int, due: int, warn: int
 ) -> dict[str, Any]:
-    """One new S3 case at the L1 desk, owned by a random L1 operator (epoch seconds)."""
+    """One new S3 case at the L1 desk, owned by a random L1 operator (epoch seconds), whose
+    earliest running clock is due at ``due`` and warns at ``warn``."""
+    from demo.clocks import case_marks
+
     return {
         "title": title,
         "description": "Generated for the SLA benchmarks.",
@@ -218,7 +221,7 @@ def _case_row(
         "raised_by_id": ref["raiser"].pk,
         "raised_at": raised,
         "updated_at": raised,
-        "next_due_at": due,
+        **case_marks([{"due_at": due, "warn_at": warn}], severity="S3"),
     }
 
 
@@ -252,7 +255,8 @@ def top_up_open_cases(total: int, *, say: Any = print) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit = off")
             rows = [
-                _case_row(ref, rng, title=TITLE, raised=now, due=now + FAR) for _ in range(size)
+                _case_row(ref, rng, title=TITLE, raised=now, due=now + FAR, warn=now + FAR * 3 // 4)
+                for _ in range(size)
             ]
             ids = writer.cases(rows)
             clocks = [
@@ -284,6 +288,7 @@ def nothing_due(now: datetime, clock_ids: list[int] | None = None) -> None:
     from django.db.models import Q
 
     from sla.models import CaseClock
+    from sla.services import cases_sla_marks_refresh
 
     far = now + timedelta(seconds=FAR)
     clocks = CaseClock.objects.filter(stopped_at__isnull=True)
@@ -293,6 +298,7 @@ def nothing_due(now: datetime, clock_ids: list[int] | None = None) -> None:
         clocks = clocks.filter(
             Q(warn_at__lt=now + timedelta(days=365)) | Q(dispatched_at__isnull=False)
         )
+    case_ids = list(clocks.values_list("case_id", flat=True).distinct())
     clocks.update(
         warn_at=far - timedelta(days=1),
         due_at=far,
@@ -302,6 +308,7 @@ def nothing_due(now: datetime, clock_ids: list[int] | None = None) -> None:
         reescalate_at=None,
         escalation_count=0,
     )
+    cases_sla_marks_refresh(case_ids=case_ids)  # the case's marks follow its clocks
 
 
 def make_due(count: int, *, now: datetime, seed: int = 1) -> list[int]:
@@ -310,6 +317,7 @@ def make_due(count: int, *, now: datetime, seed: int = 1) -> list[int]:
     from django.db import connection
 
     from sla.models import CaseClock
+    from sla.services import cases_sla_marks_refresh
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -321,6 +329,9 @@ def make_due(count: int, *, now: datetime, seed: int = 1) -> list[int]:
         ids = [row[0] for row in cursor.fetchall()]
     CaseClock.objects.filter(pk__in=ids).update(
         warn_at=now - timedelta(seconds=30), due_at=now - timedelta(seconds=1)
+    )
+    cases_sla_marks_refresh(
+        case_ids=CaseClock.objects.filter(pk__in=ids).values_list("case_id", flat=True)
     )
     return ids
 
@@ -344,7 +355,11 @@ def new_cases_due_at(deadlines: list[datetime], *, title: str) -> list[int]:
             rows = []
             for due in chunk:
                 raised = int(due.timestamp()) - 3600
-                rows.append(_case_row(ref, rng, title=title, raised=raised, due=raised + 3600))
+                rows.append(
+                    _case_row(
+                        ref, rng, title=title, raised=raised, due=raised + 3600, warn=raised + 2700
+                    )
+                )
             chunk_ids = writer.cases(rows)
             clocks = []
             for pk, row in zip(chunk_ids, rows, strict=True):
@@ -384,10 +399,12 @@ def retire(case_ids: list[int], *, now: datetime) -> None:
     """Close benchmark cases and stop their clocks, so later runs do not see them."""
     from cases.models import Case
     from sla.models import CaseClock
+    from sla.services import cases_sla_marks_refresh
 
     for start in range(0, len(case_ids), 10_000):
         chunk = case_ids[start : start + 10_000]
         CaseClock.objects.filter(case_id__in=chunk, stopped_at__isnull=True).update(
             stopped_at=now, met=True, elapsed_seconds=0, late_seconds=0, reescalate_at=None
         )
-        Case.objects.filter(pk__in=chunk).update(status="closed", next_due_at=None)
+        Case.objects.filter(pk__in=chunk).update(status="closed")
+        cases_sla_marks_refresh(case_ids=chunk)

@@ -34,8 +34,9 @@ class ClockReads:
     - ``states_for(cases, now)``: every clock state of ``cases`` by case id (one query).
     - ``ledgers_for(case, now, events)``: the case's clocks explained, from the timeline the
       page already holds.
-    - ``state_choices`` and ``state_expression(now)``: the queue's SLA-state filter, as the
-      choices offered and an expression on ``Case`` whose value is one of them.
+    - ``state_choices``: the queue's SLA-state filter's choices, the states the SLA app keeps
+      the case's marks for (``Case.sla_breach_at`` and the rest; the filter's conditions are
+      ``cases.models.case.sla_state_condition``).
     - ``clock_state_choices`` and ``clock_state_expression(kind, now)``: the same for one
       clock of the case (``kind`` one of CLOCK_KINDS), the queue's ``?sla_<kind>=`` filters.
     """
@@ -44,7 +45,6 @@ class ClockReads:
     states_for: Callable[[Sequence[Case], datetime], Mapping[int, list[Any]]]
     ledgers_for: Callable[[Case, datetime, Sequence[CaseEvent]], Sequence[ClockLedger]]
     state_choices: Sequence[tuple[str, str]]
-    state_expression: Callable[[datetime], Expression]
     clock_state_choices: Sequence[tuple[str, str]] = ()
     clock_state_expression: Callable[[str, datetime], Expression] | None = None
 

@@ -23,7 +23,7 @@ from cases.models import (
     Team,
     Tier,
 )
-from cases.models.case import TITLE_MAX
+from cases.models.case import TITLE_MAX, sla_state_condition
 
 OPEN = "open"
 NO_TEAM = "none"
@@ -85,9 +85,10 @@ class CaseFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label="Unassigned"
     )
-    # The dashboard's states, by the same expression, so its counts link to their cases. The
-    # SLA app provides both (cases.extensions); this declaration keeps the filter's place on
-    # the form and in the API schema.
+    # The dashboard's states, so its counts link to their cases, told from the marks the SLA
+    # app stores on the case (cases.models.case.sla_state_condition); the SLA app provides the
+    # choices (cases.extensions); this declaration keeps the filter's place on the form and in
+    # the API schema.
     sla = django_filters.MultipleChoiceFilter(
         choices=StateChoices(), method="filter_sla", label="SLA state"
     )
@@ -137,12 +138,15 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(status__in=sorted(wanted))
 
     def filter_sla(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
-        reads = clock_reads()
-        if not value or reads is None:
+        # The marks the SLA engine stores on the case, compared with now: range conditions
+        # on case_open_sla_breach_idx rather than the state computed from each case's clocks.
+        if not value or clock_reads() is None:
             return queryset
-        return queryset.alias(sla_state=reads.state_expression(timezone.now())).filter(
-            sla_state__in=sorted(value)
-        )
+        now = timezone.now()
+        condition = Q()
+        for state in sorted(value):
+            condition |= sla_state_condition(state, now=now)
+        return queryset.filter(condition)
 
     def filter_clock(self, queryset: QuerySet[Case], name: str, value: list[str]) -> QuerySet[Case]:
         reads = clock_reads()

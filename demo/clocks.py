@@ -9,10 +9,13 @@ Times are whole epoch seconds. A case waits on the customer at most once: `pause
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from demo.reference import Policy
 from sla.models import ClockKind
+from sla.services import MARK_FIELDS, case_sla_marks
 
 Pause = tuple[int, int | None]
 
@@ -176,3 +179,27 @@ def breach_facts(
             }
         )
     return facts
+
+
+# The clock columns a case's SLA marks are made of (sla.services.case_sla_marks).
+_MARK_INPUTS = ("due_at", "warn_at", "paused_at", "stopped_at", "breached_at")
+
+
+def case_marks(clocks: list[dict[str, Any]], *, severity: str) -> dict[str, Any]:
+    """The case's SLA marks (next_due_at, sla_breach_at, ...) from its clock rows, as the
+    clock sync computes them, in epoch seconds like the rows (a column a row leaves out is
+    None)."""
+    stored = [
+        SimpleNamespace(
+            **{
+                name: None if clock.get(name) is None else datetime.fromtimestamp(clock[name], UTC)
+                for name in _MARK_INPUTS
+            }
+        )
+        for clock in clocks
+    ]
+    marks = case_sla_marks(clocks=stored, severity=severity)  # type: ignore[arg-type]
+    return {
+        name: int(value.timestamp()) if isinstance(value, datetime) else value
+        for name, value in zip(MARK_FIELDS, marks.values(), strict=True)
+    }

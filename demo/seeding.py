@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Customer, Status, Tier
+from demo.clocks import case_marks
 from demo.reference import Reference
 from demo.story import Draft, Generator
 from demo.times import raised_times
@@ -148,6 +149,9 @@ def _flush(writer: BulkWriter, drafts: list[Draft]) -> int:
             with connection.cursor() as cursor:
                 # Demo data: losing the last batch in a crash is fine, waiting on fsync is not.
                 cursor.execute("SET LOCAL synchronous_commit = off")
+        for draft in drafts:
+            # What the clock sync would have stored on the case (next_due_at included).
+            draft.case.update(case_marks(draft.clocks, severity=draft.case["severity"]))
         ids = writer.cases([d.case for d in drafts])
         events, clocks, records, facts = [], [], [], []
         for pk, draft in zip(ids, drafts, strict=True):

@@ -11,7 +11,11 @@ class SlaConfig(AppConfig):
         from cases import events, extensions
         from sla import ledger, selectors
         from sla.models import ClockKind
-        from sla.notifications import mentioned_on_case_mentioned, owner_on_case_assigned
+        from sla.notifications import (
+            mentioned_on_case_mentioned,
+            owner_on_case_assigned,
+            owner_on_customer_replied,
+        )
         from sla.services import (
             clocks_on_case_changed,
             clocks_on_case_raised,
@@ -22,6 +26,7 @@ class SlaConfig(AppConfig):
         events.subscribe(events.CaseChanged, clocks_on_case_changed)
         events.subscribe(events.CaseAssigned, owner_on_case_assigned)
         events.subscribe(events.CaseMentioned, mentioned_on_case_mentioned)
+        events.subscribe(events.CustomerReplied, owner_on_customer_replied)
         events.subscribe(events.CustomerTierChanged, clocks_on_tier_changed)
         extensions.clock_reads_provide(
             extensions.ClockReads(
@@ -31,7 +36,6 @@ class SlaConfig(AppConfig):
                     case=case, now=now, events=timeline
                 ),
                 state_choices=selectors.CaseSlaState.choices,
-                state_expression=lambda now: selectors.case_sla_state(now=now),
                 clock_state_choices=selectors.ClockFilterState.choices,
                 clock_state_expression=lambda kind, now: selectors.clock_sla_state(
                     kind=kind, now=now

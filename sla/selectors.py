@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from cases.models import Case, Level, Status, Team
+from cases.models.case import CaseSlaState
 from cases.visibility import case_visible_to
 from escalation.roles import Role, has_role, users_with_role
 from sla.models import CaseClock, ClockKind, Notification, OnDuty
@@ -254,16 +255,6 @@ def notification_unread_state(*, user: User) -> tuple[int, int]:
 # --- A case's SLA state: what the dashboard counts and the queue filters by -------------------
 
 
-class CaseSlaState(TextChoices):
-    """Worst first: the order the dashboard's columns read in."""
-
-    BREACHED = "breached", "Breached"
-    AT_RISK = "at_risk", "At risk"
-    ON_TRACK = "on_track", "On track"
-    PAUSED = "paused", "Paused"
-    NONE = "none", "No SLA clock"
-
-
 def case_sla_state(*, now: datetime) -> Coalesce:
     """A case's SLA state from its clocks (an expression on Case), worst first, each clock
     judged as ``clock_state`` judges it: breached (a clock of the case has a breach on record,
@@ -274,6 +265,11 @@ def case_sla_state(*, now: datetime) -> Coalesce:
     caseclock_one_per_kind) and folds them with MAX over 0/1 flags, where four EXISTS read them
     up to four times: a third of the time for ``?sla=breached`` on 100,000 open cases
     (bench/RESULTS.md). No clock: no row, hence ``none``.
+
+    The queue filters by the same states through the marks the clock sync stores on the case
+    (``cases.models.case.sla_state_condition``, written by ``sla.services.case_sla_marks``),
+    range conditions on an index instead of this subquery per case: the two agree
+    (tests/sla/test_stored_state.py).
     """
 
     def any_clock(condition: Q) -> Max:

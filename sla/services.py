@@ -8,7 +8,9 @@ re-escalations) in ``sla.escalation``; how one clock is aligned with its case in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -16,6 +18,7 @@ from django.db.models import Q, Subquery
 
 from cases.events import CaseChanged, CaseRaised, CustomerTierChanged
 from cases.models import Case, Customer, Status
+from cases.models.case import URGENCY_ALLOWANCE
 from sla.alignment import Record, clock_align, clock_plans
 from sla.facts import facts_save, ledger_entry
 from sla.models import CaseClock, ClockKind, LedgerKind, Notification, SlaPolicy
@@ -65,7 +68,8 @@ def case_clocks_sync(
     the case's clocks when the caller holds them (``[]`` for a case raised in this
     transaction); else they are read. It creates, pauses, resumes, stops or re-targets the clocks
     (response, resolution, update) from the case's severity, status, customer tier,
-    first_response_at, last_customer_update_at and resolved_at, and saves ``case.next_due_at``.
+    first_response_at, last_customer_update_at, last_customer_contact_at and resolved_at, and
+    saves the case's SLA marks.
     It is idempotent.
 
     1. Find the policy for the customer's tier and the case's severity (one query) and the
@@ -74,8 +78,9 @@ def case_clocks_sync(
        one (breach already passed, new update cycle, reopen, pause, resume, re-target, stop;
        see ``clock_align``).
     3. Save only the clocks that changed (one insert, one update at most), the breaches and
-       ledger entries the alignment produced (``sla.facts``), then ``case.next_due_at``: the
-       earliest deadline of the running, unpaused clocks.
+       ledger entries the alignment produced (``sla.facts``), then the case's SLA marks
+       (``case_sla_marks``: ``next_due_at``, the earliest deadline of the running, unpaused
+       clocks, and the instants its SLA state changes at), when they moved.
     """
     policy = policy_for_case(case)
     rows: Iterable[CaseClock] = (
@@ -99,7 +104,7 @@ def case_clocks_sync(
             for clock, kind, at in record.changes
         ],
     )
-    _next_due_save(case, clocks=by_kind.values())
+    _sla_marks_save(case, clocks=by_kind.values())
 
 
 def _clocks_align(
@@ -142,16 +147,79 @@ def _clocks_align(
     return created, changed
 
 
-def _next_due_save(case: Case, *, clocks: Iterable[CaseClock]) -> None:
-    """Save ``case.next_due_at``, the earliest deadline of its running, unpaused clocks, when
-    it moved."""
-    next_due = min(
-        (c.due_at for c in clocks if c.stopped_at is None and c.paused_at is None),
-        default=None,
+# The columns of Case that case_sla_marks fills in, in its order, and the clocks' it reads.
+MARK_FIELDS = ("next_due_at", "sla_breach_at", "sla_warn_at", "sla_paused", "urgency_at")
+_MARK_CLOCK_FIELDS = ("case_id", "due_at", "warn_at", "paused_at", "stopped_at", "breached_at")
+
+
+@dataclass(frozen=True)
+class SlaMarks:
+    """What the case stores of its clocks, so the queue sorts and filters by SLA state with
+    index range conditions (``cases.models.case.sla_state_condition`` tells the states of
+    ``sla.selectors.case_sla_state`` from them, compared with now)."""
+
+    next_due_at: datetime | None  # the earliest deadline of the running, unpaused clocks
+    sla_breach_at: datetime | None  # that, or the earliest breach on record if before
+    sla_warn_at: datetime | None  # the earliest warning point of the running, unpaused clocks
+    sla_paused: bool  # clocks run, and every running one is paused
+    urgency_at: datetime | None  # sla_breach_at plus the severity's allowance
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in MARK_FIELDS)
+
+
+def case_sla_marks(*, clocks: Iterable[CaseClock], severity: str) -> SlaMarks:
+    """The marks of a case with these clocks (pure; the clocks as stored).
+
+    A breach on record (``breached_at``, sticky, on a clock running, paused or stopped) is a
+    deadline that had passed when it was recorded, so it is never after ``now``: the case is
+    breached exactly while ``sla_breach_at <= now``, whatever happens to the deadlines later.
+    """
+    clocks = list(clocks)
+    ticking = [c for c in clocks if c.stopped_at is None and c.paused_at is None]
+    next_due = min((c.due_at for c in ticking), default=None)
+    breaches = [c.breached_at for c in clocks if c.breached_at is not None]
+    breach_at = min([*breaches, *([next_due] if next_due is not None else [])], default=None)
+    return SlaMarks(
+        next_due_at=next_due,
+        sla_breach_at=breach_at,
+        sla_warn_at=min((c.warn_at for c in ticking), default=None),
+        sla_paused=not ticking and any(c.stopped_at is None for c in clocks),
+        urgency_at=None if breach_at is None else breach_at + URGENCY_ALLOWANCE[severity],
     )
-    if next_due != case.next_due_at:
-        Case.objects.filter(pk=case.pk).update(next_due_at=next_due)
-        case.next_due_at = next_due
+
+
+def _sla_marks_save(case: Case, *, clocks: Iterable[CaseClock]) -> None:
+    """Save the case's SLA marks (``case_sla_marks``) when they moved: one update at most."""
+    marks = case_sla_marks(clocks=clocks, severity=case.severity)
+    if marks.values() != tuple(getattr(case, name) for name in MARK_FIELDS):
+        values = dict(zip(MARK_FIELDS, marks.values(), strict=True))
+        Case.objects.filter(pk=case.pk).update(**values)
+        for name, value in values.items():
+            setattr(case, name, value)
+
+
+def cases_sla_marks_refresh(*, case_ids: Iterable[int]) -> int:
+    """Recompute the SLA marks of these cases from their stored clocks (for rows written in
+    bulk: the demo and benchmark seeding, tests that store clocks directly); how many
+    changed. Two reads and one bulk update per 2,000 cases."""
+    ids = sorted(set(case_ids))
+    changed = 0
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        by_case: dict[int, list[CaseClock]] = {pk: [] for pk in chunk}
+        for clock in CaseClock.objects.filter(case_id__in=chunk).only(*_MARK_CLOCK_FIELDS):
+            by_case[clock.case_id].append(clock)
+        stale = []
+        for case in Case.objects.filter(pk__in=chunk).only("severity", *MARK_FIELDS):
+            marks = case_sla_marks(clocks=by_case[case.pk], severity=case.severity)
+            if marks.values() != tuple(getattr(case, name) for name in MARK_FIELDS):
+                for name, value in zip(MARK_FIELDS, marks.values(), strict=True):
+                    setattr(case, name, value)
+                stale.append(case)
+        Case.objects.bulk_update(stale, MARK_FIELDS)
+        changed += len(stale)
+    return changed
 
 
 def _cause(kind: str, *, case: Case, clock: CaseClock) -> str:

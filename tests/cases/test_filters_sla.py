@@ -14,6 +14,7 @@ from cases.models import Case, Status
 from cases.selectors import case_queue
 from reviews.selectors import dashboard_for
 from sla.models import CaseClock, ClockKind
+from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
 from tests.factories import CaseFactory
 
@@ -34,7 +35,7 @@ def clock(
 ) -> CaseClock:
     now = timezone.now()
     due: datetime = now + due_in
-    return CaseClock.objects.create(
+    stored = CaseClock.objects.create(
         case=case,
         kind=kind,
         target_seconds=3600,
@@ -46,6 +47,9 @@ def clock(
         breached_at=due if breached else None,
         met=False if stopped else None,
     )
+    # Stored directly, not by the clock sync: the case's SLA marks follow by hand.
+    cases_sla_marks_refresh(case_ids=[case.pk])
+    return stored
 
 
 @pytest.fixture

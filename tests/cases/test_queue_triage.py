@@ -8,6 +8,8 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -17,6 +19,7 @@ from cases import selectors
 from cases.models import Case, Severity, Status
 from cases.selectors import URGENCY_EXPLAINED, case_queue
 from sla.models import CaseClock, ClockKind
+from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
 from tests.factories import CaseFactory
 
@@ -34,12 +37,11 @@ def api_for(user) -> APIClient:  # type: ignore[no-untyped-def]
 
 
 def due_case(due_in: timedelta | None, **kw: object) -> Case:
-    now = timezone.now()
-    return CaseFactory(
-        status=kw.pop("status", Status.IN_PROGRESS),
-        next_due_at=None if due_in is None else now + due_in,
-        **kw,
-    )
+    """An open case whose resolution clock runs, due in ``due_in`` (None: no clock)."""
+    case = CaseFactory(status=kw.pop("status", Status.IN_PROGRESS), **kw)
+    if due_in is not None:
+        clock(case, kind=ClockKind.RESOLUTION, due_in=due_in, warn_in=due_in - HOUR / 4)
+    return case
 
 
 def clock(
@@ -55,7 +57,7 @@ def clock(
 ) -> CaseClock:
     now = timezone.now()
     due: datetime = now + due_in
-    return CaseClock.objects.create(
+    stored = CaseClock.objects.create(
         case=case,
         kind=kind,
         target_seconds=3600,
@@ -67,6 +69,9 @@ def clock(
         breached_at=due if breached else None,
         met=met,
     )
+    # Stored directly, not by the clock sync: the case's SLA marks follow by hand.
+    cases_sla_marks_refresh(case_ids=[case.pk])
+    return stored
 
 
 def references(viewer, **filters: object) -> list[str]:  # type: ignore[no-untyped-def]
@@ -91,7 +96,7 @@ def triage() -> dict[str, Case]:
     }
 
 
-def test_most_urgent_puts_running_deadlines_first_then_fresh_breaches_then_no_clock(
+def test_most_urgent_puts_running_deadlines_first_then_the_longest_breached_then_no_clock(
     bob, triage
 ) -> None:
     assert references(bob) == [
@@ -99,12 +104,42 @@ def test_most_urgent_puts_running_deadlines_first_then_fresh_breaches_then_no_cl
         for name in (
             "s1_due_in_minutes",
             "due_in_a_day",
-            "breached_an_hour_ago",
             "breached_697_days_ago",
+            "breached_an_hour_ago",
             "no_clock_older",
             "no_clock_newer",
         )
     ]
+
+
+def test_most_urgent_weighs_severity_by_its_allowance(bob) -> None:
+    # S4 counts four hours later, S2 one: the S1 due in 3 h comes before the S4 due in 1 h,
+    # the S2 due in 30 min before the S1.
+    s4_in_1h = due_case(HOUR, severity=Severity.S4)
+    s1_in_3h = due_case(3 * HOUR, severity=Severity.S1)
+    s2_in_30min = due_case(HOUR / 2, severity=Severity.S2)
+    # Breached: an S1 an hour ago before an S4 three hours ago (3 h - 4 h = 1 h "ahead").
+    s4_breached_3h = due_case(-3 * HOUR, severity=Severity.S4)
+    s1_breached_1h = due_case(-HOUR, severity=Severity.S1)
+    assert references(bob) == [
+        c.reference for c in (s2_in_30min, s1_in_3h, s4_in_1h, s1_breached_1h, s4_breached_3h)
+    ]
+
+
+def test_a_breach_on_record_keeps_its_case_among_the_breached_after_the_deadline_moves(
+    bob,
+) -> None:
+    ahead = due_case(2 * HOUR, severity=Severity.S1)
+    retargeted = CaseFactory(status=Status.IN_PROGRESS, severity=Severity.S1)
+    # Breached an hour ago, then given a new target five hours ahead; and one breached, paused.
+    clock(retargeted, kind=ClockKind.RESOLUTION, due_in=5 * HOUR, warn_in=4 * HOUR)
+    CaseClock.objects.filter(case=retargeted).update(breached_at=timezone.now() - HOUR)
+    cases_sla_marks_refresh(case_ids=[retargeted.pk])
+    paused = CaseFactory(status=Status.WAITING, severity=Severity.S1)
+    clock(paused, kind=ClockKind.RESOLUTION, due_in=-2 * HOUR, warn_in=-3 * HOUR, paused=True,
+          breached=True)  # fmt: skip
+    assert references(bob) == [ahead.reference, paused.reference, retargeted.reference]
+    assert set(references(bob, sla="breached")) == {paused.reference, retargeted.reference}
 
 
 def test_nearest_breach_keeps_its_old_meaning(bob, triage) -> None:
@@ -279,3 +314,16 @@ def test_an_operator_of_another_team_counts_only_the_cases_they_may_see(
     body = api_for(charlie).get("/api/cases/", {"status": "open"}).json()
     assert [r["reference"] for r in body["results"]] == [theirs.reference]
     assert (body["count"], body["count_exact"]) == (1, True)
+
+
+@pytest.mark.parametrize("filters", [{"sla": "breached"}, {"sla_response": "breached"}])
+def test_a_queue_of_breached_cases_reads_the_breached_segment_only(bob, triage, filters) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        listed = references(bob, **filters)
+    row_reads = [
+        q for q in queries if q["sql"].startswith('SELECT "cases_case"."id", "cases_case"."title"')
+    ]
+    assert len(row_reads) == 1
+    if "sla" in filters:
+        assert listed == [triage["breached_697_days_ago"].reference,
+                          triage["breached_an_hour_ago"].reference]  # fmt: skip

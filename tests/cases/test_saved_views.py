@@ -23,6 +23,7 @@ from cases.models import Case, SavedView, Severity, Status, Team
 from cases.services.saved_views import saved_view_save
 from escalation.roles import Role
 from sla.models import CaseClock, ClockKind
+from sla.services import cases_sla_marks_refresh
 from tests.cases.test_api import api_for
 from tests.cases.web import messages_of, page_text
 from tests.conftest import client_for
@@ -67,6 +68,7 @@ def breached(case: Case) -> Case:
         due_at=now - HOUR,
         warn_at=now - 2 * HOUR,
     )
+    cases_sla_marks_refresh(case_ids=[case.pk])  # not stored by the clock sync
     return case
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases.models import Severity, Status
 from sla.models import CaseClock, ClockKind
+from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
 from tests.factories import CaseFactory, TeamFactory, UserFactory
 from tests.reviews.factories import CorrectiveActionFactory, ReviewFactory
@@ -68,6 +69,7 @@ def open_case(team, *, due_in: timedelta | None = None, warn_in: timedelta | Non
             due_at=now + due_in,
             warn_at=now + (warn_in if warn_in is not None else due_in - HOUR),
         )
+        cases_sla_marks_refresh(case_ids=[case.pk])  # not stored by the clock sync
     return case
 
 
