@@ -32,6 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from cases.extensions import CLOCK_KINDS
 from cases.filters import CaseFilter, Sort
 from cases.models import (
     Attachment,
@@ -45,7 +46,14 @@ from cases.models import (
     Status,
     Team,
 )
-from cases.models.case import DUE_NEVER, URGENCY_ALLOWANCE, Severity, due_key, urgency_key
+from cases.models.case import (
+    DUE_NEVER,
+    URGENCY_ALLOWANCE,
+    CaseSlaState,
+    Severity,
+    due_key,
+    urgency_key,
+)
 from cases.visibility import case_visible_to
 from escalation.roles import AnyUser, Role
 
@@ -77,26 +85,23 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
         )
         .order_by("id")
     )
-    queryset = (
-        visible.select_related(
-            "customer",
-            "customer__account_manager",
-            "contact",
-            "product",
-            "category",
-            "owner",
-            "team",
-            "raised_by",
-            "root_cause",
-            "root_cause__parent",
-        )
-        .prefetch_related(
-            "tags",
-            "watchers",
-            Prefetch("attachments", Attachment.objects.select_related("uploaded_by")),
-            Prefetch("links_out", links),
-            Prefetch("links_in", links),
-        )
+    queryset = visible.select_related(
+        "customer",
+        "customer__account_manager",
+        "contact",
+        "product",
+        "category",
+        "owner",
+        "team",
+        "raised_by",
+        "root_cause",
+        "root_cause__parent",
+    ).prefetch_related(
+        "tags",
+        "watchers",
+        Prefetch("attachments", Attachment.objects.select_related("uploaded_by")),
+        Prefetch("links_out", links),
+        Prefetch("links_in", links),
     )
     try:
         return queryset.get(pk=pk)
@@ -156,7 +161,10 @@ class _Keyset:
 
 
 # The keys that are expressions (annotated on the rows) and datetimes in a cursor.
-KEY_EXPRESSIONS: dict[str, Callable[[], Coalesce]] = {"due_key": due_key, "urgency_key": urgency_key}
+KEY_EXPRESSIONS: dict[str, Callable[[], Coalesce]] = {
+    "due_key": due_key,
+    "urgency_key": urgency_key,
+}
 
 KEYSETS: dict[str, _Keyset] = {
     # The cursor's key; the order itself is URGENCY_SEGMENTS.
@@ -192,9 +200,9 @@ def _hours(delta: timedelta) -> str:
 URGENCY_EXPLAINED = (
     "Most urgent first: cases whose deadline is still ahead, the soonest first; then breached "
     "cases, the longest breached first; then cases with no running clock. A less severe case "
-    "counts as if its deadline came later: "
+    "counts as if its deadline (or breach) came later: "
     + ", ".join(
-        f"{severity} {_hours(URGENCY_ALLOWANCE[severity])}"
+        f"{severity} by {_hours(URGENCY_ALLOWANCE[severity])}"
         for severity in Severity.values
         if URGENCY_ALLOWANCE[severity]
     )
@@ -204,18 +212,57 @@ _ALLOWANCE_MAX = max(URGENCY_ALLOWANCE.values())
 
 
 def _urgency_segment_filter(segment: int, *, now: datetime) -> Q:
-    # The bounds on the key are implied by the breach conditions (the key is sla_breach_at
-    # plus at most _ALLOWANCE_MAX); they let the index scan start and stop near the segment.
+    """The segment's rows as ranges of the urgency key alone, per severity: the key is
+    sla_breach_at plus the severity's allowance, so "not breached" is "the key passes now by
+    more than the allowance". Exact, and estimated from case_open_urgency_idx's statistics.
+    Written as ``sla_breach_at > now`` beside the key's range, the planner multiplied the two
+    correlated ranges into a handful of rows and sorted the 11,668 of the segment instead of
+    reading 26 off the index (bench/RESULTS.md)."""
+    if segment == 2:
+        return Q(urgency_key__gte=DUE_NEVER)
+    condition = Q()
+    for severity, allowance in URGENCY_ALLOWANCE.items():
+        if segment == 0:
+            condition |= Q(severity=severity, urgency_key__gt=now + allowance)
+        else:
+            condition |= Q(severity=severity, urgency_key__lte=now + allowance)
     if segment == 0:
-        return Q(sla_breach_at__gt=now, urgency_key__gt=now, urgency_key__lt=DUE_NEVER)
-    if segment == 1:
-        return Q(sla_breach_at__lte=now, urgency_key__lte=now + _ALLOWANCE_MAX)
-    return Q(urgency_key__gte=DUE_NEVER)
+        return Q(urgency_key__gt=now, urgency_key__lt=DUE_NEVER) & condition
+    return Q(urgency_key__lte=now + _ALLOWANCE_MAX) & condition
+
+
+# The segments in which a case of each SLA state can be (cases.models.case.sla_state_condition):
+# a queue filtered by state skips the others' queries.
+SEGMENTS_OF_STATE: dict[str, frozenset[int]] = {
+    CaseSlaState.ON_TRACK: frozenset({0}),
+    CaseSlaState.AT_RISK: frozenset({0}),
+    CaseSlaState.BREACHED: frozenset({1}),
+    CaseSlaState.PAUSED: frozenset({2}),
+    CaseSlaState.NONE: frozenset({2}),
+}
+_EVERY_SEGMENT = frozenset(range(len(URGENCY_SEGMENTS)))
+
+
+def urgency_segments_for(cleaned: Mapping[str, Any]) -> frozenset[int]:
+    """The "Most urgent" segments that can hold rows under a CaseFilter's cleaned data: the
+    case's SLA states' (``sla``), and segment 1 alone for a breached clock (``sla_<kind>=
+    breached``: a breach on record, or a running clock past its deadline, makes the case
+    breached; a clock stopped late has its breach on record, sla.alignment)."""
+    segments = _EVERY_SEGMENT
+    if cleaned.get("sla"):
+        segments &= frozenset().union(*(SEGMENTS_OF_STATE[s] for s in cleaned["sla"]))
+    for kind in CLOCK_KINDS:
+        if list(cleaned.get(f"sla_{kind}") or ()) == [CaseSlaState.BREACHED]:
+            segments &= SEGMENTS_OF_STATE[CaseSlaState.BREACHED]
+    return segments
 
 
 def _urgency_segment_of(case: Case, *, now: datetime) -> int:
-    breach_at = case.sla_breach_at
-    return 2 if breach_at is None else 1 if breach_at <= now else 0
+    """The segment of a row (as _urgency_segment_filter tells it)."""
+    key: datetime = case.urgency_key  # type: ignore[attr-defined]  # the annotation
+    if key >= DUE_NEVER:
+        return 2
+    return 0 if key > now + URGENCY_ALLOWANCE[case.severity] else 1
 
 
 class RowComparison(Func):
@@ -383,14 +430,24 @@ def case_queue(
     errors: dict[str, list[str]] = {k: list(v) for k, v in filterset.errors.items()}
     sort = filterset.form.cleaned_data.get("sort") or Sort.URGENCY
     cursor = str(filters.get("cursor") or "")
+    # From the filters that applied (a bad value is ignored).
+    segments = urgency_segments_for(filterset.form.cleaned_data if not errors else {})
     try:
         keyset_page = case_keyset_page(
-            queryset=filterset.qs, sort=sort, cursor=cursor, page_size=page_size
+            queryset=filterset.qs,
+            sort=sort,
+            cursor=cursor,
+            page_size=page_size,
+            segments=segments,
         )
     except CursorError as exc:
         errors["cursor"] = [str(exc)]
         keyset_page = case_keyset_page(
-            queryset=filterset.qs, sort=sort, cursor="", page_size=page_size
+            queryset=filterset.qs,
+            sort=sort,
+            cursor="",
+            page_size=page_size,
+            segments=segments,
         )
     count, count_exact = case_count_bounded(queryset=filterset.qs)
     return CaseQueuePage(
@@ -422,10 +479,17 @@ class KeysetPage:
 
 
 def case_keyset_page(
-    *, queryset: QuerySet[Case], sort: str, cursor: str, page_size: int
+    *,
+    queryset: QuerySet[Case],
+    sort: str,
+    cursor: str,
+    page_size: int,
+    segments: frozenset[int] = _EVERY_SEGMENT,
 ) -> KeysetPage:
     """One page of already filtered queue rows in ``sort`` order (steps 2 and 3 of
     ``case_queue``; the API's pagination calls it with the rows its filter backend left).
+    ``segments``: the "Most urgent" segments the filters can leave rows in (the others are
+    not read; ``urgency_segments_for``).
     Raises CursorError, before any query, for a cursor we did not hand out."""
     page_size = max(1, min(int(page_size), PAGE_SIZE_MAX))
     keyset = KEYSETS[sort]
@@ -434,7 +498,7 @@ def case_keyset_page(
         queryset = queryset.annotate(urgency_key=urgency_key())
     decoded = _decode_cursor(cursor[:1000], sort=sort) if cursor else None
     if sort == Sort.URGENCY:
-        return _urgency_page(queryset, cursor=decoded, page_size=page_size)
+        return _urgency_page(queryset, cursor=decoded, page_size=page_size, segments=segments)
     backwards = False
     if decoded is not None:
         key, pk, backwards, _ = decoded
@@ -471,7 +535,11 @@ def case_keyset_page(
 
 
 def _urgency_page(
-    queryset: QuerySet[Case], *, cursor: tuple[Any, int, bool, int] | None, page_size: int
+    queryset: QuerySet[Case],
+    *,
+    cursor: tuple[Any, int, bool, int] | None,
+    page_size: int,
+    segments: frozenset[int],
 ) -> KeysetPage:
     """One page in "Most urgent" order (URGENCY_SEGMENTS).
 
@@ -480,13 +548,16 @@ def _urgency_page(
     2. Fetch up to page_size + 1 rows of that segment in its direction; while short, go on
        with the next segment (the previous one when paging backwards) from its start.
     3. Each row's segment goes in its cursor, so the next page starts in the right one.
-    A page is one to three row queries (each an index range scan) and one for the tags.
+    A page is one to three row queries (each an index range scan; none for a segment not in
+    ``segments``, which the filters leave empty) and one for the tags.
     """
     now = timezone.now()
     key, pk, backwards, start = cursor if cursor is not None else (None, 0, False, 0)
     steps = range(start, -1, -1) if backwards else range(start, len(URGENCY_SEGMENTS))
     rows: list[Case] = []
     for segment in steps:
+        if segment not in segments:
+            continue
         keyset = URGENCY_SEGMENTS[segment]
         part = queryset.filter(_urgency_segment_filter(segment, now=now))
         if cursor is not None and segment == start:
@@ -581,9 +652,7 @@ def case_related(
     visible = case_visible_to(viewer=viewer)
     if links is None:
         links = case_links(case=case)
-    linked_ids = [
-        pk for link in links for pk in (link.source_id, link.target_id) if pk != case.pk
-    ]
+    linked_ids = [pk for link in links for pk in (link.source_id, link.target_id) if pk != case.pk]
     columns = ("customer", "product", "owner", "team")
     linked = list(visible.filter(pk__in=linked_ids).select_related(*columns).defer(*QUEUE_DEFERRED))
     linked.sort(key=lambda c: -c.pk)

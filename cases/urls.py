@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("", triage.queue, name="queue"),
     path("bulk/", triage.bulk_update, name="bulk"),
+    path("bulk/pickers/", triage.bulk_pickers, name="bulk_pickers"),
     path("mine/", operator.mine, name="mine"),
     path("new/", operator.raise_case, name="raise"),
     path("new/contacts/", operator.raise_contacts, name="raise_contacts"),

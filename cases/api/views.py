@@ -271,6 +271,7 @@ class CaseAssignApi(CaseWorkApi):
             owner=data.get("owner"),
             team=data.get("team"),
             level=data.get("level"),
+            unassign=data["unassign"],
             reason=data["reason"],
         )
         return self.answer(case)

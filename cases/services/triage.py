@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.events import CaseAssigned, announce
+from cases.events import CaseAssigned, CustomerUpdatePosted, announce
 from cases.models import Case, CaseEvent, CaseLink, EventKind, LinkKind, Severity, Status, Team
 from cases.permissions import (
     can_be_owner,
@@ -43,6 +43,7 @@ def case_assign(
     owner: User | None = None,
     team: Team | None = None,
     level: str | None = None,
+    unassign: bool = False,
     reason: str,
     event_kind: EventKind = EventKind.ASSIGNED,
     data: dict[str, Any] | None = None,
@@ -50,16 +51,17 @@ def case_assign(
     """Give the case to ``owner`` and/or ``team`` (at ``level``, default the team's level).
 
     A new team without a new owner leaves the case unassigned in that team, unless the current
-    owner is a member of it. The owner must be an active operator or manager, and an operator
-    must belong to the case's team; who works the case without being a manager hands it on
-    as ``hand_on_refusal`` allows. A new owner is announced (``CaseAssigned``: the SLA app
-    tells them).
+    owner is a member of it. ``unassign`` clears the owner and names nobody: the case goes
+    back to its team's queue (or to ``team``'s), for that team to pick it up. The owner must be
+    an active operator or manager, and an operator must belong to the case's team; who works
+    the case without being a manager hands it on as ``hand_on_refusal`` allows. A new owner
+    is announced (``CaseAssigned``: the SLA app tells them).
     """
     require(by, lambda u: can_work(u, case))
     reason = text_clean(
         reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
     )
-    _assign_check(owner=owner, team=team, level=level)
+    _assign_check(owner=owner, team=team, level=level, unassign=unassign)
     refusal = hand_on_refusal(by, case, owner=owner, team=team, level=level) if by else None
     if refusal:
         raise DomainError(refusal, field="owner")
@@ -68,7 +70,7 @@ def case_assign(
         require_not_closed(case, "reassigned")
         old_owner, old_team, old_level = case.owner, case.team, case.level
         new_owner, new_team, new_level = _assignment_target(
-            case, owner=owner, team=team, level=level
+            case, owner=owner, team=team, level=level, unassign=unassign
         )
         now = timezone.now()
         case.owner, case.team, case.level = new_owner, new_team, new_level
@@ -100,11 +102,17 @@ def _owner_announce(
     announce(CaseAssigned(case=case, at=at, by=by, owner=owner, reason=reason, escalated=escalated))
 
 
-def _assign_check(*, owner: User | None, team: Team | None, level: str | None) -> None:
-    """Refuse an assignment that names nothing, an owner who cannot hold cases or a team no
-    longer active."""
-    if owner is None and team is None and level is None:
+def _assign_check(
+    *, owner: User | None, team: Team | None, level: str | None, unassign: bool = False
+) -> None:
+    """Refuse an assignment that names nothing, both an owner and no owner, an owner who cannot
+    hold cases or a team no longer active."""
+    if owner is None and team is None and level is None and not unassign:
         raise DomainError("Choose an owner, a team or a level.", field="owner")
+    if unassign and owner is not None:
+        raise DomainError(
+            "Choose an owner or no owner (back to the team's queue), not both.", field="owner"
+        )
     if owner is not None and not can_be_owner(owner):
         raise DomainError(
             f"{display_name(owner)} cannot hold cases (only active operators and managers can).",
@@ -115,16 +123,27 @@ def _assign_check(*, owner: User | None, team: Team | None, level: str | None) -
 
 
 def _assignment_target(
-    case: Case, *, owner: User | None, team: Team | None, level: str | None
+    case: Case,
+    *,
+    owner: User | None,
+    team: Team | None,
+    level: str | None,
+    unassign: bool = False,
 ) -> tuple[User | None, Team | None, str]:
     """The (owner, team, level) the locked case moves to. Without a new owner the current one
-    stays if they may work in the new team. An operator named owner must belong to the team; an
+    stays if they may work in the new team, unless ``unassign`` (the case then needs a team,
+    whose queue takes it). An operator named owner must belong to the team; an
     assignment that changes nothing is refused."""
     old_owner, old_team, old_level = case.owner, case.team, case.level
     new_team = team if team is not None else old_team
     new_level = level or (team.level if team is not None else old_level)
     new_owner = owner
-    if new_owner is None:
+    if unassign and new_team is None:
+        raise DomainError(
+            f"{case.reference} has no team whose queue could take it: choose a team.",
+            field="team",
+        )
+    if new_owner is None and not unassign:
         keeps_owner = old_owner is not None and (
             team is None or is_manager(old_owner) or team.pk in user_team_ids(old_owner)
         )
@@ -202,6 +221,8 @@ def case_add_note(
                 fields.append("first_response_at")
         event = note_record(case=case, by=by, body=body, customer_facing=customer_facing)
         case_touch_and_sync(case, now=now, fields=fields)
+        if customer_facing:
+            announce(CustomerUpdatePosted(case=case, at=now, by=by, update=event))
     return event
 
 

@@ -107,11 +107,14 @@ def _assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
         by=signed_in(request),
         owner=data["owner"],
         team=data["team"],
+        unassign=data["unassign"],
         reason=data["reason"],
     )
     owner = updated.owner
     holder = display_name(owner)
     team = updated.team.name if updated.team else ""
+    if owner is None and data["unassign"]:
+        return f"{case.reference} is back in {team}'s queue, with no owner."
     return f"{case.reference} assigned to {' in '.join(p for p in (holder, team) if p)}."
 
 
@@ -163,7 +166,7 @@ def _link(request: HttpRequest, case: Case, form: forms.Form) -> str:
     return f"Linked: {link.get_kind_display().lower()} {target.reference}."
 
 
-def _action(name: str, perform: Perform) -> Callable[..., HttpResponseBase]:
+def action_view(name: str, perform: Perform) -> Callable[..., HttpResponseBase]:
     """The POST view of action ``name``: the roles of its kind first (403), then the case
     (404 when the viewer may not see it), then the per-case rule (403), as the case page's
     ``action_form`` checks them."""
@@ -176,16 +179,16 @@ def _action(name: str, perform: Perform) -> Callable[..., HttpResponseBase]:
     return role_required(*ROLES[ACTIONS[name][1]])(view)
 
 
-note = _action("note", _note)
-attach = _action("attach", _attach)
-acknowledge = _action("acknowledge", _acknowledge)
-assign = _action("assign", _assign)
-severity = _action("severity", _severity)
-status = _action("status", _status)
-resolve = _action("resolve", _resolve)
-reopen = _action("reopen", _reopen)
-close = _action("close", _close)
-link = _action("link", _link)
+note = action_view("note", _note)
+attach = action_view("attach", _attach)
+acknowledge = action_view("acknowledge", _acknowledge)
+assign = action_view("assign", _assign)
+severity = action_view("severity", _severity)
+status = action_view("status", _status)
+resolve = action_view("resolve", _resolve)
+reopen = action_view("reopen", _reopen)
+close = action_view("close", _close)
+link = action_view("link", _link)
 
 
 @role_required(*CONTRIBUTORS)

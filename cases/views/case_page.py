@@ -194,7 +194,7 @@ def related_with_links(case: Case, *, viewer: User) -> list[Case]:
     for link in links:
         if link.target_id == case.pk:
             labels.setdefault(link.source_id, INCOMING_LABELS[LinkKind(link.kind)])
-    related = case_related(viewer=viewer, case=case)
+    related = case_related(viewer=viewer, case=case, links=links)
     for other in related:
         other.link_label = labels.get(other.pk, "")  # type: ignore[attr-defined]
     return related

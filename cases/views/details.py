@@ -10,7 +10,7 @@ from cases import services
 from cases.forms_details import DetailsForm
 from cases.models import Case
 from cases.selectors import case_get_for_viewer
-from cases.views.actions import _action
+from cases.views.actions import action_view
 from escalation.access import signed_in
 from escalation.errors import DomainError
 
@@ -36,5 +36,5 @@ def _merge(request: HttpRequest, case: Case, form: forms.Form) -> str:
     return f"{case.reference} merged into {into.reference} and closed."
 
 
-details = _action("details", _details)
-merge = _action("merge", _merge)
+details = action_view("details", _details)
+merge = action_view("merge", _merge)

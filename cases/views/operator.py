@@ -13,6 +13,7 @@ from cases.filters import OPEN, Sort
 from cases.forms import CaseRaiseForm, parse_id
 from cases.models import Status
 from cases.selectors import case_possible_duplicates, case_queue
+from cases.selectors_live import case_live_region
 from cases.views.common import attach_clock_states, queue_filters, sla_badges_template
 from escalation.access import role_required, signed_in
 from escalation.errors import DomainError
@@ -94,6 +95,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     selector, scoped by who is looking. "Assigned to you" narrows it to the open cases she
     owns, such as one the SLA engine escalated to her."""
     filters = queue_filters(request.GET, default_sort=Sort.NEWEST)
+    live = case_live_region(viewer=request.user)  # before the rows are read
     page = case_queue(viewer=request.user, filters=filters)
     now = timezone.now()
     attach_clock_states(page.rows, now=now)
@@ -108,5 +110,11 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/mine.html",
-        {"page": page, "now": now, "sla_badges": sla_badges_template(), "scope": scope},
+        {
+            "page": page,
+            "now": now,
+            "sla_badges": sla_badges_template(),
+            "scope": scope,
+            "live": live,
+        },
     )

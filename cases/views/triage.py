@@ -67,6 +67,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
+@role_required(Role.MANAGER)
+def bulk_pickers(request: HttpRequest) -> HttpResponse:
+    """The bulk bar's team and owner pickers, fetched by HTMX when the folded bar is first
+    opened, so the queue page reads neither list; without HTMX, the queue."""
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("cases:queue")
+    return render(request, "cases/_bulk_pickers.html", {"form": BulkForm(prefix="bulk")})
+
+
 def page_size_from(request: HttpRequest) -> int:
     """Rows per page: one of PAGE_SIZES, the first when the parameter is missing or odd."""
     wanted = parse_id(request.GET.get("page_size"))

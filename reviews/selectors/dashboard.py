@@ -41,6 +41,7 @@ class TeamLoad:
 @dataclass
 class Dashboard:
     scope: str
+    overseen: list[Team]  # the manager's teams (manager_teams); none: every team
     teams: list[TeamLoad]
     at_risk: list[tuple[Case, list[ClockState]]]
     at_risk_count: int
@@ -133,6 +134,7 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
     customers = customers_at_risk(now=now)
     return Dashboard(
         scope=scope,
+        overseen=teams,
         teams=sorted(loads.values(), key=lambda t: (t.id is None, t.name)),
         at_risk=[(case, states[case.pk]) for case in at_risk],
         at_risk_count=at_risk_count,

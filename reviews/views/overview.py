@@ -18,7 +18,7 @@ from cases.selectors_live import case_live_region
 from escalation.access import role_required, signed_in
 from escalation.roles import Role
 from reviews import selectors
-from reviews.selectors.dashboard import Dashboard, manager_teams
+from reviews.selectors.dashboard import Dashboard
 from reviews.selectors.patterns import LONG_DAYS, SHORT_DAYS
 from reviews.selectors.review import ReviewState
 from sla.selectors import CaseSlaState
@@ -152,7 +152,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "live": live,
         "board": board,
-        "figures": _figures(board, _queue_scope(manager_teams(manager=manager))),
+        "figures": _figures(board, _queue_scope(board.overseen)),
         "today": timezone.localdate(),
     }
     return render(request, "reviews/dashboard.html", context)

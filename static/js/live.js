@@ -1,10 +1,11 @@
 // Live regions (README "Live pages"). An element with an id and data-live-poll asks that URL,
 // every data-live-every seconds while the tab is visible, whether anything changed since its
 // data-live-mark. 204: nothing did. 200: the region is refreshed, picked by its id out of
-// data-live-refresh (the page's own URL; data-live-also names more regions to take along), or
-// else replaced by the answer itself. The new region carries its new mark. The boxes ticked in
-// the region are ticked again, and a region holding the focus in a text field waits until it is
-// left, so a refresh never loses a selection or half-typed text. Signed out or refused: it stops.
+// data-live-refresh (the page's own URL, or "self" for it; data-live-also names more regions
+// to take along), or else replaced by the answer itself. The new region carries its new mark.
+// The boxes ticked in the region are ticked again, and a region holding the focus in a text
+// field waits until it is left, so a refresh never loses a selection or half-typed text.
+// Signed out or refused: it stops.
 (function () {
   "use strict";
   var TEXT = "input:not([type=checkbox]):not([type=radio]):not([type=submit]):not([type=button])," +
@@ -54,7 +55,10 @@
       tickAgain(id, keep);
       return Promise.resolve();
     }
-    return htmx.ajax("GET", region.dataset.liveRefresh, {
+    // "self": the page's own address as the browser has it (the page need not echo its query).
+    var source = region.dataset.liveRefresh === "self" ?
+      window.location.href : region.dataset.liveRefresh;
+    return htmx.ajax("GET", source, {
       target: "#" + id,
       select: "#" + id,
       selectOOB: region.dataset.liveAlso || undefined,

@@ -125,6 +125,13 @@ WORK_RULES = {
         data=lambda crew: {"assign-team": next_team(crew).pk, "assign-reason": "Needs level 2"},
         done=lambda case: case.team.name == "Level 2" and case.owner_id is None,
     ),
+    "back to the team's queue with no owner": ActionRule(
+        url="cases:assign",
+        allowed=WORKERS,
+        status=Status.IN_PROGRESS,
+        data=lambda crew: {"assign-unassign": "on", "assign-reason": "Off sick"},
+        done=lambda case: case.owner_id is None and case.team.name == "Service desk",
+    ),
     # Managers only, whoever owns the case; their role is checked before the case is looked up.
     "change severity": ActionRule(
         url="cases:severity",

@@ -90,6 +90,12 @@ WORK_RULES = {
         lambda case: case.team.name == "Level 2" and case.owner_id is None,
         lambda crew: {"team": crew.extra["next_team"].pk, "reason": "Needs level 2"},
     ),
+    "back to the team's queue with no owner": _work(
+        "assign",
+        Status.IN_PROGRESS,
+        lambda case: case.owner_id is None and case.team.name == "Service desk",
+        lambda crew: {"unassign": True, "reason": "Off sick"},
+    ),
     # Managers only, whoever owns the case.
     "change severity": _work(
         "severity",

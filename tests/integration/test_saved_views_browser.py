@@ -1,5 +1,7 @@
 """A saved view in a real browser: a manager filters the queue to breached S1/S2 cases, saves
-the view, opens it from the navigation on another page and lands on the same list."""
+the view, opens it from the navigation on another page and lands on the same list; then she
+clicks the dashboard's count of the service desk's breached cases and lands on that list
+again."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case, Severity, Status
 from sla.models import CaseClock, ClockKind
+from sla.services import cases_sla_marks_refresh
 from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -30,6 +33,7 @@ def breached(case: Case) -> Case:
         due_at=now - HOUR,
         warn_at=now - 2 * HOUR,
     )
+    cases_sla_marks_refresh(case_ids=[case.pk])  # not stored by the clock sync
     return case
 
 
@@ -38,14 +42,20 @@ def references(page: Page) -> list[str]:
 
 
 def test_a_manager_saves_a_filtered_queue_and_reopens_it_from_the_navigation(
-    live_server, page: Page, bob, password
+    live_server, page: Page, bob, password, service_desk, other_team
 ) -> None:
+    # The service desk's breached cases are exactly the breached S1/S2 ones.
+    desk = {"status": Status.NEW, "team": service_desk}
     wanted = [
-        breached(CaseFactory(title="Payments down", severity=Severity.S1, status=Status.NEW)),
-        breached(CaseFactory(title="Slow search", severity=Severity.S2, status=Status.NEW)),
+        breached(CaseFactory(title="Payments down", severity=Severity.S1, **desk)),
+        breached(CaseFactory(title="Slow search", severity=Severity.S2, **desk)),
     ]
-    breached(CaseFactory(title="Typo on invoice", severity=Severity.S3, status=Status.NEW))
-    CaseFactory(title="Login fails for one user", severity=Severity.S1, status=Status.NEW)
+    breached(
+        CaseFactory(
+            title="Typo on invoice", severity=Severity.S3, status=Status.NEW, team=other_team
+        )
+    )
+    CaseFactory(title="Login fails for one user", severity=Severity.S1, **desk)
 
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
@@ -92,3 +102,20 @@ def test_a_manager_saves_a_filtered_queue_and_reopens_it_from_the_navigation(
         "aria-current", "page"
     )
     page.screenshot(path=SCREENSHOTS / "saved-views-opened.png", full_page=True)
+
+    # The dashboard: the service desk's breached count leads to the same cases.
+    nav.get_by_role("link", name="Dashboard").click()
+    board = page.get_by_role("region", name="Open cases by SLA state")
+    expect(board.get_by_role("columnheader", name="Breached")).to_be_visible()
+    desk_row = board.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="Service desk")
+    )
+    states = [text.strip() for text in board.get_by_role("columnheader").all_text_contents()]
+    cell = desk_row.get_by_role("cell").nth(states.index("Breached") - 1)
+    expect(cell).to_have_text("2")
+    page.screenshot(path=SCREENSHOTS / "saved-views-dashboard.png", full_page=True)
+    cell.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Triage queue")).to_be_visible()
+    expect(page.locator("table.queue-table tbody tr")).to_have_count(2)
+    assert references(page) == listed
+    page.screenshot(path=SCREENSHOTS / "saved-views-from-dashboard.png", full_page=True)
