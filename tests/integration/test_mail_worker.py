@@ -105,7 +105,7 @@ def test_a_sweep_is_not_discarded_while_the_default_queue_is_backed_up(
     celery_processes, celery_worker_process, world
 ) -> None:
     require_service(bool(settings.REDIS_URL), "Redis (to count the queue's backlog)")
-    backlog = 3_000
+    backlog = 10_000  # far more than the worker drains before the first sweep, even under load
     back_up(celery_processes.queue, backlog)
     case = raise_due_in(1, world)
     celery_worker_process(**SWEEP)
