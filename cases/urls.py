@@ -17,6 +17,7 @@ urlpatterns = [
     path("changes/", live.changes, name="changes"),
     path("<str:reference>/", case_page.detail, name="detail"),
     path("<str:reference>/timeline/", case_page.timeline, name="timeline"),
+    path("<str:reference>/related/", case_page.related, name="related"),
     path("<str:reference>/forms/<str:name>/", case_page.action_form, name="action_form"),
     path(
         "<str:reference>/attachments/<str:token>/",

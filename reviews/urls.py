@@ -6,6 +6,7 @@ app_name = "reviews"
 
 urlpatterns = [
     path("", overview.dashboard, name="dashboard"),
+    path("dashboard/customers/", overview.dashboard_customers_panel, name="dashboard_customers"),
     path("patterns/", overview.patterns, name="patterns"),
     path("risk/", overview.risk, name="risk"),
     path("reviews/", review.review_list, name="list"),

@@ -23,6 +23,7 @@ from cases.selectors import (
     case_links,
     case_page_case,
     case_related,
+    case_related_panel_case,
     case_timeline,
 )
 from cases.timeline import timeline_for_viewer
@@ -224,7 +225,6 @@ def case_page_context(
         "now": now,
         "events": events,
         "order": order,
-        "related": related_with_links(case, viewer=signed_in(request)),
         "attachments": list(case.attachments.all()),
         "watchers": watchers,
         "is_watching": any(w.pk == viewer.pk for w in watchers),
@@ -284,6 +284,20 @@ def action_form(request: HttpRequest, reference: str, name: str) -> HttpResponse
         "cases/case/_action_form_body.html",
         {"action": fold_entry(name=name, case=case, form=form), "not_offered": not_offered(case)},
     )
+
+
+@require_GET
+@role_required(*VIEWERS)
+def related(request: HttpRequest, reference: str) -> HttpResponse:
+    """The case page's "Related cases" panel, fetched when the page loads (its reads are not
+    needed for the first paint); without JS, a page of its own. 404 for a case the viewer
+    may not see."""
+    viewer = signed_in(request)
+    case = case_related_panel_case(viewer=viewer, reference=reference)
+    context = {"case": case, "related": related_with_links(case, viewer=viewer)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "cases/case/_related.html", context)
+    return render(request, "cases/case/related.html", context)
 
 
 @require_GET

@@ -53,8 +53,6 @@ class Dashboard:
     actions_due: int
     actions_overdue: int
     actions: list[CorrectiveAction]
-    customers: list[CustomerRisk]
-    customers_count: int
     states: tuple[tuple[str, str], ...] = SLA_STATES
 
     def state_totals(self) -> list[int]:
@@ -103,7 +101,8 @@ def _team_loads(
 
 def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
     """The manager's teams' open cases by SLA state, those at risk now and those unassigned;
-    pending reviews and due actions; customers at risk. A fixed number of queries."""
+    pending reviews and due actions. A fixed number of queries. Customers at risk are read
+    apart (``dashboard_customers``), by the panel the page fetches when it loads."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     teams = manager_teams(manager=manager)
@@ -130,8 +129,6 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
     )
     reviews_total, reviews_overdue, reviews = reviews_pending(today=today, limit=LIST_LIMIT)
     actions_total, actions_overdue, actions = actions_due(today=today, limit=LIST_LIMIT)
-    # All of them (the same five queries as the first ten), to count them.
-    customers = customers_at_risk(now=now)
     return Dashboard(
         scope=scope,
         overseen=teams,
@@ -146,6 +143,19 @@ def dashboard_for(*, manager: User, now: datetime | None = None) -> Dashboard:
         actions_due=actions_total,
         actions_overdue=actions_overdue,
         actions=actions,
-        customers=customers[:LIST_LIMIT],
-        customers_count=len(customers),
     )
+
+
+@dataclass(frozen=True)
+class DashboardCustomers:
+    """The dashboard's customers at risk: the first LIST_LIMIT, and how many there are."""
+
+    customers: list[CustomerRisk]
+    count: int
+
+
+def dashboard_customers(*, now: datetime | None = None) -> DashboardCustomers:
+    """Every team's customers at risk (all of them, to count them: the same five queries as
+    the first ten, ``customers_at_risk``)."""
+    customers = customers_at_risk(now=now or timezone.now())
+    return DashboardCustomers(customers=customers[:LIST_LIMIT], count=len(customers))

@@ -56,6 +56,8 @@ RULES = {
     # The live pages' poll: without a mark it answers the current one (200).
     "cases:changes": Rule(allowed=VIEWERS),
     "cases:detail": Rule(allowed=VIEWERS, kwargs=on_case),
+    # The case page's related-cases panel; without HTMX a page of its own.
+    "cases:related": Rule(allowed=VIEWERS, kwargs=on_case),
     # Without HTMX the timeline redirects to the case page in the asked order.
     "cases:timeline": Rule(allowed=VIEWERS, kwargs=on_case),
     "cases:attachment": Rule(allowed=VIEWERS, kwargs=with_attachment),

@@ -40,6 +40,10 @@ def detail(case) -> str:  # type: ignore[no-untyped-def]
     return reverse("cases:detail", args=[case.reference])
 
 
+def related_panel(case) -> str:  # type: ignore[no-untyped-def]
+    return reverse("cases:related", args=[case.reference])
+
+
 @pytest.fixture
 def case(alice, service_desk):  # type: ignore[no-untyped-def]
     return case_in(
@@ -76,6 +80,9 @@ def test_operator_sees_her_teams_case_with_everything_on_it(alice, case) -> None
         "Related cases",
     ):
         assert expected in text, expected
+    # The related cases are a panel the page fetches when it loads.
+    assert f'hx-get="{related_panel(case)}"' in text
+    assert "Related cases" in page_text(client_for(alice).get(related_panel(case), **HX))
 
 
 def test_operator_is_refused_another_teams_case_with_404(alice, other_case) -> None:
@@ -185,10 +192,32 @@ def test_timeline_of_another_teams_case_is_404(alice, other_case) -> None:
 def test_related_cases_and_links_are_listed(alice, bob, case, service_desk) -> None:
     target = case_in(Status.NEW, raised_by=alice, team=service_desk, title="Payments down")
     case_link(case=case, by=bob, target=target, kind=LinkKind.CAUSED_BY)
-    response = client_for(alice).get(detail(case))
+    response = client_for(alice).get(related_panel(case), **HX)
     text = page_text(response)
     related = text.split('id="related-heading"')[1]
     assert target.reference in related and "Caused by" in related
+
+
+def test_without_js_the_related_cases_are_a_page_of_their_own(
+    alice, bob, case, service_desk
+) -> None:  # type: ignore[no-untyped-def]
+    target = case_in(Status.NEW, raised_by=alice, team=service_desk, title="Payments down")
+    case_link(case=case, by=bob, target=target, kind=LinkKind.CAUSED_BY)
+    page = page_text(client_for(alice).get(detail(case)))
+    assert f'<a href="{related_panel(case)}">' in page.split('id="related-heading"')[1]
+    text = page_text(client_for(alice).get(related_panel(case)))
+    assert "<title>Related cases of" in text and target.reference in text
+    assert "Caused by" in text
+
+
+def test_the_related_cases_of_another_teams_case_are_404(alice, other_case) -> None:  # type: ignore[no-untyped-def]
+    assert client_for(alice).get(related_panel(other_case), **HX).status_code == 404
+    missing = reverse("cases:related", args=["ESC-999999"])
+    assert client_for(alice).get(missing, **HX).status_code == 404
+
+
+def test_a_person_without_a_role_gets_no_related_cases(nora, case) -> None:  # type: ignore[no-untyped-def]
+    assert client_for(nora).get(related_panel(case), **HX).status_code == 403
 
 
 def test_watchers_are_listed_and_the_viewer_may_watch(alice, bob, case) -> None:

@@ -26,6 +26,7 @@ def _survey_token(world: World) -> dict[str, Any]:
 
 RULES = {
     "reviews:dashboard": Rule(allowed=frozenset({MANAGER})),
+    "reviews:dashboard_customers": Rule(allowed=frozenset({MANAGER})),
     "reviews:list": Rule(allowed=frozenset({MANAGER, EXECUTIVE})),
     "reviews:patterns": Rule(allowed=frozenset({MANAGER, EXECUTIVE})),
     "reviews:risk": Rule(allowed=frozenset({MANAGER, EXECUTIVE})),

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 HOUR = timedelta(hours=1)
 DASHBOARD = reverse("reviews:dashboard")
+CUSTOMERS = reverse("reviews:dashboard_customers")
 
 
 class Links(HTMLParser):
@@ -210,10 +211,15 @@ def test_each_list_says_how_many_there_are_and_links_to_them_all(bob, alice) -> 
     pending_reviews_and_due_actions(alice)
     client = client_for(bob)
     page = client.get(DASHBOARD).content.decode()
+    # The customers' panel and its card's count: fetched by the page when it loads.
+    customers = client.get(CUSTOMERS, headers={"HX-Request": "true"}).content.decode()
+    assert f'hx-get="{CUSTOMERS}"' in section(page, "customers-panel")
 
     totals = {}
     for heading in ("risk-heading", "unassigned-heading", "reviews-heading", "customers-heading"):
-        rows, shown, total, links = list_total(page, heading)
+        rows, shown, total, links = list_total(
+            customers if heading == "customers-heading" else page, heading
+        )
         assert rows == shown == 10, heading
         assert links and sum(listed(client, href) for href, _ in links) == total, heading
         totals[heading] = total, links
@@ -226,8 +232,10 @@ def test_each_list_says_how_many_there_are_and_links_to_them_all(bob, alice) -> 
     assert [text for _, text in totals["reviews-heading"][1]] == ["9 due", "4 overdue"]
     # Customers at risk: every team's (the card and the list count them all, not the first 10).
     assert totals["customers-heading"][0] == 15
-    cards = {href: text for href, text in links_in(section(page, "summary-heading"))}
+    cards = {href: text for href, text in links_in(customers[customers.index("</section>") :])}
     assert cards[reverse("reviews:risk")] == "15"
+    assert 'id="customers-at-risk-count" hx-swap-oob="true"' in customers
+    assert 'id="customers-at-risk-count"' in section(page, "summary-heading")
 
 
 def test_no_page_lists_every_due_action_so_the_list_says_where_they_are(bob, alice) -> None:  # type: ignore[no-untyped-def]
@@ -271,3 +279,22 @@ def test_a_short_list_says_it_shows_them_all(bob) -> None:  # type: ignore[no-un
     lots_of_work(TeamFactory(name="Platform", lead=bob), cases=2)
     page = client_for(bob).get(DASHBOARD).content.decode()
     assert list_total(page, "risk-heading")[:3] == (2, 2, 2)
+
+
+def test_the_dashboard_fetches_its_customers_at_risk_when_it_loads(bob) -> None:  # type: ignore[no-untyped-def]
+    lots_of_work(TeamFactory(name="Platform", lead=bob), cases=2)
+    page = client_for(bob).get(DASHBOARD).content.decode()
+    panel = section(page, "customers-panel")
+    assert f'hx-get="{CUSTOMERS}"' in panel and 'hx-trigger="load"' in panel
+    # Without JS the panel is a link to the list.
+    assert links_in(panel) == [(reverse("reviews:risk"), "The customers at risk")]
+    response = client_for(bob).get(CUSTOMERS, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert list_total(html, "customers-heading")[:3] == (2, 2, 2)
+    assert "open S1" in html
+
+
+def test_only_managers_fetch_the_dashboards_customers_at_risk(alice, erin, nora) -> None:  # type: ignore[no-untyped-def]
+    for person in (alice, erin, nora):
+        assert client_for(person).get(CUSTOMERS).status_code == 403, person.username
