@@ -2,54 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.models import Case, Status
 from cases.selectors import case_queue
 from reviews.selectors import dashboard_for
-from sla.models import CaseClock, ClockKind
-from sla.services import cases_sla_marks_refresh
+from sla.models import ClockKind
 from tests.conftest import client_for
 from tests.factories import CaseFactory
+from tests.sla.factories import clock_stored as clock
 
 pytestmark = pytest.mark.django_db
 
 HOUR = timedelta(hours=1)
-
-
-def clock(
-    case: Case,
-    *,
-    kind: str = ClockKind.RESOLUTION,
-    due_in: timedelta,
-    warn_in: timedelta,
-    paused: bool = False,
-    stopped: bool = False,
-    breached: bool = False,
-) -> CaseClock:
-    now = timezone.now()
-    due: datetime = now + due_in
-    stored = CaseClock.objects.create(
-        case=case,
-        kind=kind,
-        target_seconds=3600,
-        started_at=now - 2 * HOUR,
-        due_at=due,
-        warn_at=now + warn_in,
-        paused_at=now if paused else None,
-        stopped_at=now if stopped else None,
-        breached_at=due if breached else None,
-        met=False if stopped else None,
-    )
-    # Stored directly, not by the clock sync: the case's SLA marks follow by hand.
-    cases_sla_marks_refresh(case_ids=[case.pk])
-    return stored
 
 
 @pytest.fixture

@@ -35,13 +35,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def olga(service_desk):  # type: ignore[no-untyped-def]
-    user = UserFactory(username="olga", first_name="Olga", role=Role.OPERATOR)
-    service_desk.members.add(user)
-    return user
-
-
-@pytest.fixture
 def level2(db: None):  # type: ignore[no-untyped-def]
     return TeamFactory(name="Level 2", level=Level.L2)
 

@@ -22,13 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def olga(service_desk):  # type: ignore[no-untyped-def]
-    user = UserFactory(username="olga", first_name="Olga", role=Role.OPERATOR)
-    service_desk.members.add(user)
-    return user
-
-
-@pytest.fixture
 def case(olga, charlie, service_desk) -> Case:  # type: ignore[no-untyped-def]
     return case_in(Status.NEW, owner=olga, team=service_desk, raised_by=charlie)
 

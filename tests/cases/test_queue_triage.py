@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -22,6 +22,7 @@ from sla.models import CaseClock, ClockKind
 from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
 from tests.factories import CaseFactory
+from tests.sla.factories import clock_stored as clock
 
 pytestmark = pytest.mark.django_db
 
@@ -42,36 +43,6 @@ def due_case(due_in: timedelta | None, **kw: object) -> Case:
     if due_in is not None:
         clock(case, kind=ClockKind.RESOLUTION, due_in=due_in, warn_in=due_in - HOUR / 4)
     return case
-
-
-def clock(
-    case: Case,
-    *,
-    kind: str,
-    due_in: timedelta,
-    warn_in: timedelta,
-    paused: bool = False,
-    stopped: bool = False,
-    met: bool | None = None,
-    breached: bool = False,
-) -> CaseClock:
-    now = timezone.now()
-    due: datetime = now + due_in
-    stored = CaseClock.objects.create(
-        case=case,
-        kind=kind,
-        target_seconds=3600,
-        started_at=now - 2 * HOUR,
-        due_at=due,
-        warn_at=now + warn_in,
-        paused_at=now if paused else None,
-        stopped_at=now if stopped else None,
-        breached_at=due if breached else None,
-        met=met,
-    )
-    # Stored directly, not by the clock sync: the case's SLA marks follow by hand.
-    cases_sla_marks_refresh(case_ids=[case.pk])
-    return stored
 
 
 def references(viewer, **filters: object) -> list[str]:  # type: ignore[no-untyped-def]

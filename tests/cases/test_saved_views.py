@@ -17,17 +17,15 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from cases.models import Case, SavedView, Severity, Status, Team
 from cases.services.saved_views import saved_view_save
 from escalation.roles import Role
-from sla.models import CaseClock, ClockKind
-from sla.services import cases_sla_marks_refresh
 from tests.cases.test_api import api_for
 from tests.cases.web import messages_of, page_text
 from tests.conftest import client_for
 from tests.factories import CaseFactory, UserFactory
+from tests.sla.factories import breached
 
 pytestmark = pytest.mark.django_db
 
@@ -56,20 +54,6 @@ def frank(other_team: Team):  # type: ignore[no-untyped-def]
     user = UserFactory(username="frank", first_name="Frank", role=Role.MANAGER)
     other_team.members.add(user)
     return user
-
-
-def breached(case: Case) -> Case:
-    now = timezone.now()
-    CaseClock.objects.create(
-        case=case,
-        kind=ClockKind.RESOLUTION,
-        target_seconds=3600,
-        started_at=now - 2 * HOUR,
-        due_at=now - HOUR,
-        warn_at=now - 2 * HOUR,
-    )
-    cases_sla_marks_refresh(case_ids=[case.pk])  # not stored by the clock sync
-    return case
 
 
 @pytest.fixture

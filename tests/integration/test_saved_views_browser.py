@@ -9,32 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cases.models import Case, Severity, Status
-from sla.models import CaseClock, ClockKind
-from sla.services import cases_sla_marks_refresh
+from cases.models import Severity, Status
 from tests.factories import CaseFactory
+from tests.sla.factories import breached
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 HOUR = timedelta(hours=1)
-
-
-def breached(case: Case) -> Case:
-    now = timezone.now()
-    CaseClock.objects.create(
-        case=case,
-        kind=ClockKind.RESOLUTION,
-        target_seconds=3600,
-        started_at=now - 2 * HOUR,
-        due_at=now - HOUR,
-        warn_at=now - 2 * HOUR,
-    )
-    cases_sla_marks_refresh(case_ids=[case.pk])  # not stored by the clock sync
-    return case
 
 
 def references(page: Page) -> list[str]:

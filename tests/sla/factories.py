@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 import factory
+from django.utils import timezone
 
-from cases.models import Severity, Tier
-from sla.models import BusinessCalendar, SlaPolicy, WorkingHours
+from cases.models import Case, Severity, Tier
+from sla.models import BusinessCalendar, CaseClock, ClockKind, SlaPolicy, WorkingHours
+from sla.services import cases_sla_marks_refresh
+
+HOUR = timedelta(hours=1)
 
 
 class BusinessCalendarFactory(factory.django.DjangoModelFactory):
@@ -45,3 +49,40 @@ class SlaPolicyFactory(factory.django.DjangoModelFactory):
     update_minutes = 120
     warn_percent = 75
     reescalate_minutes = 60
+
+
+def clock_stored(
+    case: Case,
+    *,
+    kind: str = ClockKind.RESOLUTION,
+    due_in: timedelta,
+    warn_in: timedelta,
+    paused: bool = False,
+    stopped: bool = False,
+    met: bool | None = None,
+    breached: bool = False,
+) -> CaseClock:
+    """A clock written straight to the table, not by the clock sync (a stopped one missed its
+    target unless ``met`` says otherwise); the case's SLA marks are refreshed to match."""
+    now = timezone.now()
+    due: datetime = now + due_in
+    stored = CaseClock.objects.create(
+        case=case,
+        kind=kind,
+        target_seconds=3600,
+        started_at=now - 2 * HOUR,
+        due_at=due,
+        warn_at=now + warn_in,
+        paused_at=now if paused else None,
+        stopped_at=now if stopped else None,
+        breached_at=due if breached else None,
+        met=met if met is not None else (False if stopped else None),
+    )
+    cases_sla_marks_refresh(case_ids=[case.pk])
+    return stored
+
+
+def breached(case: Case) -> Case:
+    """``case`` with a running resolution clock an hour past its deadline."""
+    clock_stored(case, due_in=-HOUR, warn_in=-2 * HOUR)
+    return case
