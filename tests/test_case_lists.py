@@ -66,7 +66,9 @@ def pages(world) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
     }
     secret_ref = world["secret"].reference
     return [
-        (reverse("cases:detail", args=[world["own"].reference]), True),
+        # The case page fetches its related cases as a fragment of their own.
+        (reverse("cases:detail", args=[world["own"].reference]), False),
+        (reverse("cases:related", args=[world["own"].reference]), True),
         (f"{reverse('reviews:related')}?case={world['own'].reference}", True),
         (f"{reverse('reviews:related')}?{urlencode(draft)}", True),
         (f"{reverse('reviews:related')}?title={SECRET_TITLE}", True),
@@ -78,6 +80,7 @@ def pages(world) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
         (f"{reverse('cases:queue')}?q={secret_ref}", False),
         (reverse("sla:notifications"), False),
         (reverse("reviews:dashboard"), False),
+        (reverse("reviews:dashboard_customers"), False),
         (reverse("reviews:patterns"), False),
         (reverse("reviews:risk"), False),
         (reverse("reviews:list"), False),
