@@ -77,7 +77,7 @@ def deep_cursors(*, fractions: list[float]) -> list[tuple[str, int]]:
 
     from cases.filters import Sort
     from cases.models import Case
-    from cases.selectors import case_queue
+    from cases.selectors_queue import case_queue
     from cases.views.common import queue_filters
 
     manager = get_user_model().objects.get(username="manager")

@@ -88,7 +88,7 @@ def _api_sql(args: argparse.Namespace) -> list[Row]:
     from django.db import connection
 
     from cases.filters import Sort
-    from cases.selectors import case_keyset_page
+    from cases.selectors_queue import case_keyset_page
     from cases.visibility import case_visible_to
 
     manager = get_user_model().objects.get(username="manager")

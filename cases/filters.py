@@ -33,7 +33,7 @@ STATUS_CHOICES = [(OPEN, "Open (any open status)"), *Status.choices]
 class Sort(models.TextChoices):
     """The queue's orders. Each is a keyset: the cursor holds its key and the id."""
 
-    # The queue page's default (the API's stays ``due``): see cases.selectors.URGENCY_SEGMENTS.
+    # The queue page's default (the API's stays ``due``): cases.selectors_queue.URGENCY_SEGMENTS.
     URGENCY = "urgency", "Most urgent"
     DUE = "due", "Nearest breach"
     NEWEST = "newest", "Newest"
@@ -116,7 +116,7 @@ class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", max_length=TITLE_MAX, label="Search title or reference"
     )
-    # Ordering is applied by the keyset paginator (cases.selectors.case_queue); declaring it
+    # Ordering is applied by the keyset paginator (cases.selectors_queue.case_queue); declaring it
     # here validates it and puts it on the form and in the API schema with the filters.
     sort = django_filters.ChoiceFilter(
         choices=Sort.choices, method="filter_sort", label="Sort", empty_label=None

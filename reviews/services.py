@@ -1,7 +1,8 @@
-"""Learning from escalations: writing reviews and corrective actions, and the daily reminders.
+"""Learning from escalations: writing reviews and corrective actions (the daily reminders are
+``reviews.reminders``).
 
 Satisfaction surveys have their own module (``reviews.surveys``); ``review_on_case_resolved``
-here is the one hook the case services call when a case is resolved.
+handles the cases app's ``CaseResolved`` event (subscribed in ``reviews/apps.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, EventKind, Severity
@@ -25,9 +24,7 @@ from escalation.errors import DomainError
 from escalation.roles import OWNER_ROLES, Role, can_own, is_manager, users_with_role
 from escalation.text import REASON_MAX, TEXT_MAX, text_clean
 from escalation.users import display_name
-from reviews.models import PENDING_ACTION_STATUSES, ActionStatus, CorrectiveAction, Review
-from sla.models import NotificationKind
-from sla.notifications import notification_send
+from reviews.models import ActionStatus, CorrectiveAction, Review
 
 REQUIRED_SEVERITIES = (Severity.S1, Severity.S2)
 TEXT_LABELS = {
@@ -47,12 +44,6 @@ class ActionInput:
     due_on: date
     status: ActionStatus = ActionStatus.OPEN
     id: int | None = None
-
-
-@dataclass(frozen=True)
-class ReminderResult:
-    reviews: int
-    actions: int
 
 
 def review_due_on(*, resolved_on: date) -> date:
@@ -410,103 +401,3 @@ def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
             data={"action": "action_done", "corrective_action": locked.pk},
         )
     return locked
-
-
-def _managers() -> list[User]:
-    return list(users_with_role(Role.MANAGER))
-
-
-def reminders_send(*, today: date | None = None) -> ReminderResult:
-    """Notify about overdue reviews and overdue corrective actions, at most once per item a day.
-
-    1. Find pending reviews/actions due before today not yet reminded today.
-    2. Claim each with a conditional UPDATE of ``last_reminded_on``; only the worker whose
-       UPDATE changed the row notifies, so two workers running together never both send.
-    3. The claim and the notification commit together (the email goes after commit).
-    Reviews go to the case team's lead, or to every manager when the team has no lead; actions
-    to their owner.
-    """
-    today = today or timezone.localdate()
-    not_today = Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=today)
-    return ReminderResult(
-        reviews=_review_reminders_send(today=today, not_today=not_today),
-        actions=_action_reminders_send(today=today, not_today=not_today),
-    )
-
-
-def _review_reminders_send(*, today: date, not_today: Q) -> int:
-    """Remind about overdue reviews; returns how many this worker claimed and sent."""
-    reviews = list(
-        Review.objects.filter(not_today, completed_at__isnull=True, due_on__lt=today)
-        .select_related("case__team__lead")
-        .order_by("due_on", "id")
-    )
-    managers: list[User] | None = None
-    sent_reviews = 0
-    for review in reviews:
-        with transaction.atomic():
-            claimed = Review.objects.filter(
-                not_today, pk=review.pk, completed_at__isnull=True
-            ).update(last_reminded_on=today)
-            if not claimed:
-                continue
-            case = review.case
-            lead = case.team.lead if case.team is not None else None
-            # The team's lead when they are a manager (only managers hold reviews).
-            if lead is not None and lead.is_active and is_manager(lead):
-                recipients: list[User] = [lead]
-            else:
-                managers = _managers() if managers is None else managers
-                recipients = managers
-            days = (today - review.due_on).days
-            notification_send(
-                recipients=recipients,
-                kind=NotificationKind.REVIEW_DUE,
-                subject=f"Review of {case.reference} is {days} day{'s' * (days != 1)} overdue",
-                body=(
-                    f"The post-resolution review of {case.reference} “{case.title}” was due on "
-                    f"{review.due_on:%d %b %Y}.\n"
-                    f"{settings.SITE_URL}{reverse('reviews:review', args=[case.reference])}"
-                ),
-                case=case,
-            )
-            sent_reviews += 1
-    return sent_reviews
-
-
-def _action_reminders_send(*, today: date, not_today: Q) -> int:
-    """Remind owners of overdue corrective actions; returns how many this worker claimed and
-    sent."""
-    actions = list(
-        CorrectiveAction.objects.filter(
-            not_today, status__in=PENDING_ACTION_STATUSES, due_on__lt=today
-        )
-        .select_related("owner", "review__case")
-        .order_by("due_on", "id")
-    )
-    sent_actions = 0
-    for action in actions:
-        with transaction.atomic():
-            claimed = CorrectiveAction.objects.filter(
-                not_today, pk=action.pk, status__in=PENDING_ACTION_STATUSES
-            ).update(last_reminded_on=today)
-            if not claimed:
-                continue
-            # An owner who may no longer open the case is not told which case it is.
-            case = action.review.case if can_view_case(action.owner, action.review.case) else None
-            notification_send(
-                recipients=[action.owner],
-                kind=NotificationKind.ACTION_DUE,
-                subject=(
-                    f"Corrective action for {case.reference} is overdue"
-                    if case is not None
-                    else "A corrective action of yours is overdue"
-                ),
-                body=(
-                    f"{action.description}\nDue on {action.due_on:%d %b %Y}. Mark it done at "
-                    f"{settings.SITE_URL}{reverse('reviews:actions_mine')}"
-                ),
-                case=case,
-            )
-            sent_actions += 1
-    return sent_actions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reviews.services import reminders_send
+from reviews.reminders import reminders_send
 
 
 @shared_task(name="reviews.tasks.overdue_reminders")

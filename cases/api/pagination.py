@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from cases.filters import Sort
 from cases.models import Case
-from cases.selectors import (
+from cases.selectors_queue import (
     COUNT_BOUND,
     PAGE_SIZE,
     PAGE_SIZE_MAX,

@@ -12,8 +12,9 @@ from cases import services
 from cases.filters import OPEN, Sort
 from cases.forms import CaseRaiseForm, parse_id
 from cases.models import Status
-from cases.selectors import case_possible_duplicates, case_queue
+from cases.selectors import case_possible_duplicates
 from cases.selectors_live import case_live_region
+from cases.selectors_queue import case_queue
 from cases.views.common import attach_clock_states, queue_filters, sla_badges_template
 from escalation.access import role_required, signed_in
 from escalation.errors import DomainError

@@ -13,8 +13,8 @@ from cases import services
 from cases.filters import Sort
 from cases.forms import BulkForm, parse_id, style_filter_form
 from cases.permissions import can_triage
-from cases.selectors import case_queue
 from cases.selectors_live import case_live_region
+from cases.selectors_queue import case_queue
 from cases.services import BulkResult
 from cases.views.common import (
     FILTERED,

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases.models import Case, Status
-from cases.selectors import case_queue
+from cases.selectors_queue import case_queue
 from reviews.selectors import dashboard_for
 from sla.models import ClockKind
 from tests.conftest import client_for

@@ -15,9 +15,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases import selectors
+from cases import selectors_queue
 from cases.models import Case, Severity, Status
-from cases.selectors import URGENCY_EXPLAINED, case_queue
+from cases.selectors_queue import URGENCY_EXPLAINED, case_queue
 from sla.models import CaseClock, ClockKind
 from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
@@ -264,8 +264,8 @@ def test_the_queue_says_how_many_cases_match(bob, triage) -> None:
 
 
 def test_past_the_bound_the_count_says_so_instead_of_counting_on(bob, triage, monkeypatch) -> None:
-    monkeypatch.setattr(selectors, "COUNT_BOUND", 4)
-    monkeypatch.setattr(selectors.case_count_bounded, "__kwdefaults__", {"bound": 4})
+    monkeypatch.setattr(selectors_queue, "COUNT_BOUND", 4)
+    monkeypatch.setattr(selectors_queue.case_count_bounded, "__kwdefaults__", {"bound": 4})
     assert "<strong>4+ cases</strong>" in client_for(bob).get(QUEUE).content.decode()
     body = api_for(bob).get("/api/cases/", {"status": "open"}).json()
     assert (body["count"], body["count_exact"]) == (4, False)

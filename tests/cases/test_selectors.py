@@ -14,12 +14,12 @@ from cases.models import CaseLink, LinkKind, Severity, Status, Tier
 from cases.selectors import (
     case_get_for_viewer,
     case_possible_duplicates,
-    case_queue,
     case_related,
     case_timeline,
     case_visible_to,
     team_members,
 )
+from cases.selectors_queue import case_queue
 from cases.services import case_add_note
 from tests.cases.factories import TagFactory, case_in
 from tests.factories import CustomerFactory, ProductFactory

@@ -14,7 +14,7 @@ from django.db import connection
 
 from escalation.roles import Role
 from reviews.models import ActionStatus, CorrectiveAction, Review
-from reviews.services import reminders_send
+from reviews.reminders import reminders_send
 from reviews.tasks import overdue_reminders
 from sla.models import Notification, NotificationKind
 from tests.factories import TeamFactory, UserFactory
