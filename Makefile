@@ -55,7 +55,7 @@ test: dev-deps browser imap
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy escalation cases sla comms reports reviews demo
+	$(VENV)/bin/mypy escalation cases sla forecasts alerts comms reviews incidents reports contracts demo
 	$(VENV)/bin/lint-imports
 
 bench: dev-deps

@@ -103,8 +103,12 @@ INSTALLED_APPS = [
     "cases",
     "sla",
     "comms",
-    "reports",
+    "alerts",
+    "forecasts",
     "reviews",
+    "incidents",
+    "reports",
+    "contracts",
     "demo",
 ]
 

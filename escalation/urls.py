@@ -40,12 +40,16 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("reports/", include("reports.urls")),
     path("learning/", include("reviews.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("contracts/", include("contracts.urls")),
+    path("forecasts/", include("forecasts.urls")),
     path("status/", include("comms.urls_public")),
     path("comms/", include("comms.urls")),
     # Hosted email's inbound webhooks (django-anymail: each provider's format and signature).
     path("inbound/", include("comms.urls_inbound")),
     path("api/", include("cases.api_urls")),
     path("api/", include("sla.api_urls")),
+    path("api/", include("alerts.api_urls")),
     # The API's own permission: callers the API refuses are refused its description too.
     path(
         "api/schema/",

@@ -12,7 +12,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["escalation", "cases", "sla", "comms", "reviews", "reports", "demo"]
+PACKAGES = [
+    "escalation",
+    "cases",
+    "sla",
+    "forecasts",
+    "alerts",
+    "comms",
+    "reviews",
+    "incidents",
+    "reports",
+    "contracts",
+    "demo",
+]
 OTHER = {"apps-layers": "plumbing-below-apps", "plumbing-below-apps": "apps-layers"}
 
 

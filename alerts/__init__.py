@@ -1,0 +1,1 @@
+"""Machine-raised escalations: events from monitoring (POST /api/events/), de-duplicated by key."""

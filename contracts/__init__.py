@@ -1,0 +1,1 @@
+"""Contract accounting: committed compliance per customer, monthly statements, service credits."""

@@ -1,0 +1,1 @@
+"""Breach forecasts: how likely each running SLA clock is to breach, learned from history."""

@@ -1,0 +1,1 @@
+"""Major incidents: one fault, many customers, run from a parent case (roles, tasks, updates)."""
