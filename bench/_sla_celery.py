@@ -91,6 +91,20 @@ class Celery:
             return 0.0, 0.0
         return largest, total
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU time (user and system) the worker's processes have used so far, in seconds."""
+        import psutil
+
+        proc = self.procs.get("worker")
+        if proc is None or proc.poll() is not None:
+            return 0.0
+        try:
+            parent = psutil.Process(proc.pid)
+            family = [parent, *parent.children(recursive=True)]
+            return sum(p.cpu_times().user + p.cpu_times().system for p in family)
+        except psutil.Error:
+            return 0.0
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)

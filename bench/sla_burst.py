@@ -6,8 +6,13 @@ Redis against the SLA benchmark database (bench/_sla.py), next to its open cases
 figures: seconds from that deadline until every reassignment is committed (visible to this
 process, polled every 0.5 s); that each case was escalated exactly once (one record, one
 escalation event, one breach event, four notifications: old owner, both team leads, new
-owner); and the memory of the worker, sampled every 0.5 s: the largest resident process, and
-the proportional set size of the whole worker (parent plus children, shared pages once).
+owner); the memory of the worker, sampled every 0.5 s: the largest resident process, and
+the proportional set size of the whole worker (parent plus children, shared pages once); the
+CPU time the worker's processes spent from the cases' insert until the last reassignment, per
+escalated case (sweeps and mail sending included).
+
+Then, in this process, ``--sla-burst-inline`` more breaches taken by ``clocks_escalate_due`` in
+batches of ``sla.sweep.TASK_BATCH`` clocks: SQL statements and CPU time per escalated case.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from bench import _sla, _sla_celery
 from bench.common import Row
@@ -24,11 +30,63 @@ from bench.common import Row
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sla-burst", type=int, default=10_000, help="simultaneous breaches")
+    parser.add_argument(
+        "--sla-burst-inline", type=int, default=2_000, help="breaches taken in this process"
+    )
 
 
 def run(args: argparse.Namespace) -> list[Row]:
     with _sla.sla_database():
-        return measure(count=args.sla_burst, concurrency=args.sla_concurrency)
+        rows = (
+            measure(count=args.sla_burst, concurrency=args.sla_concurrency)
+            if args.sla_burst > 0
+            else []
+        )
+        return rows + measure_inline(count=args.sla_burst_inline)
+
+
+def measure_inline(*, count: int) -> list[Row]:
+    """Statements and CPU per escalated case of ``clocks_escalate_due`` in this process."""
+    from django.db import connection
+
+    from sla.escalation import clocks_escalate_due
+    from sla.models import CaseClock
+    from sla.sweep import TASK_BATCH
+
+    if count <= 0:
+        return []
+    due = _sla_celery.utc_now() - timedelta(seconds=1)
+    ids = _sla.new_cases_due_at([due] * count, title=_sla.TITLE_BURST)
+    try:
+        clock_ids = list(
+            CaseClock.objects.filter(case_id__in=ids, kind="response")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        steps = 0
+        statements = [0]
+
+        def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        started = time.process_time()
+        with connection.execute_wrapper(counted):
+            for start in range(0, len(clock_ids), TASK_BATCH):
+                steps += len(clocks_escalate_due(clock_ids=clock_ids[start : start + TASK_BATCH]))
+        cpu = time.process_time() - started
+    finally:
+        _sla.retire(ids, now=_sla_celery.utc_now())
+    print(f"  inline: {steps:,} steps on {count:,} cases, {statements[0]:,} statements")
+    return [
+        Row("burst inline: SQL statements per escalated case", statements[0] / count, "statements"),
+        Row(
+            "burst inline: CPU per escalated case (this process)",
+            cpu * 1000 / count,
+            "ms",
+            target=0.5,
+        ),
+    ]
 
 
 def measure(*, count: int, concurrency: int) -> list[Row]:
@@ -54,7 +112,9 @@ def measure(*, count: int, concurrency: int) -> list[Row]:
         deadline = _sla_celery.utc_now() + timedelta(seconds=20)
         ids = _sla.new_cases_due_at([deadline] * count, title=_sla.TITLE_BURST)
         print(f"  {len(ids):,} cases added, all due at {deadline:%H:%M:%S}")
+        cpu_before = celery.worker_cpu_seconds()
         finished = _sla_celery.wait_all_escalated(ids, timeout=20 + 600)
+        cpu = celery.worker_cpu_seconds() - cpu_before
         if finished is None:
             raise SystemExit("the burst was not escalated within ten minutes")
         seconds = finished - deadline.timestamp()
@@ -64,7 +124,13 @@ def measure(*, count: int, concurrency: int) -> list[Row]:
         sampler.join(timeout=5)
         twice = _not_exactly_once(ids)
         return [
-            Row(f"burst of {count:,} breaches, all escalated after", seconds, "s", target=60),
+            Row(f"burst of {count:,} breaches, all escalated after", seconds, "s", target=5),
+            Row(
+                "burst: worker CPU per escalated case (all its processes)",
+                cpu * 1000 / count,
+                "ms",
+                target=0.5,
+            ),
             Row(
                 "burst: cases escalated (not exactly once)",
                 float(twice),

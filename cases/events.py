@@ -23,10 +23,10 @@ event type, so mypy checks every subscriber against what the service announces.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 
@@ -115,14 +115,31 @@ class CustomerTierChanged(Event):
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], None]
+ManyHandler = Callable[[Sequence[E]], None]
 
-_handlers: defaultdict[type[Event], list[Callable[[Event], None]]] = defaultdict(list)
+
+@dataclass(frozen=True)
+class _Registered:
+    handler: Callable[[Any], None]
+    many: bool  # takes a sequence of events (``subscribe_many``)
+
+
+_handlers: defaultdict[type[Event], list[_Registered]] = defaultdict(list)
 
 
 def subscribe(event_type: type[E], handler: Handler[E]) -> Callable[[], None]:
     """Call ``handler`` with every ``event_type`` event announced from now on, after the
     handlers subscribed before it. Returns the function that unsubscribes it again."""
-    registered: Callable[[Event], None] = handler  # type: ignore[assignment]
+    return _register(event_type, _Registered(handler, many=False))
+
+
+def subscribe_many(event_type: type[E], handler: ManyHandler[E]) -> Callable[[], None]:
+    """Like ``subscribe``, for a handler that takes the events of one ``announce_many`` call
+    at once (a one-event list for ``announce``), so it can do its work set-based."""
+    return _register(event_type, _Registered(handler, many=True))
+
+
+def _register(event_type: type[Event], registered: _Registered) -> Callable[[], None]:
     _handlers[event_type].append(registered)
 
     def unsubscribe() -> None:
@@ -134,5 +151,18 @@ def subscribe(event_type: type[E], handler: Handler[E]) -> Callable[[], None]:
 def announce(event: Event) -> None:
     """Run the handlers of exactly ``event``'s type, in order; the first exception
     propagates."""
-    for handler in list(_handlers[type(event)]):
-        handler(event)
+    announce_many(type(event), [event])
+
+
+def announce_many(event_type: type[E], events: Sequence[E]) -> None:
+    """Announce many events of one type, from a set-based service: each handler in turn,
+    a ``subscribe_many`` one with all of them, any other with each of them in order. The
+    first exception propagates."""
+    if not events:
+        return
+    for registered in list(_handlers[event_type]):
+        if registered.many:
+            registered.handler(events)
+        else:
+            for event in events:
+                registered.handler(event)

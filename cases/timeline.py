@@ -37,7 +37,34 @@ def event_record(
     Call it inside the transaction that makes the change, so the change and its record
     commit or roll back together.
     """
-    return CaseEvent.objects.create(
+    event = event_build(
+        case=case,
+        actor=actor,
+        kind=kind,
+        from_value=from_value,
+        to_value=to_value,
+        reason=reason,
+        body=body,
+        data=data,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_build(
+    *,
+    case: Case,
+    actor: User | None,
+    kind: EventKind,
+    from_value: str = "",
+    to_value: str = "",
+    reason: str = "",
+    body: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """The event ``event_record`` appends, not saved yet: for set-based services, which write
+    the events of many cases with one ``events_save``."""
+    return CaseEvent(
         case=case,
         actor=actor,
         kind=kind,
@@ -48,6 +75,11 @@ def event_record(
         data=data or {},
         created_at=timezone.now(),
     )
+
+
+def events_save(events: Iterable[CaseEvent]) -> list[CaseEvent]:
+    """Append built events (``event_build``) in their order, with one insert."""
+    return CaseEvent.objects.bulk_create(list(events))
 
 
 @dataclass(frozen=True)

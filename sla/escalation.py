@@ -10,12 +10,15 @@ of each clock takes effect once:
   so a step is never repeated even when a re-target reset the clock's flags;
 - events, the reassignment and the notification rows are written in the batch's transaction
   and mail goes out after it commits: a worker killed half-way leaves no trace, and the
-  redelivered task (acks_late) or the next sweep takes the whole step again.
+  redelivered task (acks_late) or the next sweep takes the whole step again;
+- the steps are decided in memory first, then written with a few statements for the whole
+  batch (``sla.escalation_batch.Batch.finish``, the reassignments by
+  ``cases.services.assign_many``): no lock, savepoint or insert per case.
 
 The rules (targets in ``sla.rules``):
 
 - Warning (any clock, at warn_percent of its target): tell the owner and the team lead.
-- Breach of the first-response or resolution clock: reassign (``case_assign``, event
+- Breach of the first-response or resolution clock: reassign (``case_assign``'s rules, event
   ESCALATED naming the rule) and tell the old owner, the team leads and the watchers; the new
   owner hears it from ``case_assign``.
 - Re-escalation: a case still breached ``reescalate_minutes`` of business time after its last
@@ -28,44 +31,36 @@ The rules (targets in ``sla.rules``):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 
 from cases.models import Case, EventKind, Team
-from cases.services import case_assign
-from cases.timeline import event_record
 from escalation.errors import DomainError
 from escalation.users import display_name
 from sla import clock as bh
 from sla.calendars import calendar_for
-from sla.escalation_batch import Batch
+from sla.escalation_batch import ENGINE_FIELDS, Batch, Mark
 from sla.facts import breach_fact
 from sla.models import CaseClock, ClockKind, NotificationKind
 from sla.rules import TOP_RANK, Rule, Target, escalation_target, level_rank
 from sla.selectors import duration_words
-from sla.services import SYNC_FIELDS
 
 logger = logging.getLogger(__name__)
 
 ESCALATING_CLOCKS = frozenset({ClockKind.RESPONSE, ClockKind.RESOLUTION})
-ENGINE_FIELDS = [
-    "warned_at",
-    "breached_at",
-    "breach_handled_at",
-    "escalation_count",
-    "reescalate_at",
-    "dispatched_at",
-]
+CASE_FIELDS = ("owner", "team", "level", "updated_at")
 
 
-class _StepFailed(Exception):
-    """A step failed in the fast pass; the batch is taken again, each clock in a savepoint."""
+class _BatchFailed(Exception):
+    """Writing the batch failed; it is taken again, each clock written in a savepoint."""
 
 
 def clocks_escalate_due(
@@ -75,17 +70,18 @@ def clocks_escalate_due(
 
     1. In one transaction: lock the clocks' cases in id order, then read them with their
        team, owner and customer, then lock all their clocks.
-    2. Take each clock's due steps. A database error fails the batch, and the task retries it.
-       Any other failure rolls the batch back and it is taken again with a savepoint per
-       clock: the failing clock is logged and left for the sweep to hand out again, the others
-       go ahead.
-    3. Insert the batch's escalation records (the unique constraint is the last word) and its
-       notifications; the mail goes out after commit.
+    2. Decide each clock's due steps in memory (records, events, reassignments, messages). A
+       step that fails is logged, undone in memory and left for the sweep to hand out again;
+       the others go ahead.
+    3. Write the whole batch (``Batch.finish``): a few statements, however many clocks.
+    A database error fails the batch, and the task retries it. Any other failure while
+    writing rolls the batch back and it is taken again, each clock written in its own
+    savepoint, so only the failing one is left out.
     Clocks or cases that are gone, stopped, paused or not due are skipped.
     """
     try:
         return _batch_take(clock_ids=clock_ids, clock_now=clock_now, isolate=False)
-    except _StepFailed:
+    except _BatchFailed:
         return _batch_take(clock_ids=clock_ids, clock_now=clock_now, isolate=True)
 
 
@@ -136,7 +132,13 @@ def _batch_take(
             clock_now=clock_now,
             isolate=isolate,
         )
-        batch.finish()
+        if not isolate:
+            try:
+                batch.finish()
+            except OperationalError:
+                raise
+            except Exception as failure:
+                raise _BatchFailed from failure
     return taken
 
 
@@ -150,47 +152,54 @@ def _clocks_take(
     clock_now: Callable[[], datetime],
     isolate: bool,
 ) -> list[str]:
+    """Step 2 of ``clocks_escalate_due`` (and, when ``isolate``, step 3 for each clock in a
+    savepoint); the steps taken."""
     taken: list[str] = []
     for clock in clocks:
         if clock.pk not in wanted:
             continue
-        case_id = clock.case_id
-        if not isolate:
-            try:
-                steps, cases[case_id] = _steps_take(
-                    case=cases[case_id],
-                    clock=clock,
-                    siblings=siblings[case_id],
-                    batch=batch,
-                    now=clock_now(),
-                )
-            except OperationalError:
-                raise
-            except Exception as failure:
-                raise _StepFailed from failure
-            taken += steps
-            continue
-        before = [(c, [getattr(c, f) for f in ENGINE_FIELDS]) for c in siblings[case_id]]
+        case = cases[clock.case_id]
+        before = [(c, [getattr(c, f) for f in ENGINE_FIELDS]) for c in siblings[case.pk]]
+        was = [getattr(case, f) for f in CASE_FIELDS]
         mark = batch.mark()
         try:
-            with transaction.atomic():
-                steps, cases[case_id] = _steps_take(
-                    case=cases[case_id],
-                    clock=clock,
-                    siblings=siblings[case_id],
-                    batch=batch,
-                    now=clock_now(),
+            with transaction.atomic() if isolate else contextlib.nullcontext():
+                steps = _steps_take(
+                    case=case, clock=clock, siblings=siblings[case.pk], batch=batch, now=clock_now()
                 )
+                if isolate:
+                    batch.finish()
             taken += steps
         except OperationalError:
             raise  # the task retries the whole batch with backoff
-        except Exception:
-            logger.exception("SLA step on clock %s of case %s failed", clock.pk, case_id)
-            for sibling, values in before:
-                for name, value in zip(ENGINE_FIELDS, values, strict=True):
-                    setattr(sibling, name, value)
-            batch.undo_since(mark)
+        except DatabaseError as failure:
+            if not isolate:
+                # Without a savepoint the transaction cannot go on: clock by clock, then.
+                raise _BatchFailed from failure
+            _step_forget(clock=clock, case=case, before=before, was=was, batch=batch, mark=mark)
+        except Exception:  # noqa: BLE001 - logged and left for the sweep (_step_forget)
+            _step_forget(clock=clock, case=case, before=before, was=was, batch=batch, mark=mark)
     return taken
+
+
+def _step_forget(
+    *,
+    clock: CaseClock,
+    case: Case,
+    before: list[tuple[CaseClock, list[Any]]],
+    was: list[Any],
+    batch: Batch,
+    mark: Mark,
+) -> None:
+    """Log a step that failed and undo it in memory (nothing of it was written, or its
+    savepoint was rolled back): the sweep hands the clock out again later."""
+    logger.exception("SLA step on clock %s of case %s failed", clock.pk, case.pk)
+    for sibling, values in before:
+        for name, value in zip(ENGINE_FIELDS, values, strict=True):
+            setattr(sibling, name, value)
+    for name, value in zip(CASE_FIELDS, was, strict=True):
+        setattr(case, name, value)
+    batch.undo_since(mark, cases=[case])
 
 
 def clock_escalate_due(*, clock_id: int, now: datetime) -> list[str]:
@@ -200,13 +209,14 @@ def clock_escalate_due(*, clock_id: int, now: datetime) -> list[str]:
 
 def _steps_take(
     *, case: Case, clock: CaseClock, siblings: list[CaseClock], batch: Batch, now: datetime
-) -> tuple[list[str], Case]:
-    """The steps due on one clock; the case as it stands afterwards."""
+) -> list[str]:
+    """The steps due on one clock, taken in the batch (which changes ``case`` in memory when
+    it reassigns it)."""
     taken: list[str] = []
     clock.dispatched_at = None
+    batch.touch(clock)
     if clock.stopped_at is not None or clock.paused_at is not None or not case.is_open:
-        clock.save(update_fields=["dispatched_at"])
-        return taken, case
+        return taken
     # A breach the case's own changes recorded first (see sla.alignment.clock_align) is owed
     # its step too, even when a new target has moved the deadline since.
     breach_due = clock.breach_handled_at is None and (
@@ -235,17 +245,11 @@ def _steps_take(
     elif reescalation_due:
         step = f"reescalation-{clock.escalation_count}"
     if step:
-        done, case = _escalate(
-            case=case, clock=clock, siblings=siblings, step=step, batch=batch, now=now
-        )
-        if done:
-            # _escalate saved the clock before the reassignment; nothing changed since.
+        if _escalate(case=case, clock=clock, siblings=siblings, step=step, batch=batch, now=now):
             taken.append(step)
-            return taken, case
-        if not breach_due:
+        elif not breach_due:
             clock.reescalate_at = None
-    clock.save(update_fields=ENGINE_FIELDS)
-    return taken, case
+    return taken
 
 
 def _escalate(
@@ -256,27 +260,25 @@ def _escalate(
     step: str,
     batch: Batch,
     now: datetime,
-) -> tuple[bool, Case]:
+) -> bool:
     """One breach step: record it, say so on the timeline, reassign, tell people. False when
     the step was taken before."""
     watchers = batch.watchers.get(case.pk, [])
     if clock.kind not in ESCALATING_CLOCKS:
-        return _update_overdue(case=case, clock=clock, step=step, batch=batch, now=now), case
+        return _update_overdue(case=case, clock=clock, step=step, batch=batch, now=now)
     target = escalation_target(case=case, now=now, lookups=batch.lookups)
     at_top = level_rank(case.level) >= TOP_RANK
     rule = target.rule if target else (Rule.AT_TOP if at_top else Rule.NO_TARGET)
     if not batch.record(case, clock, step=step, rule=rule, now=now, target=target):
-        return False, case
+        return False
     clock.escalation_count += 1
     clock.reescalate_at = _next_reescalation(clock=clock, target=target, now=now)
     # One chain per case: any escalation restarts the wait of the case's other breached clocks.
     for other in siblings:
         if other is not clock and other.reescalate_at is not None:
             other.reescalate_at = clock.reescalate_at
-            other.save(update_fields=["reescalate_at"])
-    # Saved before the reassignment, whose clock sync reads it.
-    clock.save(update_fields=ENGINE_FIELDS)
-    _breach_event(case=case, clock=clock, step=step, rule=rule, target=target)
+            batch.touch(other)
+    _breach_event(case=case, clock=clock, step=step, rule=rule, target=target, batch=batch)
     if target is None:
         batch.notify(
             recipients=[
@@ -290,11 +292,9 @@ def _escalate(
             subject=f"{case.reference} breached its {_what(clock)} target "
             + ("at management level" if at_top else "and nobody can take it"),
         )
-        return True, case
-    case = _reassign_and_tell(
-        case=case, clock=clock, siblings=siblings, step=step, target=target, batch=batch
-    )
-    return True, case
+        return True
+    _reassign_and_tell(case=case, clock=clock, step=step, target=target, batch=batch)
+    return True
 
 
 def _update_overdue(
@@ -304,8 +304,9 @@ def _update_overdue(
     False when the step was taken before."""
     if not batch.record(case, clock, step=step, rule=Rule.UPDATE_OVERDUE, now=now):
         return False
-    clock.save(update_fields=ENGINE_FIELDS)
-    _breach_event(case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None)
+    _breach_event(
+        case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None, batch=batch
+    )
     batch.notify(
         recipients=[case.owner, _lead(case.team)],
         case=case,
@@ -317,27 +318,20 @@ def _update_overdue(
 
 
 def _reassign_and_tell(
-    *,
-    case: Case,
-    clock: CaseClock,
-    siblings: list[CaseClock],
-    step: str,
-    target: Target,
-    batch: Batch,
-) -> Case:
+    *, case: Case, clock: CaseClock, step: str, target: Target, batch: Batch
+) -> None:
     """Give the case to ``target`` (a refusal is said on the timeline instead) and tell the
-    old owner, the leads and the watchers; the case as it stands afterwards."""
+    old owner, the leads and the watchers."""
     rule = target.rule
     watchers = batch.watchers.get(case.pk, [])
     old_owner, old_team = case.owner, case.team
     try:
-        case = _reassign(case=case, target=target, clock=clock, step=step)
-        _clocks_reload(siblings)
+        _reassign(case=case, target=target, clock=clock, step=step, batch=batch)
     except DomainError as refusal:
         # The target cannot take the case (deactivated since it was chosen, say): the breach
         # stands, people hear of it, and the timeline says why nobody took it.
         logger.warning("escalation of %s refused: %s", case.reference, refusal.message)
-        event_record(
+        batch.event(
             case=case,
             actor=None,
             kind=EventKind.ESCALATED,
@@ -356,7 +350,6 @@ def _reassign_and_tell(
         subject=f"{case.reference} breached its {_what(clock)} target: "
         f"escalated to {_assignee(new_owner, target.team)}",
     )
-    return case
 
 
 def _next_reescalation(
@@ -371,44 +364,25 @@ def _next_reescalation(
     return bh.add_business_time(calendar, now, timedelta(minutes=policy.reescalate_minutes))
 
 
-def _clocks_reload(clocks: list[CaseClock]) -> None:
-    """Read back into the batch's locked clocks of one case what the reassignment's clock sync
-    (on ``cases.events.CaseChanged``) changed in their rows, and add any clock it created
-    (one query)."""
-    if not clocks:
-        return
-    known = {c.pk: c for c in clocks}
-    stored = CaseClock.objects.filter(case_id=clocks[0].case_id).select_related("policy__calendar")
-    for row in stored.order_by("pk"):
-        clock = known.get(row.pk)
-        if clock is None:
-            clocks.append(row)
-            continue
-        for name in (*SYNC_FIELDS, "policy", "escalation_count"):
-            setattr(clock, name, getattr(row, name))
-
-
-def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str) -> Case:
+def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str, batch: Batch) -> None:
     reason = (
         f"{ClockKind(clock.kind).label} target breached"
         if step == "breach"
         else f"Still breached ({ClockKind(clock.kind).label}): escalated again"
     )
-    return case_assign(
+    batch.assigner.assign(
         case=case,
-        by=None,
         owner=target.owner,
         team=target.team,
         level=target.level,
         reason=f"{reason}. Rule: {target.rule.label}.",
-        event_kind=EventKind.ESCALATED,
         data={"rule": target.rule.value, "clock": clock.kind, "step": step},
     )
 
 
 def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
     left = duration_words(clock.due_at - now)
-    event_record(
+    batch.event(
         case=case,
         actor=None,
         kind=EventKind.SLA_WARNING,
@@ -431,9 +405,9 @@ def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
 
 
 def _breach_event(
-    *, case: Case, clock: CaseClock, step: str, rule: Rule, target: Target | None
+    *, case: Case, clock: CaseClock, step: str, rule: Rule, target: Target | None, batch: Batch
 ) -> None:
-    event_record(
+    batch.event(
         case=case,
         actor=None,
         kind=EventKind.SLA_BREACH,

@@ -1,20 +1,44 @@
 """What the clocks of one escalation batch share (``sla.escalation``): the steps already on
-record, the watchers and the rules' lookups, read once; the records, messages and breaches the
-batch produces, saved together at its end."""
+record, the watchers and the rules' lookups, read once; the records, timeline events, clock
+changes, reassignments, messages and breaches the batch produces, written together at its end
+with a few statements for the whole batch (``Batch.finish``)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 
-from cases.models import Case
+from cases.models import Case, EventKind
+from cases.services.assign_many import AssignerMark, CasesAssigner
+from cases.timeline import event_build
+from escalation.bulk import objects_update
 from sla.facts import facts_save
 from sla.models import CaseClock, EscalationRecord, NotificationKind, SlaBreach
 from sla.notifications import Message, notifications_send
 from sla.rules import Lookups, Rule, Target
+
+# The fields of a clock the engine changes (sla.escalation); the clock sync owns the others.
+ENGINE_FIELDS = (
+    "warned_at",
+    "breached_at",
+    "breach_handled_at",
+    "escalation_count",
+    "reescalate_at",
+    "dispatched_at",
+)
+
+
+class Mark(NamedTuple):
+    """How much a batch held before a step (``Batch.mark``)."""
+
+    records: int
+    outbox: int
+    breaches: int
+    touched: int
+    assigner: AssignerMark
 
 
 class Batch:
@@ -36,6 +60,17 @@ class Batch:
         self.records: list[EscalationRecord] = []
         self.outbox: list[Message] = []
         self.breaches: list[SlaBreach] = []
+        self.assigner = CasesAssigner(event_kind=EventKind.ESCALATED)
+        self.touched: dict[int, CaseClock] = {}
+
+    def event(self, **fields: Any) -> None:
+        """A timeline event (``cases.timeline.event_build``'s fields), written at the end in
+        order with the reassignments' events."""
+        self.assigner.timeline.append(event_build(**fields))
+
+    def touch(self, clock: CaseClock) -> None:
+        """Save the clock's engine fields at the end (before the clocks are re-synced)."""
+        self.touched[clock.pk] = clock
 
     def notify(
         self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: str
@@ -51,22 +86,39 @@ class Batch:
             )
         )
 
-    def mark(self) -> tuple[int, int, int]:
-        return len(self.records), len(self.outbox), len(self.breaches)
+    def mark(self) -> Mark:
+        return Mark(
+            len(self.records),
+            len(self.outbox),
+            len(self.breaches),
+            len(self.touched),
+            self.assigner.mark(),
+        )
 
-    def undo_since(self, mark: tuple[int, int, int]) -> None:
-        """Forget the records, messages and breaches of a step that failed."""
-        records, outbox, breaches = mark
-        for record in self.records[records:]:
+    def undo_since(self, mark: Mark, *, cases: list[Case]) -> None:
+        """Forget what a step that failed added since ``mark`` (nothing of it was written; the
+        caller restores the fields of its clocks and ``cases``)."""
+        for record in self.records[mark.records :]:
             self.recorded.discard((record.case_id, record.clock_kind, record.cycle, record.step))
-        del self.records[records:]
-        del self.outbox[outbox:]
-        del self.breaches[breaches:]
+        del self.records[mark.records :]
+        del self.outbox[mark.outbox :]
+        del self.breaches[mark.breaches :]
+        for pk in list(self.touched)[mark.touched :]:
+            del self.touched[pk]
+        self.assigner.undo_since(mark.assigner, cases=cases)
 
     def finish(self) -> None:
-        notifications_send(self.outbox)
+        """Write what the batch did, in the order of the single-case services, a few statements
+        for the whole batch: the escalation records first (their unique constraint is the last
+        word on each step), the clocks' engine fields, the timeline and the reassignments (the
+        clocks re-synced and the new owners told, ``CasesAssigner.save``), the notifications
+        and their mail, the breach facts."""
         EscalationRecord.objects.bulk_create(self.records)
+        objects_update(list(self.touched.values()), ENGINE_FIELDS)
+        self.assigner.save()
+        notifications_send(self.outbox)
         facts_save(breaches=self.breaches)
+        self.records, self.outbox, self.breaches, self.touched = [], [], [], {}
 
     def record(
         self,

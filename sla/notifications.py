@@ -4,7 +4,7 @@ after it commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -55,17 +55,19 @@ def notification_send(
     )
 
 
-def owner_on_case_assigned(event: CaseAssigned) -> None:
-    """Tell a case's new owner, unless they gave it to themselves."""
-    by = event.by
-    if by is not None and event.owner.pk == by.pk:
-        return
-    notification_send(
-        recipients=[event.owner],
-        kind=NotificationKind.ESCALATED if event.escalated else NotificationKind.ASSIGNED,
-        subject=f"{event.case.reference} {event.case.title}",
-        body=f"Assigned to you by {display_name(by, nobody='the SLA engine')}: {event.reason}",
-        case=event.case,
+def owners_on_cases_assigned(events: Sequence[CaseAssigned]) -> None:
+    """Tell each case's new owner, unless they gave it to themselves (one write for all)."""
+    notifications_send(
+        Message(
+            recipients=[event.owner],
+            kind=NotificationKind.ESCALATED if event.escalated else NotificationKind.ASSIGNED,
+            subject=f"{event.case.reference} {event.case.title}",
+            body=f"Assigned to you by {display_name(event.by, nobody='the SLA engine')}: "
+            f"{event.reason}",
+            case=event.case,
+        )
+        for event in events
+        if event.by is None or event.owner.pk != event.by.pk
     )
 
 

@@ -24,6 +24,8 @@ from django.contrib.auth.models import User
 from django.db import models
 
 from cases.models import Case, Level, Team
+from cases.permissions import user_team_ids_load
+from escalation.roles import user_roles_load
 from sla.selectors import management_team_for, manager_on_duty, team_members_by_open_cases
 
 LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
@@ -66,7 +68,11 @@ class Lookups:
         """The team member with the fewest open cases (counting those handed out in this
         batch); one query per team per batch."""
         if team.pk not in self.members:
-            self.members[team.pk] = list(team_members_by_open_cases(team=team))
+            members = list(team_members_by_open_cases(team=team))
+            # What assigning to them checks (roles, teams), for all of them at once.
+            user_roles_load(members)
+            user_team_ids_load(members)
+            self.members[team.pk] = members
         candidates = [u for u in self.members[team.pk] if u.pk != exclude_user_id]
         if not candidates:
             return None

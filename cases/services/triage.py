@@ -75,24 +75,48 @@ def case_assign(
         now = timezone.now()
         case.owner, case.team, case.level = new_owner, new_team, new_level
         event_record(
-            case=case,
-            actor=by,
-            kind=event_kind,
-            from_value=_assignment_label(old_owner, old_team, old_level),
-            to_value=_assignment_label(new_owner, new_team, new_level),
-            reason=reason,
-            data={
-                "owner": [old_owner.pk if old_owner else None, case.owner_id],
-                "team": [old_team.pk if old_team else None, case.team_id],
-                "level": [old_level, new_level],
-                **(data or {}),
-            },
+            **assignment_event(
+                case,
+                by=by,
+                kind=event_kind,
+                was=(old_owner, old_team, old_level),
+                reason=reason,
+                data=data,
+            )
         )
         case_touch_and_sync(case, now=now, fields=["owner", "team", "level"])
         if new_owner is not None and case.owner_id != (old_owner.pk if old_owner else None):
             escalated = event_kind == EventKind.ESCALATED
             _owner_announce(case, new_owner, at=now, by=by, reason=reason, escalated=escalated)
     return case
+
+
+def assignment_event(
+    case: Case,
+    *,
+    by: User | None,
+    kind: EventKind,
+    was: tuple[User | None, Team | None, str],
+    reason: str,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The timeline event of an assignment (``event_record``'s fields), the case changed
+    already from the (owner, team, level) it ``was`` at."""
+    old_owner, old_team, old_level = was
+    return {
+        "case": case,
+        "actor": by,
+        "kind": kind,
+        "from_value": _assignment_label(old_owner, old_team, old_level),
+        "to_value": _assignment_label(case.owner, case.team, case.level),
+        "reason": reason,
+        "data": {
+            "owner": [old_owner.pk if old_owner else None, case.owner_id],
+            "team": [old_team.pk if old_team else None, case.team_id],
+            "level": [old_level, case.level],
+            **(data or {}),
+        },
+    }
 
 
 def _owner_announce(
