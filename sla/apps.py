@@ -9,22 +9,26 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django imports this module before any model is loaded.
         from cases import events, extensions
-        from sla import ledger, selectors
+        from sla import (
+            ledger,
+            selectors,
+            whatif_tasks,  # noqa: F401  (registers the replay task with Celery)
+        )
         from sla.models import ClockKind
         from sla.notifications import (
             mentioned_on_case_mentioned,
-            owner_on_case_assigned,
             owner_on_customer_replied,
+            owners_on_cases_assigned,
         )
         from sla.services import (
-            clocks_on_case_changed,
             clocks_on_case_raised,
+            clocks_on_cases_changed,
             clocks_on_tier_changed,
         )
 
         events.subscribe(events.CaseRaised, clocks_on_case_raised)
-        events.subscribe(events.CaseChanged, clocks_on_case_changed)
-        events.subscribe(events.CaseAssigned, owner_on_case_assigned)
+        events.subscribe_many(events.CaseChanged, clocks_on_cases_changed)
+        events.subscribe_many(events.CaseAssigned, owners_on_cases_assigned)
         events.subscribe(events.CaseMentioned, mentioned_on_case_mentioned)
         events.subscribe(events.CustomerReplied, owner_on_customer_replied)
         events.subscribe(events.CustomerTierChanged, clocks_on_tier_changed)

@@ -14,11 +14,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, Subquery, prefetch_related_objects
 
 from cases.events import CaseChanged, CaseRaised, CustomerTierChanged
 from cases.models import Case, Customer, Status
 from cases.models.case import URGENCY_ALLOWANCE
+from escalation.bulk import objects_update
+from sla import soon
 from sla.alignment import Record, clock_align, clock_plans
 from sla.facts import facts_save, ledger_entry
 from sla.models import CaseClock, ClockKind, LedgerKind, Notification, SlaPolicy
@@ -53,9 +55,13 @@ def clocks_on_case_raised(event: CaseRaised) -> None:
     case_clocks_sync(case=event.case, now=event.at, clocks=[])
 
 
-def clocks_on_case_changed(event: CaseChanged) -> None:
-    """Re-align the clocks of a case a case service has just changed."""
-    case_clocks_sync(case=event.case, now=event.at)
+def clocks_on_cases_changed(events: Sequence[CaseChanged]) -> None:
+    """Re-align the clocks of the cases case services have just changed: one by itself, many
+    (from a set-based service, ``cases.events.announce_many``) together."""
+    if len(events) == 1:
+        case_clocks_sync(case=events[0].case, now=events[0].at)
+    else:
+        cases_clocks_sync(changes=[(event.case, event.at) for event in events])
 
 
 def case_clocks_sync(
@@ -107,6 +113,63 @@ def case_clocks_sync(
     _sla_marks_save(case, clocks=by_kind.values())
 
 
+def cases_clocks_sync(*, changes: Sequence[tuple[Case, datetime]]) -> None:
+    """``case_clocks_sync`` for many locked cases, each at its own instant: the same alignment,
+    with one read of their policies and one of their clocks, and one write of each kind
+    (new clocks, changed clocks, facts, SLA marks) for all of them."""
+    cases = [case for case, _ in changes]
+    prefetch_related_objects(cases, "customer")
+    policies = _policies_for(cases)
+    clocks: dict[int, dict[str, CaseClock]] = {case.pk: {} for case in cases}
+    stored = CaseClock.objects.filter(case_id__in=list(clocks)).select_related("policy__calendar")
+    for clock in stored:
+        clocks[clock.case_id][clock.kind] = clock
+    created: list[CaseClock] = []
+    changed: list[CaseClock] = []
+    record = Record()
+    entries = []
+    stale: list[Case] = []
+    for case, now in changes:
+        by_kind = clocks[case.pk]
+        seen = len(record.changes)
+        new, moved = _clocks_align(
+            case=case,
+            policy=policies.get((case.customer.tier, case.severity)),
+            clocks=by_kind,
+            now=now,
+            record=record,
+        )
+        created += new
+        changed += moved
+        entries += [
+            ledger_entry(clock, kind=kind, at=at, cause=_cause(kind, case=case, clock=clock))
+            for clock, kind, at in record.changes[seen:]
+        ]
+        marks = case_sla_marks(clocks=by_kind.values(), severity=case.severity)
+        if marks.values() != tuple(getattr(case, name) for name in MARK_FIELDS):
+            for name, value in zip(MARK_FIELDS, marks.values(), strict=True):
+                setattr(case, name, value)
+            stale.append(case)
+    if created:
+        CaseClock.objects.bulk_create(created)
+    objects_update(changed, [f.removesuffix("_id") for f in SYNC_FIELDS])
+    facts_save(breaches=record.breaches, entries=entries)
+    objects_update(stale, MARK_FIELDS)
+
+
+def _policies_for(cases: Sequence[Case]) -> dict[tuple[str, str], SlaPolicy]:
+    """The policies of these cases (with their customers), by (tier, severity): one query."""
+    tiers = {case.customer.tier for case in cases}
+    severities = {case.severity for case in cases}
+    found: dict[tuple[str, str], SlaPolicy] = {}
+    rows = SlaPolicy.objects.select_related("calendar").filter(
+        tier__in=tiers, severity__in=severities
+    )
+    for policy in rows:
+        found.setdefault((policy.tier, policy.severity), policy)
+    return found
+
+
 def _clocks_align(
     *,
     case: Case,
@@ -144,6 +207,8 @@ def _clocks_align(
             clock_align(clock=existing, plan=plan, policy=policy, now=now, record=record)
             if [getattr(existing, name) for name in SYNC_FIELDS] != before:
                 changed.append(existing)
+    # A step these writes bring within the look-ahead gets its countdown task after commit.
+    soon.after_commit(clocks=[*created, *changed], now=now)
     return created, changed
 
 

@@ -1,8 +1,9 @@
 """The SLA sweep: find the clocks whose warning, breach or re-escalation has come, and hand
 them to workers.
 
-The sweep is the source of truth: nothing waits in memory or in a delayed task, so after an
-outage the first sweep finds everything that fell due meanwhile. It reads four partial indexes
+The sweep is the source of truth: nothing depends on what waits in memory or in a delayed task
+(the look-ahead's countdown tasks only hasten a step, see 5), so after an outage the first
+sweep finds everything that fell due meanwhile. It reads four partial indexes
 (running, unpaused clocks not yet warned / past their deadline with the breach not yet handled /
 breached by a case change and not yet handled / with a re-escalation pending), so its cost grows
 with the number of due clocks, not with the number of open cases.
@@ -19,6 +20,10 @@ Exactly once, in layers:
    again: the task was lost (a broker flush, a worker killed before the broker redelivers).
 4. The worker (``sla.escalation``) locks the case and the clock and records each step under a
    unique constraint, so a task delivered twice does nothing the second time.
+5. Under the same advisory lock, the sweep looks one period ahead (``sla.soon``): each moment
+   that comes before the next sweep gets a short countdown task, so its step is taken within
+   a fraction of a second of it, not at the next sweep. Those tasks claim nothing: one that is
+   lost or late leaves the clock to a later sweep, which hands it out as in 2.
 
 On the embedded SQLite default there is no advisory lock and no row lock (Django leaves out
 ``FOR UPDATE`` there), but writers take turns (transactions start IMMEDIATE, see settings):
@@ -38,6 +43,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from escalation.db import is_postgresql
+from sla import soon
 from sla.models import CaseClock
 
 # 'SLA' in ASCII, as the advisory lock's key: any constant shared by all sweeps will do.
@@ -50,6 +56,8 @@ TASK_BATCH = 100
 class SweepResult:
     dispatched: int = 0
     pages: int = 0
+    # Countdown tasks sent for the moments before the next sweep (sla.soon).
+    woken: int = 0
     # True when another sweep held the lock, so this one did nothing at all.
     skipped: bool = False
 
@@ -58,15 +66,19 @@ def sla_sweep(
     *,
     now: datetime,
     dispatch: Callable[[list[int]], None],
+    wake: Callable[[list[soon.Wake]], object] | None = None,
     page_size: int = PAGE_SIZE,
     batch_size: int = TASK_BATCH,
 ) -> SweepResult:
-    """Hand every clock due at ``now`` to ``dispatch``, in batches of ids, page by page.
+    """Hand every clock due at ``now`` to ``dispatch``, in batches of ids, page by page, and
+    the moments before the next sweep to ``wake``, in countdown tasks.
 
     1. In a transaction: take the advisory lock (or stop: another sweep is running).
-    2. Claim up to ``page_size`` due clocks from each index, skipping rows another transaction
+    2. On the first page, read the look-ahead's countdown tasks (``sla.soon.soon_wakes``);
+       after commit, give them to ``wake``.
+    3. Claim up to ``page_size`` due clocks from each index, skipping rows another transaction
        holds; stamp them ``dispatched_at``; after commit, call ``dispatch`` per batch.
-    3. Repeat while any index filled its page: there is no cap on one sweep's work.
+    4. Repeat while any index filled its page: there is no cap on one sweep's work.
     """
     result = SweepResult()
     while True:
@@ -74,6 +86,11 @@ def sla_sweep(
             if not _sweep_lock():
                 result.skipped = result.pages == 0
                 return result
+            if wake is not None and result.pages == 0:
+                wakes = soon.soon_wakes(now=now)
+                result.woken = len(wakes)
+                if wakes:
+                    transaction.on_commit(partial(wake, wakes))
             ids, more = _claim_page(now=now, limit=page_size)
             if ids:
                 CaseClock.objects.filter(pk__in=ids).update(dispatched_at=now)
@@ -89,21 +106,15 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
     """The four due sets, each shaped for its partial index: warnings, breaches at their
     deadline, breaches a case change recorded before the engine took their step, and
     re-escalations (not yet handed out, or handed out so long ago the task must be lost)."""
-    running = Q(stopped_at__isnull=True, paused_at__isnull=True)
     free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
-    return (
-        CaseClock.objects.filter(running, free, warned_at__isnull=True, warn_at__lte=now).order_by(
-            "warn_at"
-        ),
-        CaseClock.objects.filter(
-            running, free, breach_handled_at__isnull=True, due_at__lte=now
-        ).order_by("due_at"),
-        CaseClock.objects.filter(
-            running, free, breach_handled_at__isnull=True, breached_at__isnull=False
-        ).order_by("breached_at"),
-        CaseClock.objects.filter(
-            running, free, reescalate_at__isnull=False, reescalate_at__lte=now
-        ).order_by("reescalate_at"),
+    # The steps of sla.soon.PENDING whose moment has come, and the breaches changes recorded.
+    sets = [
+        (field, pending & Q(**{f"{field}__lte": now})) for field, pending in soon.PENDING.items()
+    ]
+    sets.insert(2, ("breached_at", soon.RECORDED_BREACH))
+    return tuple(
+        CaseClock.objects.filter(soon.RUNNING, free, condition).order_by(field)
+        for field, condition in sets
     )
 
 

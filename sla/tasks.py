@@ -1,10 +1,13 @@
 """Celery tasks of the SLA engine: thin wrappers that take ids and call a service.
 
-No task carries a countdown or ETA: the beat-scheduled sweep finds what is due, so a lost or
-late task costs at most one sweep period (see ``sla.sweep``). Retries back off up to
-``RETRY_BACKOFF_MAX``, well under half the broker's visibility timeout.
+The beat-scheduled sweep finds what is due, so a lost or late task costs at most one sweep
+period (see ``sla.sweep``). The one task with an ETA is the look-ahead's countdown task
+(``clocks_soon``, see ``sla.soon``), at most one sweep period ahead; it only hastens what the
+sweep would do. Retries back off up to ``RETRY_BACKOFF_MAX``, well under half the broker's
+visibility timeout.
 
-The mail tasks run on the mail queue (``settings.TASK_LANES``), the sweep on its own queue.
+The mail tasks run on the mail queue (``settings.TASK_LANES``), the sweep and the countdown
+tasks on the sweep's queue.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from sla import outbox, sweep
+from sla import outbox, soon, sweep
 from sla.escalation import clocks_escalate_due
 from sla.services import case_clocks_resync, open_case_ids_for
 
@@ -37,14 +40,21 @@ _RETRY = {
 @shared_task(name="sla.tasks.sla_sweep", **_RETRY)
 def sla_sweep() -> None:
     """Beat runs this every SLA_SWEEP_SECONDS."""
-    result = sweep.sla_sweep(now=timezone.now(), dispatch=clocks_escalate_dispatch)
+    result = sweep.sla_sweep(
+        now=timezone.now(), dispatch=clocks_escalate_dispatch, wake=clocks_wake
+    )
     if result.dispatched or result.skipped:
         logger.info(
-            "sla sweep: %d due clocks handed out in %d pages%s",
+            "sla sweep: %d due clocks handed out in %d pages, %d countdown tasks%s",
             result.dispatched,
             result.pages,
+            result.woken,
             " (another sweep held the lock)" if result.skipped else "",
         )
+
+
+def clocks_wake(wakes: list[soon.Wake]) -> None:
+    soon.wakes_send(wakes, now=timezone.now())
 
 
 def clocks_escalate_dispatch(clock_ids: list[int]) -> None:
@@ -74,6 +84,15 @@ def escalate_retry_window() -> int:
 def clocks_escalate(clock_ids: list[int]) -> None:
     """Take the due steps of each clock; a clock that is gone or no longer due is skipped."""
     clocks_escalate_due(clock_ids=clock_ids)
+
+
+@shared_task(name=soon.SOON_TASK, **ESCALATE_RETRY)
+def clocks_soon(clock_ids: list[int]) -> None:
+    """A countdown task of the look-ahead, run at its moment: take the steps due now on those
+    of these clocks that owe one; a clock moved later since is left to its next countdown or
+    sweep, without a lock or a write."""
+    if due := soon.due_now(clock_ids=clock_ids, now=timezone.now()):
+        clocks_escalate_due(clock_ids=due)
 
 
 @shared_task(name="sla.tasks.clocks_resync", **_RETRY)
