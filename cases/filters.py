@@ -85,6 +85,10 @@ class CaseFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", label="Unassigned"
     )
+    # Major incidents (the incidents app sets a parent's cadence on declaration): parents only.
+    parents_only = django_filters.BooleanFilter(
+        method="filter_parents_only", label="Major incidents"
+    )
     # The dashboard's states, so its counts link to their cases, told from the marks the SLA
     # app stores on the case (cases.models.case.sla_state_condition); the SLA app provides the
     # choices (cases.extensions); this declaration keeps the filter's place on the form and in
@@ -176,6 +180,11 @@ class CaseFilter(django_filters.FilterSet):
         if pk is not None:
             condition |= Q(pk=pk)
         return queryset.filter(condition)
+
+    def filter_parents_only(
+        self, queryset: QuerySet[Case], name: str, value: bool | None
+    ) -> QuerySet[Case]:
+        return queryset.filter(update_every_minutes__isnull=False) if value else queryset
 
     def filter_sort(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset

@@ -346,6 +346,7 @@ class BulkForm(BootstrapForm):
 
 FILTER_CHECKBOXES = {"status", "severity"}
 UNASSIGNED_CHOICES = (("", "Any"), ("true", "Unassigned only"), ("false", "Assigned only"))
+PARENTS_CHOICES = (("", "Any case"), ("true", "Major incidents only"))
 
 
 def style_filter_form(form: forms.Form) -> None:
@@ -360,6 +361,8 @@ def style_filter_form(form: forms.Form) -> None:
             continue
         if name == "unassigned":
             field.widget = forms.Select(choices=UNASSIGNED_CHOICES)
+        elif name == "parents_only":
+            field.widget = forms.Select(choices=PARENTS_CHOICES)
         elif isinstance(field, forms.ModelChoiceField):
             field.empty_label = "Any"
         elif name != "sort" and hasattr(field, "empty_label"):

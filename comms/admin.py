@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import ForeignKey
 from django.http import HttpRequest
 
-from comms.models import Delivery, ReplyTemplate, TeamInbox
+from comms.models import Broadcast, BroadcastTarget, Delivery, ReplyTemplate, TeamInbox
 from escalation.roles import Role, users_with_role
 
 
@@ -41,13 +41,8 @@ class TeamInboxAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-@admin.register(ReplyTemplate)
-class ReplyTemplateAdmin(admin.ModelAdmin):
-    # Kept on the managers' page (comms:reply_templates), whose form checks the placeholders:
-    # read here only.
-    list_display = ["name", "team", "updated_by", "updated_at"]
-    list_select_related = ["team", "updated_by"]
-    search_fields = ["name", "body"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the pages and services write: read here only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -56,8 +51,17 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(ReadOnlyAdmin):
+    # Kept on the managers' page (comms:reply_templates), whose form checks the placeholders:
+    # read here only.
+    list_display = ["name", "team", "updated_by", "updated_at"]
+    list_select_related = ["team", "updated_by"]
+    search_fields = ["name", "body"]
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     """Each recipient of each customer update and its outbox row (resend from *Outgoing mail*)."""
 
     list_display = ["case", "recipient", "cc", "mail", "created_at"]
@@ -65,8 +69,23 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["recipient", "message_id"]
     raw_id_fields = ["case", "event", "mail"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+@admin.register(Broadcast)
+class BroadcastAdmin(ReadOnlyAdmin):
+    """Each update sent to many cases at once (a major incident's to its children): how far it
+    got."""
+
+    list_display = ["parent", "author", "created_at", "done", "total", "finished_at"]
+    list_select_related = ["parent", "author"]
+    search_fields = ["body"]
+    raw_id_fields = ["parent", "author", "parent_event"]
+
+
+@admin.register(BroadcastTarget)
+class BroadcastTargetAdmin(ReadOnlyAdmin):
+    """One case of a broadcast: pending, sent, or on the timeline but not mailed (and why)."""
+
+    list_display = ["broadcast", "case", "state", "reason", "dispatched_at", "done_at"]
+    list_filter = ["state"]
+    list_select_related = ["broadcast__parent", "case"]
+    raw_id_fields = ["broadcast", "case", "event"]

@@ -200,3 +200,71 @@ class TeamInbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.team})"
+
+
+class Broadcast(models.Model):
+    """One update written once and posted on many cases (``comms.broadcast``): a major
+    incident's update to each of its children. ``total`` targets, ``done`` of them handled
+    (sent or skipped), counted in each target's own transaction; ``finished_at`` stamped by
+    the last one."""
+
+    parent = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="broadcasts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    # The update as posted on the parent itself.
+    parent_event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["parent", "-created_at"], name="broadcast_parent_idx")]
+
+    def __str__(self) -> str:
+        return f"Update of {self.parent.reference}: {self.done} of {self.total}"
+
+
+class BroadcastState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    # On the case's timeline, but not mailed (``reason`` says why).
+    SKIPPED = "skipped", "Not mailed"
+
+
+class BroadcastTarget(models.Model):
+    """One case a broadcast goes to. Claimed from ``pending`` with a conditional UPDATE in the
+    transaction that posts the update, so it is posted once however often its task runs."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="targets")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="broadcast_targets")
+    state = models.CharField(
+        max_length=10, choices=BroadcastState.choices, default=BroadcastState.PENDING
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    # The update (or, when it could not be mailed, the note) on the case's timeline.
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When it was last handed to a worker: the sweep hands out again what stayed pending.
+    dispatched_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["broadcast", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["broadcast", "case"], name="broadcasttarget_uniq")
+        ]
+        indexes = [
+            models.Index(
+                fields=["dispatched_at"],
+                condition=Q(state=BroadcastState.PENDING),
+                name="broadcasttarget_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broadcast} to case {self.case_id} ({self.get_state_display()})"

@@ -133,6 +133,7 @@ def _compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> dict[st
         "breakdowns": breakdowns,
         "highlights": highlights(breakdowns, titles=titles),
         "top_customers": selectors.top_customers(period=current, filters=filters),
+        "major_incidents": selectors.major_incidents(period=current, filters=filters),
         "root_causes": selectors.root_causes(period=current, filters=filters),
         "backlog_age": figures.backlog_age,
         "strategic_breaches": selectors.strategic_breaches(period=current, filters=filters),

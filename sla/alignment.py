@@ -69,17 +69,27 @@ def clock_plans(*, case: Case, policy: SlaPolicy | None, now: datetime) -> dict[
     if anchor is not None and case.last_customer_contact_at is not None:
         anchor = max(anchor, case.last_customer_contact_at)
     if anchor is not None:
-        if policy is not None and policy.update_minutes is None:
+        update_minutes = update_target_minutes(case=case, policy=policy)
+        if policy is not None and update_minutes is None:
             # The policy no longer asks for updates: end the update clock where it stands.
             update_stop: datetime | None = finished_at or now
             update_target = None
         else:
             update_stop = finished_at
-            update_target = policy.update_minutes * 60 if policy and policy.update_minutes else None
+            update_target = update_minutes * 60 if update_minutes else None
         plans[ClockKind.UPDATE] = ClockPlan(
             start=anchor, stop=update_stop, paused=waiting, target_seconds=update_target
         )
     return plans
+
+
+def update_target_minutes(*, case: Case, policy: SlaPolicy | None) -> int | None:
+    """The customer-update interval of ``case``: a major incident's cadence
+    (``Case.update_every_minutes``, set by the incidents app on its parent) when it has one,
+    else the policy's; None without a policy (the clock keeps its own target)."""
+    if policy is None:
+        return None
+    return case.update_every_minutes or policy.update_minutes
 
 
 def clock_align(

@@ -113,6 +113,11 @@ class CaseListSerializer(serializers.ModelSerializer):
     tags: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="name", many=True, read_only=True
     )
+    # The major incident this case is part of (its parent's reference), or null.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
+
+    def get_parent(self, case: Case) -> str | None:
+        return Case(pk=case.parent_id).reference if case.parent_id is not None else None
 
     class Meta:
         model = Case
@@ -132,6 +137,7 @@ class CaseListSerializer(serializers.ModelSerializer):
             "raised_at",
             "next_due_at",
             "updated_at",
+            "parent",
         ]
 
 

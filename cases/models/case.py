@@ -218,6 +218,15 @@ class Case(models.Model):
     # "Most urgent" order's key: sla_breach_at plus the severity's URGENCY_ALLOWANCE.
     urgency_at = models.DateTimeField(null=True, blank=True)
 
+    # Major incidents (incidents app): the parent case that coordinates this one; a parent has
+    # no parent itself (incidents.services checks it). Indexed: a parent's children are listed.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Set on a major incident's parent: the customer-update clock's target in minutes (the
+    # incident's cadence) instead of the SLA policy's.
+    update_every_minutes = models.PositiveIntegerField(null=True, blank=True)
+
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     watchers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="watched_cases"
@@ -271,6 +280,15 @@ class Case(models.Model):
             # The live pages' "changed since" mark: the newest change a viewer may see, read
             # backwards off this index (cases.selectors_live).
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            # The major incidents' parents (the queue's "major incidents only"): a handful.
+            models.Index(
+                fields=["id"],
+                name="case_incident_parent_idx",
+                condition=Q(update_every_minutes__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="case_parent_not_self"),
         ]
 
     def __str__(self) -> str:

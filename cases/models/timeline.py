@@ -28,6 +28,7 @@ class EventKind(models.TextChoices):
     REVIEW = "review", "Review"
     SATISFACTION = "satisfaction", "Customer satisfaction"
     CUSTOMER_MESSAGE = "customer_message", "Customer message"
+    INCIDENT = "incident", "Major incident"
 
 
 class CustomerChannel(models.TextChoices):

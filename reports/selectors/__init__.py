@@ -27,7 +27,13 @@ from reports.selectors.figures import (
     period_counts,
     period_figures,
 )
-from reports.selectors.lists import longest_open, root_causes, strategic_breaches, top_customers
+from reports.selectors.lists import (
+    longest_open,
+    major_incidents,
+    root_causes,
+    strategic_breaches,
+    top_customers,
+)
 from reports.selectors.satisfaction import satisfaction_series
 from reports.selectors.snapshots import (
     WeekList,
@@ -62,6 +68,7 @@ __all__ = [
     "first_case_week",
     "frozen_figure",
     "longest_open",
+    "major_incidents",
     "open_at",
     "period_counts",
     "period_figures",

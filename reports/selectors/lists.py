@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Min, Q
 
 from cases.models import Case, Tier
+from incidents.models import MajorIncident
 from reports.definitions import (
     HIGH_SEVERITIES,
     ReportFilters,
@@ -153,3 +154,24 @@ def longest_open(
     halves = [list(qs.values(*CASE_ROW_FIELDS)[:limit]) for qs in (unresolved, resolved_later)]
     merged = sorted(halves[0] + halves[1], key=lambda r: (r["raised_at"], r["id"]))[:limit]
     return [_case_row(r, moment=moment) for r in merged]
+
+
+def major_incidents(*, period: Period, filters: ReportFilters) -> dict[str, int]:
+    """The major incidents declared in the period (their parent case within the filters) and
+    the customers they affected: those of the parents and of their children, each once."""
+    parents = MajorIncident.objects.filter(
+        declared_at__gte=period.start,
+        declared_at__lt=period.end,
+        case__in=cases_for(filters),
+    ).values("case_id")
+    declared = parents.count()
+    affected = (
+        Case.objects.filter(Q(pk__in=parents) | Q(parent__in=parents))
+        .order_by()
+        .values("customer_id")
+        .distinct()
+        .count()
+        if declared
+        else 0
+    )
+    return {"declared": declared, "affected_customers": affected}

@@ -1,0 +1,135 @@
+"""The incident panel's forms: each one validates input for one service."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from cases.forms import ResolveForm, UserChoiceField, active_staff
+from cases.models import Case
+from escalation.forms import BootstrapForm
+from escalation.text import TEXT_MAX
+from escalation.users import display_name
+from incidents.models import CADENCE_MAX, CADENCE_MIN, TASK_TITLE_MAX, Playbook, TaskState
+from incidents.services import LINK_MAX
+
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _person(label: str) -> UserChoiceField:
+    return UserChoiceField(queryset=active_staff(), required=False, empty_label="—", label=label)
+
+
+def _cadence(required: bool) -> forms.IntegerField:
+    return forms.IntegerField(
+        label="Customer update every (minutes)",
+        min_value=CADENCE_MIN,
+        max_value=CADENCE_MAX,
+        required=required,
+        help_text="" if required else "Empty: from the severity (S1 30, S2 60, S3 120, S4 240).",
+    )
+
+
+class DeclareForm(BootstrapForm):
+    lead = _person("Incident lead")
+    comms_lead = _person("Communications lead")
+    cadence_minutes = _cadence(required=False)
+
+
+class RolesForm(BootstrapForm):
+    lead = _person("Incident lead")
+    comms_lead = _person("Communications lead")
+    cadence_minutes = _cadence(required=True)
+
+
+class LinkForm(BootstrapForm):
+    references = forms.CharField(
+        label="Link affected cases",
+        max_length=20 * LINK_MAX,
+        help_text="References, separated by spaces or commas (ESC-000123 ESC-000124).",
+        widget=forms.TextInput(attrs={"placeholder": "ESC-000123, ESC-000124"}),
+    )
+
+    def clean_references(self) -> list[str]:
+        refs = [r for r in _SEPARATORS.split(self.cleaned_data["references"]) if r]
+        if not refs:
+            raise forms.ValidationError("Name at least one case.")
+        if len(refs) > LINK_MAX:
+            raise forms.ValidationError(f"At most {LINK_MAX} cases at once.")
+        return refs
+
+
+class UnlinkForm(BootstrapForm):
+    child = forms.CharField(max_length=20, widget=forms.HiddenInput)
+
+
+class TaskForm(BootstrapForm):
+    title = forms.CharField(label="Task", max_length=TASK_TITLE_MAX)
+    owner = _person("Owner")
+    due_at = forms.DateTimeField(
+        label="Due",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class TaskStateForm(BootstrapForm):
+    task = forms.IntegerField(widget=forms.HiddenInput)
+    state = forms.ChoiceField(choices=TaskState.choices, widget=forms.HiddenInput)
+
+
+class PlaybookForm(BootstrapForm):
+    playbook = forms.ModelChoiceField(
+        queryset=Playbook.objects.filter(is_active=True), empty_label="Choose a playbook…"
+    )
+
+
+class UpdateForm(BootstrapForm):
+    body = forms.CharField(
+        label="Update to every affected customer",
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Posted on this case for its customer and on every affected case, once each.",
+    )
+
+
+class ChildChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.reference} {obj.customer.name}"
+
+
+class IncidentResolveForm(ResolveForm):
+    """The case's resolve form, and which children to resolve with the parent."""
+
+    children = ChildChoiceField(
+        queryset=Case.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Resolve these affected cases with it",
+    )
+
+    def __init__(self, *args: Any, parent: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["children"]
+        assert isinstance(field, ChildChoiceField)
+        field.queryset = (
+            Case.objects.filter(parent=parent).select_related("customer").order_by("id")
+        )
+
+
+def people_in_one_query(*panel_forms: forms.Form) -> None:
+    """Fill every person picker of ``panel_forms`` from one query of the people who can own
+    work, instead of one per picker; the fields keep their querysets for validation."""
+    pickers = [
+        field
+        for form in panel_forms
+        for field in form.fields.values()
+        if isinstance(field, UserChoiceField)
+    ]
+    if not pickers:
+        return
+    people = [(user.pk, display_name(user)) for user in active_staff()]
+    for field in pickers:
+        field.widget.choices = [("", field.empty_label or ""), *people]  # type: ignore[attr-defined]
