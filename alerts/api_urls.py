@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Machine-raised escalations: events from monitoring (POST /api/events/), de-duplicated by key."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from alerts.api import EventsApi
+
+app_name = "alerts_api"
+
+urlpatterns = [
+    path("events/", EventsApi.as_view(), name="events"),
+]
