@@ -9,12 +9,12 @@ panel. The SLA app provides those reads once, in its ``AppConfig.ready()``, with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from django.db.models import Expression
+from django.db.models import Expression, Q
 
 from cases.models import Case, CaseEvent
 
@@ -83,3 +83,92 @@ class StateChoices:
         if reads is None:
             return iter(())
         return iter(reads.state_choices if self.kind is None else reads.clock_state_choices)
+
+
+# --- Breach forecasts (provided by the forecasts app) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class BreachRisk:
+    """How likely one running clock is to breach, with its top reasons in words."""
+
+    kind: str
+    kind_label: str
+    probability: float
+    reasons: Sequence[str]
+    likely: bool
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.probability)
+
+
+@dataclass(frozen=True)
+class RiskReads:
+    """The forecasts app's reads for the case pages, the queue and the clocks API.
+
+    - ``risks_for(cases)``: the stored risk of each running clock, by case id then clock kind
+      (one query; a clock without a forecast is absent).
+    - ``likely_condition()``: a condition on ``Case``: a running clock at or above the risk
+      threshold (the queue's "likely to breach" filter).
+    - ``threshold_percent``: that threshold (FORECAST_RISK_PERCENT).
+    """
+
+    risks_for: Callable[[Sequence[Case]], Mapping[int, Mapping[str, BreachRisk]]]
+    likely_condition: Callable[[], Q]
+    threshold_percent: int
+
+
+_risks_provided: list[RiskReads] = []
+
+
+def risk_reads_provide(reads: RiskReads) -> None:
+    """Install the forecasts app's reads (once, from its ``AppConfig.ready()``)."""
+    _risks_provided[:] = [reads]
+
+
+def risk_reads() -> RiskReads | None:
+    """The installed reads, or None while no app provides forecasts."""
+    return _risks_provided[0] if _risks_provided else None
+
+
+class _CaseRisks:
+    """One case's forecasts, read (for all the cases attached together, in one query) the
+    first time a page shows any of them: a page that never shows them pays nothing."""
+
+    def __init__(self, case: Case, batch: _RiskBatch) -> None:
+        self.case, self.batch = case, batch
+
+    def _list(self) -> list[BreachRisk]:
+        by_kind = self.batch.load().get(self.case.pk, {})
+        return [by_kind[k] for k in CLOCK_KINDS if k in by_kind]
+
+    def __iter__(self) -> Iterator[BreachRisk]:
+        return iter(self._list())
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __bool__(self) -> bool:
+        return bool(self._list())
+
+
+class _RiskBatch:
+    def __init__(self, cases: list[Case], reads: RiskReads | None) -> None:
+        self.cases, self.reads = cases, reads
+        self.loaded: Mapping[int, Mapping[str, BreachRisk]] | None = None
+
+    def load(self) -> Mapping[int, Mapping[str, BreachRisk]]:
+        if self.loaded is None:
+            reads = self.reads
+            self.loaded = reads.risks_for(self.cases) if reads is not None and self.cases else {}
+        return self.loaded
+
+
+def attach_breach_risks(cases: Iterable[Case]) -> None:
+    """Set ``case.breach_risks`` (its running clocks' forecasts, in clock order) on each case:
+    one query for all of them, made when a page first shows one; empty without forecasts."""
+    cases = list(cases)
+    batch = _RiskBatch(cases, risk_reads())
+    for case in cases:
+        case.breach_risks = _CaseRisks(case, batch)  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases.api.views import REFERENCE, CaseApi, errors
+from cases.extensions import BreachRisk, risk_reads
 from escalation.access import roles_permission
 from escalation.roles import Role
 from sla.clock import ClosedHours
@@ -210,6 +211,30 @@ class ClockLedgerSerializer(serializers.Serializer):
     )
     breaches = BreachSerializer(many=True, help_text="Every cycle's breach, oldest first.")
     segments = SegmentSerializer(many=True, help_text="The current cycle, in order.")
+    breach_probability = serializers.SerializerMethodField(
+        help_text="How likely this running clock is to breach, 0 to 1 (breach forecasts); "
+        "null for a stopped clock or one not scored yet."
+    )
+    reasons = serializers.SerializerMethodField(
+        help_text="The forecast's top reasons in words; empty without a forecast."
+    )
+
+    def _risk(self, ledger: Any) -> BreachRisk | None:
+        if ledger.stopped_at is not None:
+            return None
+        return self.context.get("risks", {}).get(ledger.kind)
+
+    @extend_schema_field(
+        {"type": "number", "format": "double", "minimum": 0, "maximum": 1, "nullable": True}
+    )
+    def get_breach_probability(self, ledger: Any) -> float | None:
+        risk = self._risk(ledger)
+        return None if risk is None else risk.probability
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, ledger: Any) -> list[str]:
+        risk = self._risk(ledger)
+        return [] if risk is None else list(risk.reasons)
 
 
 class CaseClocks(CaseApi):
@@ -224,4 +249,6 @@ class CaseClocks(CaseApi):
     def get(self, request: Request, reference: str) -> Response:
         case = self.case(reference)
         ledgers = case_clock_ledgers(case=case, now=timezone.now())
-        return Response(ClockLedgerSerializer(ledgers, many=True).data)
+        reads = risk_reads()
+        risks = reads.risks_for([case]).get(case.pk, {}) if reads is not None else {}
+        return Response(ClockLedgerSerializer(ledgers, many=True, context={"risks": risks}).data)

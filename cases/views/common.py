@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from cases.extensions import clock_reads
+from cases.extensions import attach_breach_risks, clock_reads
 from cases.filters import OPEN, Sort
 from cases.models import Case, CaseEvent
 
@@ -36,13 +36,14 @@ def sla_badges_template() -> str | None:
 
 
 def attach_clock_states(cases: Iterable[Case], *, now: datetime) -> None:
-    """Set ``case.sla_clocks`` (the SLA app's clock states) on each case, in one query for all
-    of them."""
+    """Set ``case.sla_clocks`` (the SLA app's clock states) and ``case.breach_risks`` (the
+    forecasts of its running clocks) on each case, in one query each for all of them."""
     cases = list(cases)
     reads = clock_reads()
     states = reads.states_for(cases, now) if reads is not None and cases else {}
     for case in cases:
         case.sla_clocks = states.get(case.pk, [])  # type: ignore[attr-defined]
+    attach_breach_risks(cases)
 
 
 def attach_clock_ledgers(case: Case, *, now: datetime, events: Sequence[CaseEvent]) -> None:
@@ -53,6 +54,7 @@ def attach_clock_ledgers(case: Case, *, now: datetime, events: Sequence[CaseEven
     ledgers = list(reads.ledgers_for(case, now, events)) if reads is not None else []
     case.sla_ledgers = ledgers  # type: ignore[attr-defined]
     case.sla_clocks = [ledger.state for ledger in ledgers]  # type: ignore[attr-defined]
+    attach_breach_risks([case])
 
 
 def timeline_order(request: HttpRequest) -> str:

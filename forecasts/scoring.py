@@ -1,0 +1,179 @@
+"""Scoring running clocks with the active model: stored ``ClockRisk`` rows, and one warning per
+clock cycle to the case's owner when its risk reaches FORECAST_RISK_PERCENT."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.db import connection, transaction
+from threadpoolctl import threadpool_limits
+
+from cases.models import Case
+from forecasts.features import Frame, running_frame
+from forecasts.models import ClockRisk, RiskWarning
+from forecasts.reasons import reasons_for
+from forecasts.selectors import risk_threshold
+from forecasts.services import forecaster_active
+from forecasts.training import Forecaster
+from sla.models import ClockKind, NotificationKind
+from sla.notifications import Message, notifications_send
+
+logger = logging.getLogger(__name__)
+
+SCORE_CHUNK = 20_000
+BREACHED_REASON = "the deadline has already passed"
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    scored: int
+    warned: int
+    removed: int
+    version: int | None
+
+
+def risks_score_all(*, now: datetime, chunk: int = SCORE_CHUNK) -> ScoreResult:
+    """Score every running clock of the open cases, ``chunk`` clocks at a time.
+
+    1. Read the active model once; none yet: nothing to do.
+    2. Walk the running clocks in id order (keyset), each chunk read, predicted, explained
+       and upserted in one transaction, with its warnings.
+    3. Remove the risks this run did not rewrite: clocks that stopped, cases that closed.
+    """
+    active = forecaster_active()
+    if active is None:
+        return ScoreResult(scored=0, warned=0, removed=0, version=None)
+    scored = warned = 0
+    last = 0
+    while True:
+        frame = running_frame(now=now, after_clock=last, limit=chunk)
+        if len(frame) == 0:
+            break
+        warned += _store(frame, active, now=now)
+        scored += len(frame)
+        last = int(frame.clock_ids.max())
+    removed, _ = ClockRisk.objects.filter(scored_at__lt=now).delete()
+    return ScoreResult(scored=scored, warned=warned, removed=removed, version=active[0])
+
+
+def case_risks_score(*, case_id: int, now: datetime) -> ScoreResult:
+    """Score one case's running clocks now (and forget the risks of its stopped ones)."""
+    active = forecaster_active()
+    if active is None:
+        return ScoreResult(scored=0, warned=0, removed=0, version=None)
+    frame = running_frame(now=now, limit=len(ClockKind.values), case_ids=[case_id])
+    warned = _store(frame, active, now=now) if len(frame) else 0
+    removed, _ = (
+        ClockRisk.objects.filter(case_id=case_id)
+        .exclude(clock_id__in=frame.clock_ids.tolist())
+        .delete()
+    )
+    return ScoreResult(scored=len(frame), warned=warned, removed=removed, version=active[0])
+
+
+def forecast(forecaster: Forecaster, frame: Frame) -> tuple[np.ndarray, list[list[str]]]:
+    """Each clock's probability and reasons. A clock that has breached already (on record, or
+    past its deadline) is certain: 1.0, and the model is asked about the others only."""
+    breached = frame.extra.get("breached", np.zeros(len(frame), dtype=bool))
+    probabilities = np.ones(len(frame), dtype=np.float64)
+    reasons: list[list[str]] = [[BREACHED_REASON] for _ in range(len(frame))]
+    ahead = np.flatnonzero(~breached)
+    if len(ahead):
+        part = frame.take(ahead)
+        # One thread: on a busy machine OpenMP's thread start-up costs more than the work.
+        with threadpool_limits(limits=1):
+            predicted = np.clip(forecaster.predict(part), 0.0, 1.0)
+            explained = reasons_for(forecaster, part, predicted)
+        probabilities[ahead] = predicted
+        for i, words in zip(ahead.tolist(), explained, strict=True):
+            reasons[i] = words
+    return probabilities, reasons
+
+
+def _store(frame: Frame, active: tuple[int, Forecaster], *, now: datetime) -> int:
+    version, forecaster = active
+    probabilities, reasons = forecast(forecaster, frame)
+    rows = [
+        ClockRisk(
+            clock_id=int(frame.clock_ids[i]),
+            case_id=int(frame.case_ids[i]),
+            kind=str(frame.columns["kind"][i]),
+            cycle=int(frame.extra["cycle"][i]),
+            probability=round(float(probabilities[i]), 4),
+            reasons=reasons[i],
+            model_version=version,
+            scored_at=now,
+        )
+        for i in range(len(frame))
+    ]
+    with transaction.atomic():
+        ClockRisk.objects.bulk_create(
+            rows,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["clock"],
+            update_fields=[
+                "case",
+                "kind",
+                "cycle",
+                "probability",
+                "reasons",
+                "model_version",
+                "scored_at",
+            ],
+        )
+        return _warn(frame, probabilities, reasons, now=now)
+
+
+def _warn(
+    frame: Frame, probabilities: np.ndarray, reasons: list[list[str]], *, now: datetime
+) -> int:
+    """Warn each owner once per clock cycle whose risk reached the threshold: the unique
+    RiskWarning row claims the cycle (INSERT ... ON CONFLICT DO NOTHING RETURNING), so two
+    scoring runs never warn twice. The notification uses the SLA warning kind (no new kind:
+    the SLA app's migrations are not ours to add)."""
+    risky = np.flatnonzero(probabilities >= risk_threshold())
+    if len(risky) == 0:
+        return 0
+    values = [
+        (int(frame.clock_ids[i]), int(frame.extra["cycle"][i]), float(probabilities[i]), now)
+        for i in risky
+    ]
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["(%s, %s, %s, %s)"] * len(values))
+        cursor.execute(
+            f"INSERT INTO {RiskWarning._meta.db_table} (clock_id, cycle, probability, created_at)"
+            f" VALUES {placeholders} ON CONFLICT (clock_id, cycle) DO NOTHING RETURNING clock_id",
+            [v for row in values for v in row],
+        )
+        claimed = {row[0] for row in cursor.fetchall()}
+    if not claimed:
+        return 0
+    index = {int(frame.clock_ids[i]): int(i) for i in risky}
+    cases = Case.objects.select_related("owner").in_bulk(
+        {int(frame.case_ids[index[c]]) for c in claimed}
+    )
+    messages = []
+    for clock_id in sorted(claimed):
+        i = index[clock_id]
+        case = cases.get(int(frame.case_ids[i]))
+        owner: User | None = case.owner if case is not None else None
+        if case is None or owner is None:
+            continue
+        kind = ClockKind(str(frame.columns["kind"][i])).label
+        messages.append(
+            Message(
+                recipients=[owner],
+                kind=NotificationKind.SLA_WARNING,
+                subject=f"{case.reference}: {kind} likely to breach "
+                f"({round(100 * float(probabilities[i]))}%)",
+                body="Why: " + "; ".join(reasons[i]) + ".",
+                case=case,
+            )
+        )
+    notifications_send(messages)
+    return len(claimed)
