@@ -34,11 +34,16 @@ def report_pdf_html(payload: dict[str, Any], *, filter_text: str) -> str:
 
 
 def report_pdf(payload: dict[str, Any], *, filter_text: str) -> bytes:
+    return html_pdf(report_pdf_html(payload, filter_text=filter_text))
+
+
+def html_pdf(html: str) -> bytes:
+    """A self-contained print document (styles and SVG inline) as a PDF; any other app's
+    printout (contract statements) goes through here too."""
     # Imported here: WeasyPrint loads its native libraries (Pango) on import, which only the
     # PDF needs.
     from weasyprint import HTML
 
-    html = report_pdf_html(payload, filter_text=filter_text)
     # Everything the template needs is inline (styles, SVG): no URL is fetched while rendering.
     return HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
 
