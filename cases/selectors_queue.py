@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
-from cases.extensions import CLOCK_KINDS
+from cases.extensions import CLOCK_KINDS, risk_reads
 from cases.filters import CaseFilter, Sort
 from cases.models import (
     Case,
@@ -316,6 +316,20 @@ def _as_multivalue(filters: Mapping[str, Any]) -> MultiValueDict[str, Any]:
     return data
 
 
+# The queue's "likely to breach" filter (``?likely=1``): a running clock whose stored breach
+# forecast reaches the threshold (cases.extensions.RiskReads); ignored without forecasts.
+LIKELY = "likely"
+
+
+def likely_wanted(filters: Mapping[str, Any]) -> bool:
+    return risk_reads() is not None and str(filters.get(LIKELY) or "") in {"1", "true", "on"}
+
+
+def likely_to_breach() -> Q:
+    reads = risk_reads()
+    return reads.likely_condition() if reads is not None else Q()
+
+
 def case_queue(
     *, viewer: AnyUser, filters: Mapping[str, Any], page_size: int = PAGE_SIZE
 ) -> CaseQueuePage:
@@ -332,6 +346,8 @@ def case_queue(
     for 10 rows as for 100.
     """
     base = case_visible_to(viewer=viewer)
+    if likely_wanted(filters):
+        base = base.filter(likely_to_breach())
     filterset = CaseFilter(data=_as_multivalue(filters), queryset=base)
     errors: dict[str, list[str]] = {k: list(v) for k, v in filterset.errors.items()}
     sort = filterset.form.cleaned_data.get("sort") or Sort.URGENCY

@@ -30,7 +30,10 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Patterns", "reviews:patterns", frozenset({MANAGER, EXECUTIVE})),
     NavItem("At risk", "reviews:risk", frozenset({MANAGER, EXECUTIVE})),
     NavItem("My actions", "reviews:actions_mine", frozenset({OPERATOR})),
+    NavItem("Major incidents", "incidents:list", frozenset({MANAGER, EXECUTIVE})),
     NavItem("Reports", "reports:index", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("Contracts", "contracts:index", frozenset({MANAGER, EXECUTIVE})),
+    NavItem("SLA drafts", "sla:draft_list", frozenset({MANAGER, EXECUTIVE})),
     NavItem("Quarantined mail", "comms:quarantine", frozenset({MANAGER})),
 )
 

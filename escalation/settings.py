@@ -327,8 +327,13 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 TASK_LANES = {
     "sla.tasks.sla_sweep": "sla-sweep",
+    # The look-ahead's countdown tasks (sla.soon): fetched at once, held until their moment.
+    "sla.tasks.clocks_soon": "sla-sweep",
     "sla.tasks.mail_send": "mail",
     "sla.tasks.mail_redispatch": "mail",
+    # Scoring every running clock takes seconds: never in front of the escalations.
+    "forecasts.tasks.risks_score": "forecasts",
+    "forecasts.tasks.forecast_train": "forecasts",
 }
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name), routing_key=name)
@@ -398,6 +403,14 @@ ANYMAIL = {
     }.items()
     if value
 }
+# Alerts from monitoring (alerts, POST /api/events/; README "Alerts from monitoring"): a trigger
+# reopens its key's case if it was resolved at most ALERTS_REOPEN_HOURS ago (later: a new
+# case); repeats of an open case's alert are noted on its timeline at most once every
+# ALERTS_NOTE_MINUTES; each integration token may post ALERTS_REQUESTS_PER_MINUTE batches a
+# minute (429 with Retry-After beyond).
+ALERTS_REOPEN_HOURS = env_int("ALERTS_REOPEN_HOURS", 24)
+ALERTS_NOTE_MINUTES = env_int("ALERTS_NOTE_MINUTES", 10)
+ALERTS_REQUESTS_PER_MINUTE = env_int("ALERTS_REQUESTS_PER_MINUTE", 120, minimum=1)
 # The outbox (sla.outbox): a message is tried at most MAIL_MAX_ATTEMPTS times, backing off from
 # MAIL_RETRY_SECONDS up to five minutes between tries (about 35 minutes in all with the
 # defaults), then shown as failed in the admin. An unsent message whose next try was due
@@ -405,6 +418,19 @@ ANYMAIL = {
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 12, minimum=1)
 MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 10, minimum=1)
 MAIL_REDISPATCH_SECONDS = env_int("MAIL_REDISPATCH_SECONDS", 300, minimum=1)
+# A broadcast's target (comms.broadcast: one update to every child of a major incident) still
+# pending this long after it was handed to a worker is handed out again (its task was lost).
+COMMS_BROADCAST_REDISPATCH_SECONDS = env_int("COMMS_BROADCAST_REDISPATCH_SECONDS", 120, minimum=1)
+# Breach forecasts (forecasts app): a running clock is "likely to breach" from
+# FORECAST_RISK_PERCENT; its owner is warned once per clock cycle. Beat scores every running
+# clock each FORECAST_SCORE_SECONDS and retrains daily at FORECAST_TRAIN_HOUR on at most
+# FORECAST_MAX_CLOCKS recent finished clocks; with fewer than FORECAST_MIN_EXAMPLES examples
+# the explained fallback rule stands in for the model.
+FORECAST_RISK_PERCENT = env_int("FORECAST_RISK_PERCENT", 70, minimum=1)
+FORECAST_SCORE_SECONDS = env_int("FORECAST_SCORE_SECONDS", 300, minimum=30)
+FORECAST_TRAIN_HOUR = env_int("FORECAST_TRAIN_HOUR", 3)
+FORECAST_MIN_EXAMPLES = env_int("FORECAST_MIN_EXAMPLES", 200, minimum=1)
+FORECAST_MAX_CLOCKS = env_int("FORECAST_MAX_CLOCKS", 200_000, minimum=100)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Each entry expires just before its next run, so a backlog never piles up duplicates.
     "sla-sweep": {
@@ -416,6 +442,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "sla.tasks.mail_redispatch",
         "schedule": float(min(60, MAIL_REDISPATCH_SECONDS)),
         "options": {"expires": min(60, MAIL_REDISPATCH_SECONDS) * 0.9},
+    },
+    "comms-broadcast-redispatch": {
+        "task": "comms.tasks.broadcasts_redispatch",
+        "schedule": float(min(60, COMMS_BROADCAST_REDISPATCH_SECONDS)),
+        "options": {"expires": min(60, COMMS_BROADCAST_REDISPATCH_SECONDS) * 0.9},
     },
     **(
         {
@@ -433,10 +464,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=0, hour=WEEKLY_REPORT_HOUR, day_of_week="mon"),
         "options": {"expires": 6 * 24 * 3600},
     },
+    # The 1st: freeze the contract statements of the month that just ended.
+    "contracts-monthly-statements": {
+        "task": "contracts.tasks.monthly_statements_freeze",
+        "schedule": crontab(minute=15, hour=WEEKLY_REPORT_HOUR, day_of_month="1"),
+        "options": {"expires": 27 * 24 * 3600},
+    },
+    "forecasts-score": {
+        "task": "forecasts.tasks.risks_score",
+        "schedule": float(FORECAST_SCORE_SECONDS),
+        "options": {"expires": FORECAST_SCORE_SECONDS * 0.9},
+    },
+    "forecasts-train": {
+        "task": "forecasts.tasks.forecast_train",
+        "schedule": crontab(minute=15, hour=FORECAST_TRAIN_HOUR),
+        "options": {"expires": 23 * 3600},
+    },
     "reviews-overdue-reminders": {
         "task": "reviews.tasks.overdue_reminders",
         "schedule": crontab(minute=30, hour=7),
         "options": {"expires": 23 * 3600},
+    },
+    # Overdue tasks of major incidents: their owner and the incident lead, once each task.
+    "incidents-overdue-tasks": {
+        "task": "incidents.tasks.overdue_tasks",
+        "schedule": 60.0,
+        "options": {"expires": 54.0},
     },
 }
 

@@ -50,6 +50,7 @@ urlpatterns = [
     path("api/", include("cases.api_urls")),
     path("api/", include("sla.api_urls")),
     path("api/", include("alerts.api_urls")),
+    path("api/", include("incidents.api_urls")),
     # The API's own permission: callers the API refuses are refused its description too.
     path(
         "api/schema/",

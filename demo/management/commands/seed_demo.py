@@ -3,9 +3,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from demo.contracts import seed_contracts
+from demo.incidents import seed_major_incident
 from demo.reference_data import seed_reference_data
 from demo.seeding import seed_cases
 from reports.services import snapshot_catch_up
@@ -34,6 +37,11 @@ class Command(BaseCommand):
         if cases:
             created = seed_cases(total=cases, stdout=self.stdout)
             self.stdout.write(f"Demo cases: {created} created, at least {cases} present.")
+        manager = User.objects.get(username="manager")
+        if added := seed_contracts(by=manager, now=timezone.now()):
+            self.stdout.write(f"Demo contracts: {added} added.")
+        if children := seed_major_incident(by=manager, now=timezone.now()):
+            self.stdout.write(f"Demo major incident: declared, with {children} affected cases.")
         self.freeze_past_weeks(refresh=created > 0)
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, role in logins:
