@@ -29,13 +29,13 @@ def seed_major_incident(*, by: User, now: datetime) -> int:
     )
     if parent is None:
         return 0
+    others = open_cases.exclude(pk=parent.pk).order_by("-raised_at")
+    children = list(
+        others.filter(product=parent.product).values_list("pk", flat=True)[:CHILDREN]
+    ) or list(others.values_list("pk", flat=True)[:CHILDREN])
+    if not children:  # a tiny demo database: no incident without affected cases
+        return 0
     incident = incident_declare(case=parent, by=by, lead=by, comms_lead=by)
-    children = (
-        open_cases.filter(product=parent.product)
-        .exclude(pk=parent.pk)
-        .order_by("-raised_at")
-        .values_list("pk", flat=True)[:CHILDREN]
-    )
     result = incident_link_many(
         incident=incident, references=[Case(pk=pk).reference for pk in children], by=by
     )
