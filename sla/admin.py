@@ -27,6 +27,7 @@ from sla.models import (
     EscalationRecord,
     Holiday,
     Notification,
+    NotifyHours,
     OnDuty,
     OutgoingMail,
     SlaPolicy,
@@ -106,6 +107,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         "update_minutes",
         "warn_percent",
         "reescalate_minutes",
+        "acknowledge_minutes",
     ]
     list_filter = ["tier", "severity", "calendar"]
 
@@ -123,6 +125,15 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         keys = list(queryset.values_list("tier", "severity"))
         super().delete_queryset(request, queryset)
         clocks_resync_later(policies=keys)
+
+
+@admin.register(NotifyHours)
+class NotifyHoursAdmin(admin.ModelAdmin):
+    """Whose mail waits for which working hours (a person's own, or a team's)."""
+
+    list_display = ["__str__", "user", "team", "calendar"]
+    list_select_related = ["user", "team", "calendar"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(OnDuty)
@@ -182,7 +193,16 @@ class NotificationAdmin(ReadOnlyAdmin):
 class OutgoingMailAdmin(ReadOnlyAdmin):
     """The outbox: what was sent, what waits for a retry, what failed for good and why."""
 
-    list_display = ["to", "subject", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_display = [
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "created_at",
+        "not_before",
+        "sent_at",
+        "last_error",
+    ]
     list_filter = ["status"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"

@@ -27,6 +27,10 @@ The rules (targets in ``sla.rules``):
   the watchers and the manager on duty.
 - Breach of the customer-update clock: tell the owner and the team lead (no reassignment: the
   case is being worked on, the customer is owed news).
+- Acknowledge or climb (``acknowledge_minutes``): a case the engine reassigned must be acted
+  on (any timeline event by a person) within that business time, or it climbs a rung, each a
+  step ``climb-<escalation>-<rung>`` (``sla.rules.climb_target``). Acting on it stops the
+  ladder; a new escalation starts it again.
 """
 
 from __future__ import annotations
@@ -50,7 +54,16 @@ from sla.calendars import calendar_for
 from sla.escalation_batch import ENGINE_FIELDS, Batch, Mark
 from sla.facts import breach_fact
 from sla.models import CaseClock, ClockKind, NotificationKind
-from sla.rules import TOP_RANK, Rule, Target, escalation_target, level_rank
+from sla.rules import (
+    CLIMB_RUNGS,
+    TOP_RANK,
+    Rule,
+    Target,
+    acknowledge_deadline,
+    climb_target,
+    escalation_target,
+    level_rank,
+)
 from sla.selectors import duration_words
 
 logger = logging.getLogger(__name__)
@@ -229,6 +242,12 @@ def _steps_take(
         and clock.reescalate_at is not None
         and clock.reescalate_at <= now
     )
+    climb_due = (
+        not breach_due
+        and not reescalation_due
+        and clock.climb_at is not None
+        and clock.climb_at <= now
+    )
     if warning_due:
         clock.warned_at = now
         # A warning that comes due together with its breach says nothing the breach won't.
@@ -249,7 +268,36 @@ def _steps_take(
             taken.append(step)
         elif not breach_due:
             clock.reescalate_at = None
+    elif climb_due:
+        taken += _climb(case=case, clock=clock, batch=batch, now=now)
     return taken
+
+
+def _climb(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> list[str]:
+    """The acknowledge window of the last escalation has passed: stop the ladder if someone
+    acted on the case since, else climb to the next rung that can take it (once)."""
+    if batch.acted_since_escalation(case):
+        clock.climb_at = None
+        return []
+    target = climb_target(case=case, after=clock.climb_count, now=now, lookups=batch.lookups)
+    if target is None:
+        clock.climb_at = None
+        return []
+    step = f"climb-{clock.escalation_count}-{target.rung}"
+    clock.climb_count = target.rung
+    last = target.rung == len(CLIMB_RUNGS)
+    clock.climb_at = None if last else acknowledge_deadline(policy=clock.policy, now=now)
+    if not batch.record(case, clock, step=step, rule=target.rule, now=now, target=target):
+        return []
+    _reassign_and_tell(
+        case=case,
+        clock=clock,
+        step=step,
+        target=target,
+        batch=batch,
+        news=f"{case.reference} was not acknowledged in time",
+    )
+    return [step]
 
 
 def _escalate(
@@ -293,7 +341,16 @@ def _escalate(
             + ("at management level" if at_top else "and nobody can take it"),
         )
         return True
-    _reassign_and_tell(case=case, clock=clock, step=step, target=target, batch=batch)
+    _reassign_and_tell(
+        case=case,
+        clock=clock,
+        step=step,
+        target=target,
+        batch=batch,
+        news=f"{case.reference} breached its {_what(clock)} target",
+    )
+    clock.climb_count = 0
+    clock.climb_at = acknowledge_deadline(policy=clock.policy, now=now)
     return True
 
 
@@ -318,7 +375,7 @@ def _update_overdue(
 
 
 def _reassign_and_tell(
-    *, case: Case, clock: CaseClock, step: str, target: Target, batch: Batch
+    *, case: Case, clock: CaseClock, step: str, target: Target, batch: Batch, news: str
 ) -> None:
     """Give the case to ``target`` (a refusal is said on the timeline instead) and tell the
     old owner, the leads and the watchers."""
@@ -347,8 +404,7 @@ def _reassign_and_tell(
         recipients=[r for r in recipients if r is not None and r != told_by_assign],
         case=case,
         kind=NotificationKind.SLA_BREACH,
-        subject=f"{case.reference} breached its {_what(clock)} target: "
-        f"escalated to {_assignee(new_owner, target.team)}",
+        subject=f"{news}: escalated to {_assignee(new_owner, target.team)}",
     )
 
 
@@ -365,11 +421,12 @@ def _next_reescalation(
 
 
 def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str, batch: Batch) -> None:
-    reason = (
-        f"{ClockKind(clock.kind).label} target breached"
-        if step == "breach"
-        else f"Still breached ({ClockKind(clock.kind).label}): escalated again"
-    )
+    if step == "breach":
+        reason = f"{ClockKind(clock.kind).label} target breached"
+    elif target.rung:
+        reason = "Not acknowledged in time: climbed"
+    else:
+        reason = f"Still breached ({ClockKind(clock.kind).label}): escalated again"
     batch.assigner.assign(
         case=case,
         owner=target.owner,

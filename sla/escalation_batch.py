@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
+from django.db.models import Max
 
-from cases.models import Case, EventKind
+from cases.models import Case, CaseEvent, EventKind
 from cases.services.assign_many import AssignerMark, CasesAssigner
 from cases.timeline import event_build
 from escalation.bulk import objects_update
@@ -28,6 +29,8 @@ ENGINE_FIELDS = (
     "escalation_count",
     "reescalate_at",
     "dispatched_at",
+    "climb_at",
+    "climb_count",
 )
 
 
@@ -48,11 +51,17 @@ class Batch:
 
     def __init__(self, case_ids: list[int]) -> None:
         self.lookups = Lookups()
-        self.recorded = set(
-            EscalationRecord.objects.filter(case_id__in=case_ids).values_list(
-                "case_id", "clock_kind", "cycle", "step"
-            )
-        )
+        self.case_ids = case_ids
+        self.recorded: set[tuple[int, str, int, str]] = set()
+        # When each case was last escalated or climbed: the acknowledge window's start.
+        self.escalated_at: dict[int, datetime] = {}
+        for case_id, kind, cycle, step, at in EscalationRecord.objects.filter(
+            case_id__in=case_ids
+        ).values_list("case_id", "clock_kind", "cycle", "step", "created_at"):
+            self.recorded.add((case_id, kind, cycle, step))
+            if step != "warning":
+                self.escalated_at[case_id] = max(at, self.escalated_at.get(case_id, at))
+        self._acted: dict[int, datetime] | None = None
         self.watchers: dict[int, list[Any]] = defaultdict(list)
         links = Case.watchers.through.objects.filter(case_id__in=case_ids)
         for link in links.select_related("user"):
@@ -85,6 +94,22 @@ class Batch:
                 case=case,
             )
         )
+
+    def acted_since_escalation(self, case: Case) -> bool:
+        """Whether a person has acted on the case (any timeline event with an actor: an
+        acknowledgement, a note, a customer update, a status change, an assignment...) since
+        its last escalation or climb: what stops the ladder. Read for the whole batch, once,
+        when the first climb comes due."""
+        if self._acted is None:
+            self._acted = dict(
+                CaseEvent.objects.filter(case_id__in=self.case_ids, actor__isnull=False)
+                .values("case_id")
+                .annotate(last=Max("created_at"))
+                .values_list("case_id", "last")
+            )
+        since = self.escalated_at.get(case.pk)
+        last = self._acted.get(case.pk)
+        return since is not None and last is not None and last >= since
 
     def mark(self) -> Mark:
         return Mark(
@@ -135,6 +160,8 @@ class Batch:
         if key in self.recorded:
             return False
         self.recorded.add(key)
+        if step != "warning":
+            self.escalated_at[case.pk] = now
         self.records.append(
             EscalationRecord(
                 case_id=case.pk,

@@ -79,6 +79,12 @@ class SlaPolicy(models.Model):
         blank=True,
         help_text="If still breached this much business time after an escalation, escalate again.",
     )
+    acknowledge_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="After an escalation, business time the new owner has to act on the case "
+        "before it climbs (next level, team lead, manager on duty). Empty: no ladder.",
+    )
 
     class Meta:
         verbose_name = "SLA policy"
@@ -153,6 +159,10 @@ class CaseClock(models.Model):
     # the next re-escalation falls due while the clock stays breached.
     escalation_count = models.PositiveSmallIntegerField(default=0)
     reescalate_at = models.DateTimeField(null=True, blank=True)
+    # Acknowledge or climb: when the escalation's new owner must have acted on the case by
+    # (sla.ladder), and the climbs taken since the last escalation.
+    climb_at = models.DateTimeField(null=True, blank=True)
+    climb_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -193,6 +203,13 @@ class CaseClock(models.Model):
                 name="clock_due_reescalation_idx",
                 condition=Q(
                     stopped_at__isnull=True, paused_at__isnull=True, reescalate_at__isnull=False
+                ),
+            ),
+            models.Index(
+                fields=["climb_at"],
+                name="clock_due_climb_idx",
+                condition=Q(
+                    stopped_at__isnull=True, paused_at__isnull=True, climb_at__isnull=False
                 ),
             ),
             models.Index(fields=["kind", "stopped_at"], name="clock_kind_stopped_idx"),
@@ -422,6 +439,11 @@ class OutgoingMail(models.Model):
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # Not to be sent before this: the recipient's working hours (sla.quiet_hours), or the end
+    # of their digest window (sla.notifications).
+    not_before = models.DateTimeField(null=True, blank=True)
+    # A notification's mail, which may be folded into a digest with others to the same reader.
+    fold = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -434,6 +456,11 @@ class OutgoingMail(models.Model):
                 condition=Q(status__in=[MailStatus.PENDING, MailStatus.SENDING]),
             ),
             models.Index(fields=["status", "-created_at"], name="outgoingmail_status_idx"),
+            # Notification mail to a reader: the digest window (sla.notifications) and the
+            # fold (sla.outbox).
+            models.Index(
+                fields=["to", "created_at"], name="outgoingmail_fold_idx", condition=Q(fold=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -549,3 +576,35 @@ class WhatIfReplay(models.Model):
 
     def __str__(self) -> str:
         return f"Replay of draft {self.draft_id} over {self.weeks} weeks"
+
+
+class NotifyHours(models.Model):
+    """When a person may be mailed news that is not urgent: their own calendar (a row for
+    the user), else the calendar of a team they are in (a row for the team), else any time.
+    Urgent news (an S1 case, a case under a 24x7 policy) goes at once (sla.quiet_hours)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notify_hours",
+    )
+    team = models.OneToOneField(
+        "cases.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "notification hours"
+        verbose_name_plural = "notification hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True)
+                | Q(user__isnull=True, team__isnull=False),
+                name="notifyhours_user_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification hours of {self.user or self.team}: {self.calendar}"

@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from cases.events import CaseAssigned, CaseMentioned, CustomerReplied
 from cases.models import Case, CustomerChannel, Status
 from escalation.users import display_name
-from sla.models import Notification, NotificationKind
-from sla.outbox import outbox_add
+from sla.models import Notification, NotificationKind, OutgoingMail
+from sla.outbox import Mail, outbox_add
+from sla.quiet_hours import Urgency, hours_of, not_before
 
 # How much of the note a mention's notification quotes (the case page has the rest).
 MENTION_EXCERPT = 500
@@ -117,7 +120,7 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
     all their emails."""
     now = timezone.now()
     rows: list[Notification] = []
-    mail: list[tuple[str, str, str]] = []
+    mail: list[tuple[User, Case | None, str, str]] = []
     for message in messages:
         people = {u.pk: u for u in message.recipients if u is not None and u.is_active}
         subject = message.subject[:200]
@@ -139,11 +142,50 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
                     created_at=now,
                 )
             )
-            if email := getattr(person, "email", ""):
-                mail.append((email, f"[Escalation] {subject}", text))
+            if getattr(person, "email", ""):
+                mail.append((person, case, f"[Escalation] {subject}", text))
     if not rows:
         return []
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows)
-        outbox_add(mails=mail, now=now)
+        outbox_add(mails=_mail_in_hours(mail, now=now), now=now)
     return created
+
+
+def _mail_in_hours(mail: list[tuple[User, Case | None, str, str]], *, now: datetime) -> list[Mail]:
+    """The mails. Urgent ones (``sla.quiet_hours``) go now. The others wait for their
+    reader's working hours, and one to a reader mailed a notification less than
+    ``NOTIFY_DIGEST_MINUTES`` ago waits for the end of that window, when the outbox folds
+    what waited into one digest."""
+    hours = hours_of(person.pk for person, *_ in mail)
+    window = timedelta(minutes=settings.NOTIFY_DIGEST_MINUTES)
+    mailed = _last_mailed({person.email for person, *_ in mail}, now=now, window=window)
+    urgency = Urgency()
+    out = []
+    for person, case, subject, text in mail:
+        if urgency.urgent(case):
+            out.append(Mail(to=person.email, subject=subject, body=text))
+            continue
+        wait = not_before(hours.get(person.pk), now)
+        last = mailed.get(person.email)
+        if last is not None:
+            wait = max(wait or now, last + window)
+        elif wait is None and window:
+            mailed[person.email] = now  # the first goes now; the next ones fold
+        out.append(Mail(to=person.email, subject=subject, body=text, not_before=wait, fold=True))
+    return out
+
+
+def _last_mailed(addresses: set[str], *, now: datetime, window: timedelta) -> dict[str, datetime]:
+    """When each of these readers was last sent a notification at once (not held), within
+    ``window`` of now (one query; none when there is no window)."""
+    if not window or not addresses:
+        return {}
+    return dict(
+        OutgoingMail.objects.filter(
+            to__in=addresses, fold=True, not_before=None, created_at__gt=now - window
+        )
+        .values("to")
+        .annotate(last=Max("created_at"))
+        .values_list("to", "last")
+    )

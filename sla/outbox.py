@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from escalation.celery import app
@@ -64,6 +64,10 @@ class Mail:
     body: str
     html: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Held until then (the reader's working hours, sla.quiet_hours); None: now.
+    not_before: datetime | None = None
+    # May be folded into a digest with other such mail to the same reader (a notification).
+    fold: bool = False
 
 
 def outbox_add(
@@ -79,11 +83,14 @@ def outbox_add(
             html=mail.html,
             headers=dict(mail.headers),
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=mail.not_before or now,
+            not_before=mail.not_before,
+            fold=mail.fold,
         )
         for mail in (m if isinstance(m, Mail) else Mail(*m) for m in mails)
     )
-    ids = [row.pk for row in rows]
+    # Held mail is handed out by the redispatch once its time has come.
+    ids = [row.pk for row in rows if row.not_before is None]
     if ids:
         # Robust: with the broker down the change still answers; the redispatch sends it later.
         transaction.on_commit(lambda: mail_dispatch(ids), robust=True)
@@ -128,28 +135,25 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
             mail = _claim(mail_id=mail_id)
             if mail is None:
                 continue
+            folded = _fold(mail)
             try:
-                message = EmailMultiAlternatives(
-                    mail.subject,
-                    mail.body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [mail.to],
-                    headers=mail.headers or None,
-                )
-                if mail.html:
-                    message.attach_alternative(mail.html, "text/html")
+                message = _message(mail, folded)
                 connection.open()
                 connection.send_messages([message])
             except (*MESSAGE_REFUSALS, BadHeaderError) as problem:
                 _close_quietly(connection)
+                _unfold(folded)
                 if not _release(mail, problem=problem, permanent=_permanent(problem)):
                     retry.append(mail_id)
                 continue
             except Exception as problem:  # noqa: BLE001 - recorded on the message, retried
                 _close_quietly(connection)
                 logger.warning("outbox: sending stopped at mail %d: %s", mail_id, problem)
+                _unfold(folded)
                 failed = _release(mail, problem=problem, permanent=False)
                 return [*retry, *mail_ids[position + 1 :], *([] if failed else [mail_id])]
+            for other in folded:
+                _mark_sent(mail_id=other.pk)
             _mark_sent(mail_id=mail_id)
     finally:
         _close_quietly(connection)
@@ -161,9 +165,10 @@ def outbox_redispatch(*, now: datetime) -> int:
 
     1. A claim that ran out belongs to a dead worker: its message goes back to pending (or fails,
        when that was its last allowed attempt).
-    2. Pending messages whose next try was due ``MAIL_REDISPATCH_SECONDS`` ago are stamped due now
-       (so the next run does not hand them out again while they wait in a backlog) and handed
-       out after commit.
+    2. Pending messages whose next try was due ``MAIL_REDISPATCH_SECONDS`` ago, and held
+       messages whose time has come (never handed out yet: their next try is still their
+       ``not_before``), are stamped due now (so the next run does not hand them out again
+       while they wait in a backlog) and handed out after commit.
     """
     stale = now - timedelta(seconds=settings.MAIL_REDISPATCH_SECONDS)
     with transaction.atomic():
@@ -173,7 +178,11 @@ def outbox_redispatch(*, now: datetime) -> int:
         )
         held.update(status=MailStatus.PENDING, next_attempt_at=stale)
         ids = list(
-            OutgoingMail.objects.filter(status=MailStatus.PENDING, next_attempt_at__lte=stale)
+            OutgoingMail.objects.filter(
+                Q(next_attempt_at__lte=stale)
+                | Q(next_attempt_at__lte=now, next_attempt_at=F("not_before")),
+                status=MailStatus.PENDING,
+            )
             .order_by("next_attempt_at")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:REDISPATCH_LIMIT]
@@ -193,7 +202,7 @@ def outbox_resend(*, mail_ids: Sequence[int], now: datetime) -> int:
             ).values_list("pk", flat=True)
         )
         OutgoingMail.objects.filter(pk__in=ids).update(
-            status=MailStatus.PENDING, attempts=0, next_attempt_at=now
+            status=MailStatus.PENDING, attempts=0, next_attempt_at=now, not_before=None
         )
         if ids:
             transaction.on_commit(lambda: mail_dispatch(ids), robust=True)
@@ -202,13 +211,72 @@ def outbox_resend(*, mail_ids: Sequence[int], now: datetime) -> int:
 
 def _claim(*, mail_id: int) -> OutgoingMail | None:
     """The message, claimed for this worker; None when it is not ours to send."""
-    until = timezone.now() + MAIL_CLAIM
+    now = timezone.now()
+    until = now + MAIL_CLAIM
     claimed = OutgoingMail.objects.filter(
-        pk=mail_id, sent_at=None, status=MailStatus.PENDING
+        Q(not_before__isnull=True) | Q(not_before__lte=now),
+        pk=mail_id,
+        sent_at=None,
+        status=MailStatus.PENDING,
     ).update(status=MailStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=until)
     if not claimed:
         return None
     return OutgoingMail.objects.get(pk=mail_id)
+
+
+def _fold(mail: OutgoingMail) -> list[OutgoingMail]:
+    """A held notification's mail takes along the other held notifications to the same
+    reader whose time has come (claimed like it, rows no other worker holds): one digest."""
+    if not mail.fold or mail.not_before is None:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        others = list(
+            OutgoingMail.objects.filter(
+                to=mail.to,
+                fold=True,
+                status=MailStatus.PENDING,
+                sent_at=None,
+                not_before__lte=now,
+            )
+            .exclude(pk=mail.pk)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+        )
+        OutgoingMail.objects.filter(pk__in=[o.pk for o in others]).update(
+            status=MailStatus.SENDING, next_attempt_at=mail.next_attempt_at
+        )
+    return others
+
+
+def _unfold(folded: list[OutgoingMail]) -> None:
+    """The digest was not sent: its other messages wait again, as they were."""
+    OutgoingMail.objects.filter(pk__in=[o.pk for o in folded], status=MailStatus.SENDING).update(
+        status=MailStatus.PENDING, next_attempt_at=timezone.now()
+    )
+
+
+def _message(mail: OutgoingMail, folded: list[OutgoingMail]) -> EmailMultiAlternatives:
+    """The message to send: the mail itself, or a digest of it and the ones it folded."""
+    if not folded:
+        message = EmailMultiAlternatives(
+            mail.subject,
+            mail.body,
+            settings.DEFAULT_FROM_EMAIL,
+            [mail.to],
+            headers=mail.headers or None,
+        )
+        if mail.html:
+            message.attach_alternative(mail.html, "text/html")
+        return message
+    parts = [mail, *folded]
+    body = "\n\n".join(f"{part.subject}\n{part.body}" for part in parts)
+    return EmailMultiAlternatives(
+        f"[Escalation] {len(parts)} notifications",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [mail.to],
+    )
 
 
 def _mark_sent(*, mail_id: int) -> None:

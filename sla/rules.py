@@ -17,7 +17,7 @@ counts the cases it hands out as it goes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -26,6 +26,9 @@ from django.db import models
 from cases.models import Case, Level, Team
 from cases.permissions import user_team_ids_load
 from escalation.roles import user_roles_load
+from sla import clock as bh
+from sla.calendars import calendar_for
+from sla.models import SlaPolicy
 from sla.selectors import management_team_for, manager_on_duty, team_members_by_open_cases
 
 LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
@@ -41,6 +44,12 @@ class Rule(models.TextChoices):
     AT_TOP = "breach_at_management", "Breached at management level: notify"
     NO_TARGET = "breach_without_target", "Nobody to escalate to: notify"
     UPDATE_OVERDUE = "update_overdue", "Customer update overdue: notify"
+    CLIMB_TO_NEXT_LEVEL = "climb_to_next_level", "Not acknowledged: reassign to the next level"
+    CLIMB_TO_LEAD = "climb_to_team_lead", "Not acknowledged: reassign to the team lead"
+    CLIMB_TO_MANAGER = (
+        "climb_to_manager_on_duty",
+        "Not acknowledged: reassign to the manager on duty",
+    )
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class Target:
     team: Team | None
     owner: User | None
     level: str
+    # The ladder's rung a climb reaches (CLIMB_RUNGS, from 1); 0 for the breach rules.
+    rung: int = 0
 
 
 @dataclass
@@ -120,6 +131,44 @@ def escalation_target(
         return Target(Rule.TO_NEXT_LEVEL, team, owner, team.level)
     mgmt_team = team if team is not None else management_team_for(user=manager)
     return Target(Rule.TO_MANAGER_ON_DUTY, mgmt_team, manager, Level.MANAGEMENT)
+
+
+# The rungs of the acknowledge-or-climb ladder (sla.escalation), in order.
+CLIMB_RUNGS = (Rule.CLIMB_TO_NEXT_LEVEL, Rule.CLIMB_TO_LEAD, Rule.CLIMB_TO_MANAGER)
+
+
+def climb_target(*, case: Case, after: int, now: datetime, lookups: Lookups) -> Target | None:
+    """The first rung of the ladder past rung ``after`` (0: none climbed yet) that can take
+    the case from its owner: the next level (``escalation_target``'s rules), the lead of the
+    case's team, the manager on duty. None when no rung is left."""
+    for rung in range(after + 1, len(CLIMB_RUNGS) + 1):
+        rule = CLIMB_RUNGS[rung - 1]
+        target: Target | None = None
+        if rule is Rule.CLIMB_TO_NEXT_LEVEL:
+            found = escalation_target(case=case, now=now, lookups=lookups)
+            if found is not None:
+                target = Target(rule, found.team, found.owner, found.level, rung)
+        elif rule is Rule.CLIMB_TO_LEAD:
+            lead = case.team.lead if case.team is not None else None
+            if lead is not None and lead.is_active:
+                target = Target(rule, case.team, lead, case.level, rung)
+        else:
+            manager = lookups.manager_on_duty(now)
+            if manager is not None:
+                team = management_team_for(user=manager)
+                target = Target(rule, team, manager, Level.MANAGEMENT, rung)
+        if target is not None and target.owner is not None and target.owner.pk != case.owner_id:
+            return target
+    return None
+
+
+def acknowledge_deadline(*, policy: SlaPolicy | None, now: datetime) -> datetime | None:
+    """When the owner the engine gives a case at ``now`` must have acted on it by (the
+    policy's ``acknowledge_minutes`` of business time); None without a ladder."""
+    if policy is None or not policy.acknowledge_minutes:
+        return None
+    calendar = calendar_for(policy.calendar)
+    return bh.add_business_time(calendar, now, timedelta(minutes=policy.acknowledge_minutes))
 
 
 def level_rank(level: str) -> int:

@@ -65,6 +65,7 @@ PENDING: dict[str, Q] = {
     "warn_at": Q(warned_at__isnull=True),
     "due_at": Q(breach_handled_at__isnull=True),
     "reescalate_at": Q(reescalate_at__isnull=False),
+    "climb_at": Q(climb_at__isnull=False),
 }
 # A breach a case change recorded before the engine got there is owed at once.
 RECORDED_BREACH = Q(breach_handled_at__isnull=True, breached_at__isnull=False)
@@ -131,6 +132,8 @@ def owed_moments(clock: CaseClock) -> list[datetime]:
         moments.append(clock.breached_at or clock.due_at)
     if clock.reescalate_at is not None:
         moments.append(clock.reescalate_at)
+    if clock.climb_at is not None:
+        moments.append(clock.climb_at)
     return moments
 
 

@@ -3,9 +3,10 @@ them to workers.
 
 The sweep is the source of truth: nothing depends on what waits in memory or in a delayed task
 (the look-ahead's countdown tasks only hasten a step, see 5), so after an outage the first
-sweep finds everything that fell due meanwhile. It reads four partial indexes
+sweep finds everything that fell due meanwhile. It reads five partial indexes
 (running, unpaused clocks not yet warned / past their deadline with the breach not yet handled /
-breached by a case change and not yet handled / with a re-escalation pending), so its cost grows
+breached by a case change and not yet handled / with a re-escalation pending / with a climb of
+the acknowledge ladder pending), so its cost grows
 with the number of due clocks, not with the number of open cases.
 
 Exactly once, in layers:
@@ -103,9 +104,10 @@ def sla_sweep(
 
 
 def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
-    """The four due sets, each shaped for its partial index: warnings, breaches at their
-    deadline, breaches a case change recorded before the engine took their step, and
-    re-escalations (not yet handed out, or handed out so long ago the task must be lost)."""
+    """The five due sets, each shaped for its partial index: warnings, breaches at their
+    deadline, breaches a case change recorded before the engine took their step,
+    re-escalations and climbs (not yet handed out, or handed out so long ago the task must
+    be lost)."""
     free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
     # The steps of sla.soon.PENDING whose moment has come, and the breaches changes recorded.
     sets = [
