@@ -232,12 +232,14 @@ def _events_read(items: list[Any]) -> tuple[dict[int, AlertEvent], dict[int, Res
     """The batch's events checked one by one, their customers looked up with one query."""
     checked: dict[int, dict[str, Any]] = {}
     refused: dict[int, Result] = {}
+    # One serializer checks them all, as a ``many=True`` one's child does: a serializer per
+    # event built (deep-copied) its fields 500 times a batch, a third of the request's time.
+    checker = EventInput()
     for index, item in enumerate(items):
-        serializer = EventInput(data=item)
-        if serializer.is_valid():
-            checked[index] = dict(serializer.validated_data)
-        else:
-            refused[index] = _refusal(item, errors_flat(serializer.errors))
+        try:
+            checked[index] = dict(checker.run_validation(item))
+        except serializers.ValidationError as error:
+            refused[index] = _refusal(item, errors_flat(error.detail))
     by_id, by_name = _customers(
         [data["customer"] for data in checked.values() if "customer" in data]
     )

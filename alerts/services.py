@@ -10,7 +10,11 @@ One request is a batch of events; ``events_process`` answers each with its outco
    whose timeline heard of the repeats less than ``ALERTS_NOTE_MINUTES`` ago) are counted for
    every such key at once: their rows locked in id order, then an UPDATE per repeat count.
 4. Insert the keys never seen before in one ``INSERT ... ON CONFLICT DO NOTHING``.
-5. Each other key, in key order, in its own transaction: lock its row (a second request with
+5. The keys whose one run is a trigger that raises a case (never seen, most of them): their
+   rows locked together in id order, then, for those still without a case of their own
+   (another request may have raised one while this one waited), the cases raised with one
+   ``cases_raise_many`` (a few statements for them all), a bad event refused alone.
+6. Each other key, in key order, in its own transaction: lock its row (a second request with
    the same key waits here, then sees the first one's case: one case per key however many
    requests race), then act on each run through the case services people use. A run refused
    (``DomainError``) is rolled back to its savepoint and answered with the message; the other
@@ -19,10 +23,10 @@ One request is a batch of events; ``events_process`` answers each with its outco
 What a run does (the key's case as the locked row says):
 
 - trigger, no case, a closed one, or one resolved more than ``ALERTS_REOPEN_HOURS`` ago:
-  ``case_raise`` as the source's account (the key now points at the new case); resolved within
-  the window: ``case_reopen``; open: counted, and an internal note "Seen again: 14 times since
-  10:02" when the last one is ``ALERTS_NOTE_MINUTES`` old (so a flapping alert writes one note
-  per interval, not one per repeat; the exact counts are on the key);
+  ``cases_raise_many`` as the source's account (the key now points at the new case); resolved
+  within the window: ``case_reopen``; open: counted, and an internal note "Seen again: 14 times
+  since 10:02" when the last one is ``ALERTS_NOTE_MINUTES`` old (so a flapping alert writes one
+  note per interval, not one per repeat; the exact counts are on the key);
 - acknowledge: ``case_acknowledge`` of a new case (an acknowledged or later one: nothing to do);
 - resolve: ``case_resolve`` (a new case is acknowledged first) with the root cause
   "Unknown / Cleared by monitoring", which a manager corrects after the review.
@@ -51,10 +55,11 @@ from cases.models.case import TITLE_MAX
 from cases.services import (
     case_acknowledge,
     case_add_note,
-    case_raise,
     case_reopen,
     case_resolve,
 )
+from cases.services.raising import CaseToRaise, cases_raise_many
+from escalation.bulk import objects_update
 from escalation.errors import DomainError
 
 from .models import Action, AlertKey, IntegrationToken
@@ -127,6 +132,12 @@ def events_process(
     _count(counted, runs, now=now, results=results)
     _keys_insert(integration, [name for name in runs if name not in known])
     done = {key.dedup_key for key in counted}
+    raising = [
+        name
+        for name, key_runs in runs.items()
+        if name not in done and _only_raised(known.get(name), key_runs, now)
+    ]
+    done |= _keys_raise(integration, raising, runs, results=results)
     for name in sorted(runs):
         if name not in done:
             _key_process(integration, name, runs[name], results=results)
@@ -163,6 +174,30 @@ def _only_counted(key: AlertKey | None, runs: list[_Run], now: datetime) -> bool
     )
 
 
+def _reopens(case: Case | None, now: datetime) -> bool:
+    """Whether a trigger reopens the key's case: resolved within ``ALERTS_REOPEN_HOURS``."""
+    window = timedelta(hours=settings.ALERTS_REOPEN_HOURS)
+    return (
+        case is not None
+        and case.status == Status.RESOLVED
+        and case.resolved_at is not None
+        and now - case.resolved_at <= window
+    )
+
+
+def _raises(case: Case | None, now: datetime) -> bool:
+    """Whether a trigger raises a new case: none yet, or a finished one it does not reopen."""
+    return case is None or (case.status in Status.FINISHED and not _reopens(case, now))
+
+
+def _only_raised(key: AlertKey | None, runs: list[_Run], now: datetime) -> bool:
+    return (
+        len(runs) == 1
+        and runs[0].action == Action.TRIGGER
+        and (key is None or _raises(key.case, now))
+    )
+
+
 def _count(
     keys: list[AlertKey], runs: dict[str, list[_Run]], *, now: datetime, results: dict[int, Result]
 ) -> None:
@@ -194,10 +229,92 @@ def _keys_insert(integration: IntegrationToken, names: list[str]) -> None:
         )
 
 
+# What raising a case writes on its key (``_raised_on``).
+RAISED_FIELDS = (
+    "case",
+    "times_seen",
+    "first_seen_at",
+    "noted_times",
+    "noted_at",
+    "last_seen_at",
+    "last_action",
+)
+
+
+def _keys_raise(
+    integration: IntegrationToken,
+    names: list[str],
+    runs: dict[str, list[_Run]],
+    *,
+    results: dict[int, Result],
+) -> set[str]:
+    """Step 5: the keys whose one run is a trigger that raises a case (a key never seen, most
+    of them), all in one transaction; the names of those done.
+
+    Their rows are locked in id order (two requests raising overlapping keys never
+    deadlock), then their cases read by a query of their own (see ``_key_process``). A key
+    that still raises gets its case from one ``cases_raise_many`` for them all, a bad event
+    refused alone; a key another request has raised meanwhile is left to ``_key_process``."""
+    if not names:
+        return set()
+    done: set[str] = set()
+    with transaction.atomic():
+        keys = list(
+            AlertKey.objects.select_for_update()
+            .filter(source=integration, dedup_key__in=names)
+            .order_by("pk")
+        )
+        cases = Case.objects.in_bulk([key.case_id for key in keys if key.case_id is not None])
+        now = timezone.now()
+        rows: dict[str, CaseToRaise] = {}
+        for key in keys:
+            key.case = cases.get(key.case_id) if key.case_id is not None else None
+            if not _raises(key.case, now):
+                continue
+            done.add(key.dedup_key)
+            try:
+                rows[key.dedup_key] = _raise_row(integration, key, runs[key.dedup_key][0].first)
+            except DomainError as error:
+                _refuse(results, runs[key.dedup_key][0], key, error)
+        raised = cases_raise_many(raised_by=integration.user, rows=list(rows.values()))
+        by_name = {key.dedup_key: key for key in keys}
+        saved = []
+        for name, case in zip(rows, raised, strict=True):
+            key, run = by_name[name], runs[name][0]
+            if isinstance(case, DomainError):
+                _refuse(results, run, key, case)
+            else:
+                _raised_on(key, case, times=len(run.indexes), now=now)
+                _answer(results, run, Outcome.RAISED, case)
+                saved.append(key)
+        objects_update(saved, RAISED_FIELDS)
+    return done
+
+
+def _refuse(results: dict[int, Result], run: _Run, key: AlertKey, error: DomainError) -> None:
+    """Each event of ``run`` refused with ``error``'s message, under the event's field name."""
+    field_name = EVENT_FIELDS.get(error.field or "", error.field or "non_field_errors")
+    for index in run.indexes:
+        results[index] = Result(
+            dedup_key=key.dedup_key,
+            outcome=Outcome.REFUSED,
+            case=key.case.reference if key.case else None,
+            errors={field_name: [error.message]},
+        )
+
+
+def _raised_on(key: AlertKey, case: Case, *, times: int, now: datetime) -> None:
+    """The key points at its new case, seen ``times`` times from now (in memory)."""
+    key.case = case
+    key.times_seen, key.first_seen_at, key.noted_times, key.noted_at = times, now, 1, now
+    key.last_seen_at = now
+    key.last_action = Action.TRIGGER
+
+
 def _key_process(
     integration: IntegrationToken, name: str, runs: list[_Run], *, results: dict[int, Result]
 ) -> None:
-    """Step 5: one key's runs under its row's lock, each refused on its own."""
+    """Step 6: one key's runs under its row's lock, each refused on its own."""
     with transaction.atomic():
         # The case is read after the lock, by a query of its own: a join in the locking query
         # would show the case as it was when that query began (none, if another request was
@@ -210,14 +327,7 @@ def _key_process(
                     key.save()
             except DomainError as error:
                 key.refresh_from_db()  # what the run changed in memory, as the savepoint did
-                field_name = EVENT_FIELDS.get(error.field or "", error.field or "non_field_errors")
-                for index in run.indexes:
-                    results[index] = Result(
-                        dedup_key=name,
-                        outcome=Outcome.REFUSED,
-                        case=key.case.reference if key.case else None,
-                        errors={field_name: [error.message]},
-                    )
+                _refuse(results, run, key, error)
                 continue
             _answer(results, run, outcome, key.case)
 
@@ -262,24 +372,21 @@ def _act(integration: IntegrationToken, key: AlertKey, run: _Run) -> str:
 def _trigger(integration: IntegrationToken, key: AlertKey, run: _Run, *, now: datetime) -> str:
     times = len(run.indexes)
     case = key.case
-    window = timedelta(hours=settings.ALERTS_REOPEN_HOURS)
-    reopen = (
-        case is not None
-        and case.status == Status.RESOLVED
-        and case.resolved_at is not None
-        and now - case.resolved_at <= window
-    )
-    if case is None or (case.status in Status.FINISHED and not reopen):
-        key.case = _raise(integration, key, run.first)
-        key.times_seen, key.first_seen_at, key.noted_times, key.noted_at = times, now, 1, now
-        outcome: str = Outcome.RAISED
-    elif reopen:
-        assert case is not None  # for the type checker: reopen says so
+    if _raises(case, now):
+        [raised] = cases_raise_many(
+            raised_by=integration.user, rows=[_raise_row(integration, key, run.first)]
+        )
+        if isinstance(raised, DomainError):
+            raise raised
+        _raised_on(key, raised, times=times, now=now)
+        return Outcome.RAISED
+    if _reopens(case, now):
+        assert case is not None  # for the type checker: _reopens says so
         reason = f"{integration.source} triggered the alert {key.dedup_key} again."
         key.case = case_reopen(case=case, by=None, reason=reason)
         key.times_seen += times
         key.noted_times, key.noted_at = key.times_seen, now
-        outcome = Outcome.REOPENED
+        outcome: str = Outcome.REOPENED
     else:
         assert case is not None
         key.times_seen += times
@@ -292,7 +399,8 @@ def _trigger(integration: IntegrationToken, key: AlertKey, run: _Run, *, now: da
     return outcome
 
 
-def _raise(integration: IntegrationToken, key: AlertKey, event: AlertEvent) -> Case:
+def _raise_row(integration: IntegrationToken, key: AlertKey, event: AlertEvent) -> CaseToRaise:
+    """The case a trigger raises (``DomainError`` when the event lacks what it needs)."""
     customer = event.customer or integration.customer
     if customer is None:
         raise DomainError(
@@ -304,8 +412,7 @@ def _raise(integration: IntegrationToken, key: AlertKey, event: AlertEvent) -> C
     if not event.summary.strip():
         raise DomainError("A trigger that raises a case needs a summary.", field="summary")
     first_line = event.summary.strip().splitlines()[0]
-    return case_raise(
-        raised_by=integration.user,
+    return CaseToRaise(
         customer=customer,
         title=Truncator(first_line).chars(TITLE_MAX),
         description=_description(integration, key, event),

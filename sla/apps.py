@@ -21,12 +21,12 @@ class SlaConfig(AppConfig):
             owners_on_cases_assigned,
         )
         from sla.services import (
-            clocks_on_case_raised,
             clocks_on_cases_changed,
+            clocks_on_cases_raised,
             clocks_on_tier_changed,
         )
 
-        events.subscribe(events.CaseRaised, clocks_on_case_raised)
+        events.subscribe_many(events.CaseRaised, clocks_on_cases_raised)
         events.subscribe_many(events.CaseChanged, clocks_on_cases_changed)
         events.subscribe_many(events.CaseAssigned, owners_on_cases_assigned)
         events.subscribe(events.CaseMentioned, mentioned_on_case_mentioned)

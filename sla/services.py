@@ -55,6 +55,15 @@ def clocks_on_case_raised(event: CaseRaised) -> None:
     case_clocks_sync(case=event.case, now=event.at, clocks=[])
 
 
+def clocks_on_cases_raised(events: Sequence[CaseRaised]) -> None:
+    """Start the clocks of the cases raised in this transaction: one by itself, many (from
+    ``cases_raise_many``) together."""
+    if len(events) == 1:
+        clocks_on_case_raised(events[0])
+    else:
+        cases_clocks_sync(changes=[(event.case, event.at) for event in events])
+
+
 def clocks_on_cases_changed(events: Sequence[CaseChanged]) -> None:
     """Re-align the clocks of the cases case services have just changed: one by itself, many
     (from a set-based service, ``cases.events.announce_many``) together."""
