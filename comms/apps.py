@@ -9,9 +9,9 @@ class CommsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django imports this module before any model is loaded.
         from cases import events
-        from comms.outgoing import update_mail_on_update_posted
+        from comms.outgoing import update_mails_on_updates_posted
 
-        events.subscribe(events.CustomerUpdatePosted, update_mail_on_update_posted)
+        events.subscribe_many(events.CustomerUpdatePosted, update_mails_on_updates_posted)
         # The inbound webhook (django-anymail) hands every received message to comms.inbound.
         from anymail.signals import inbound
 

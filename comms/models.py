@@ -233,6 +233,8 @@ class BroadcastState(models.TextChoices):
     SENT = "sent", "Sent"
     # On the case's timeline, but not mailed (``reason`` says why).
     SKIPPED = "skipped", "Not mailed"
+    # An unexpected error even when posted alone (``reason`` has it): not handed out again.
+    FAILED = "failed", "Failed"
 
 
 class BroadcastTarget(models.Model):

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import forms
 
-from cases.forms import ResolveForm, UserChoiceField, active_staff
-from cases.models import Case
+from cases.forms import IdListField, ResolveForm, UserChoiceField, active_staff
+from cases.models import Case, Status
 from escalation.forms import BootstrapForm
 from escalation.text import TEXT_MAX
 from escalation.users import display_name
@@ -110,13 +110,37 @@ class IncidentResolveForm(ResolveForm):
         label="Resolve these affected cases with it",
     )
 
+    # The panel lists its children a page at a time: the boxes are only on the rows loaded.
+    # ``listed`` names those rows; with ``rest`` ticked the open children not listed are
+    # resolved too (an unticked listed row is not).
+    listed = IdListField(required=False)
+    rest = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="and every open affected case not listed yet",
+    )
+
     def __init__(self, *args: Any, parent: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.parent = parent
         field = self.fields["children"]
         assert isinstance(field, ChildChoiceField)
         field.queryset = (
             Case.objects.filter(parent=parent).select_related("customer").order_by("id")
         )
+
+    def children_chosen(self) -> list[Case]:
+        """The children to resolve with the parent (of a valid form)."""
+        chosen = list(self.cleaned_data["children"])
+        if self.cleaned_data["rest"]:
+            seen = {*self.cleaned_data["listed"], *(c.pk for c in chosen)}
+            chosen += list(
+                Case.objects.filter(parent=self.parent, status__in=Status.OPEN)
+                .exclude(pk__in=seen)
+                .select_related("customer")
+                .order_by("id")
+            )
+        return chosen
 
 
 def people_in_one_query(*panel_forms: forms.Form) -> None:

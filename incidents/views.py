@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.forms import IdListField
+from cases.forms import IdListField, parse_id
 from cases.models import Case
 from cases.permissions import can_triage
 from cases.views.common import safe_next, sla_badges_template
@@ -41,6 +41,7 @@ from incidents.forms import (
 from incidents.models import IncidentState, IncidentTask, MajorIncident, Playbook
 from incidents.selectors import (
     Panel,
+    incident_children_page,
     incident_panel,
     incident_panel_case,
     incidents_list,
@@ -96,11 +97,38 @@ def _panel_context(request: HttpRequest, case: Case) -> dict[str, Any]:
 def panel(request: HttpRequest, reference: str) -> HttpResponse:
     """The case page's incident panel: 404 for a case the viewer may not see."""
     case = incident_panel_case(viewer=request.user, reference=reference)
+    page = parse_id(request.GET.get("page", "")) or 1
+    if page > 1:
+        return _children_page(request, case, page)
     context = _panel_context(request, case)
     _fill_pickers(context)
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "incidents/_panel.html", context)
     return render(request, "incidents/panel.html", context)
+
+
+def _children_page(request: HttpRequest, case: Case, page: int) -> HttpResponse:
+    """Page ``page`` of a parent's affected cases: the rows (the panel's "more", HTMX), or
+    without JS a page of its own; 404 for a case that is not a major incident."""
+    user = signed_in(request)
+    state = MajorIncident.objects.filter(case=case).values_list("state", flat=True).first()
+    if state is None:
+        raise Http404("Not a major incident.")
+    rows = incident_children_page(viewer=user, parent=case, page=page, now=timezone.now())
+    active = state == IncidentState.ACTIVE and can_triage(user)
+    context = {
+        "case": case,
+        "children": rows.children,
+        "next_page": rows.next_page,
+        # The rows' boxes and buttons belong to the panel's forms, shown to those who use them.
+        "forms": {"resolve": active, "link": active},
+        "sla_badges": sla_badges_template(),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "incidents/_children_rows.html", context)
+    # Without the panel there is no resolve form for the boxes to belong to.
+    context["forms"] = {"link": active}
+    return render(request, "incidents/children.html", context)
 
 
 def _incident(case: Case) -> MajorIncident:
@@ -205,6 +233,8 @@ def _update(request: HttpRequest, case: Case, form: UpdateForm) -> str:
     broadcast = services.incident_post_update(
         incident=_incident(case), by=signed_in(request), body=form.cleaned_data["body"]
     )
+    if not broadcast.total:
+        return "Update posted on this case; no open affected cases to send it to."
     return f"Update posted; going out to {broadcast.total} affected cases."
 
 
@@ -215,7 +245,7 @@ def _resolve(request: HttpRequest, case: Case, form: IncidentResolveForm) -> str
         by=signed_in(request),
         summary=data["summary"],
         root_cause=data["root_cause"],
-        children=list(data["children"]),
+        children=form.children_chosen(),
     )
     message = f"{case.reference} resolved with {len(result.resolved)} affected cases."
     if result.refused:

@@ -29,8 +29,9 @@ def case_merge(*, duplicate: Case, into: Case, by: User, reason: str) -> Case:
 
     1. Lock both cases, the lower id first, so two merges of the same pair (A into B, B into
        A) queue on the first lock instead of deadlocking.
-    2. Refuse merging a case into itself, into a closed case, a case that is not open, and
-       into a case that is (through its duplicate-of links) a duplicate of this one.
+    2. Refuse merging a case into itself, into a closed case, a case that is not open or is a
+       major incident's parent, and into a case that is (through its duplicate-of links) a
+       duplicate of this one.
     3. Close the duplicate (no resolution: nothing was fixed there) with a duplicate-of link
        as the pointer, and move its watchers who may watch the target there (none twice).
     4. Record it on both timelines (a link event each, and the duplicate's close), then save
@@ -119,6 +120,14 @@ def _merge_check(*, duplicate: Case, into: Case) -> None:
         raise DomainError(
             f"{duplicate.reference} is {duplicate.get_status_display().lower()}: "
             "only an open case can be merged into another."
+        )
+    # Declaring a major incident sets the parent's cadence: merging it away would close the
+    # parent and leave its incident running with no case (a child may be merged: it stays
+    # listed under its parent, closed, and later updates skip it).
+    if duplicate.update_every_minutes is not None:
+        raise DomainError(
+            f"{duplicate.reference} is a major incident: resolve it with its affected cases "
+            "instead of merging it into another case."
         )
     if into.status == Status.CLOSED:
         raise DomainError(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.events import CaseAssigned, CustomerUpdatePosted, announce
+from cases.events import CaseAssigned, CaseChanged, CustomerUpdatePosted, announce, announce_many
 from cases.models import Case, CaseEvent, CaseLink, EventKind, LinkKind, Severity, Status, Team
 from cases.permissions import (
     can_be_owner,
@@ -29,7 +31,8 @@ from cases.services.common import (
     require_not_closed,
 )
 from cases.services.mentions import note_record
-from cases.timeline import event_record
+from cases.timeline import event_build, event_record, events_save
+from escalation.bulk import objects_update
 from escalation.errors import DomainError
 from escalation.roles import is_manager
 from escalation.text import REASON_MAX, TEXT_MAX, text_clean
@@ -248,6 +251,83 @@ def case_add_note(
         if customer_facing:
             announce(CustomerUpdatePosted(case=case, at=now, by=by, update=event))
     return event
+
+
+class CustomerUpdate(NamedTuple):
+    """One customer-facing update of ``cases_add_customer_updates``: ``body`` on ``case`` by
+    ``by`` (None: the system)."""
+
+    case: Case
+    by: User | None
+    body: str
+
+
+def cases_add_customer_updates(
+    *, updates: Sequence[CustomerUpdate]
+) -> dict[int, CaseEvent | DomainError]:
+    """``case_add_note(customer_facing=True)`` for many cases at once, with its checks and its
+    effects, set-based: by case id, the update event written, or why the case was refused.
+
+    1. The checks of ``case_add_note``: each author may contribute to their case (else
+       PermissionDenied, and nothing is written), each text is cleaned.
+    2. The cases are locked with one ``SELECT ... FOR UPDATE`` in id order; a closed case (or
+       one gone) is refused alone, its ``DomainError`` in the result, nothing written on it.
+    3. One INSERT of the update events, one UPDATE of the cases' ``last_customer_update_at``,
+       ``first_response_at`` (the first time) and ``updated_at``, then ``CaseChanged`` and
+       ``CustomerUpdatePosted`` announced for the set (``announce_many``), in that order as
+       ``case_add_note`` does: the clocks re-align and the mail is queued set-based.
+    """
+    for update in updates:
+        if update.by is not None:
+            require(update.by, partial(can_contribute, case=update.case))
+    bodies = [
+        text_clean(u.body, field="body", label="The note", max_length=TEXT_MAX, required=True)
+        for u in updates
+    ]
+    outcomes: dict[int, CaseEvent | DomainError] = {}
+    with transaction.atomic():
+        ids = sorted({u.case.pk for u in updates})
+        locked = {
+            c.pk: c for c in Case.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        }
+        now = timezone.now()
+        changed: list[Case] = []
+        events: list[CaseEvent] = []
+        posted: list[tuple[Case, User | None]] = []
+        for update, body in zip(updates, bodies, strict=True):
+            case = locked.get(update.case.pk)
+            if case is None:
+                outcomes[update.case.pk] = DomainError(f"{update.case.reference} is gone.")
+                continue
+            if case in changed:
+                continue  # one update a case per call: the first
+            try:
+                require_not_closed(case, "updated")
+            except DomainError as refusal:
+                outcomes[case.pk] = refusal
+                continue
+            case.last_customer_update_at = case.updated_at = now
+            if case.first_response_at is None:
+                case.first_response_at = now
+            changed.append(case)
+            posted.append((case, update.by))
+            events.append(event_build(case=case, actor=update.by, kind=EventKind.UPDATE, body=body))
+        saved = events_save(events)
+        objects_update(changed, UPDATE_POSTED_FIELDS)
+        announce_many(CaseChanged, [CaseChanged(case=c, at=now) for c in changed])
+        announce_many(
+            CustomerUpdatePosted,
+            [
+                CustomerUpdatePosted(case=case, at=now, by=by, update=event)
+                for (case, by), event in zip(posted, saved, strict=True)
+            ],
+        )
+        for event in saved:
+            outcomes[event.case_id] = event
+    return outcomes
+
+
+UPDATE_POSTED_FIELDS = ("last_customer_update_at", "first_response_at", "updated_at")
 
 
 def case_link(*, case: Case, by: User | None, target: Case, kind: str) -> CaseLink:

@@ -23,6 +23,7 @@ from comms import tasks
 from comms.broadcast import NO_ADDRESS, broadcast_start, broadcasts_redispatch
 from comms.models import Broadcast, BroadcastState, BroadcastTarget, Delivery
 from escalation.errors import DomainError
+from incidents.services import incident_declare
 from tests.cases.factories import case_in
 from tests.conftest import client_for
 from tests.factories import ContactFactory
@@ -229,6 +230,76 @@ def test_a_batch_run_twice_posts_and_mails_nothing_the_second_time(
     assert sent.done == 3
 
 
+@pytest.fixture
+def broken(monkeypatch, children: list[Case]) -> Case:  # type: ignore[no-untyped-def]
+    """The second child, on which posting always raises something unexpected (a bug)."""
+    post = broadcasting.cases_add_customer_updates
+
+    def failing(*, updates):  # type: ignore[no-untyped-def]
+        if any(u.case.pk == children[1].pk for u in updates):
+            raise RuntimeError("template blew up")
+        return post(updates=updates)
+
+    monkeypatch.setattr(broadcasting, "cases_add_customer_updates", failing)
+    return children[1]
+
+
+def test_a_target_that_always_fails_is_isolated_and_the_others_go_out(
+    parent: Case,
+    children: list[Case],
+    broken: Case,
+    bob,
+    handed_out,
+    django_capture_on_commit_callbacks,
+    caplog,
+) -> None:
+    sent = start(parent, bob, django_capture_on_commit_callbacks)
+    deliver(handed_out, django_capture_on_commit_callbacks)
+    fine = [c for c in children if c != broken]
+    assert [len(updates(c)) for c in fine] == [1, 1] and updates(broken) == []
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.contact.email for c in fine)
+    target = BroadcastTarget.objects.get(broadcast=sent, case=broken)
+    assert target.state == BroadcastState.FAILED and target.event is None
+    assert "RuntimeError: template blew up" in target.reason
+    assert broken.reference in caplog.text
+    sent.refresh_from_db()
+    assert sent.done == 3 and sent.finished_at is not None
+
+
+def test_a_failed_target_is_not_handed_out_again_nor_posted_by_a_rerun(
+    parent: Case,
+    children: list[Case],
+    broken: Case,
+    bob,
+    handed_out,
+    django_capture_on_commit_callbacks,
+) -> None:
+    start(parent, bob, django_capture_on_commit_callbacks)
+    deliver(handed_out, django_capture_on_commit_callbacks)
+    result = broadcasting.broadcast_targets_deliver(target_ids=sum(handed_out, []))
+    assert (result.sent, result.failed, result.passed) == (0, 0, 3)
+    assert broadcasts_redispatch(now=timezone.now() + timedelta(days=1)) == 0
+
+
+def test_the_parents_panel_lists_the_failed_cases_for_managers(
+    parent: Case,
+    children: list[Case],
+    broken: Case,
+    bob,
+    alice,
+    handed_out,
+    django_capture_on_commit_callbacks,
+) -> None:
+    incident_declare(case=parent, by=bob)
+    start(parent, bob, django_capture_on_commit_callbacks)
+    deliver(handed_out, django_capture_on_commit_callbacks)
+    url = reverse("incidents:panel", args=[parent.reference])
+    page = client_for(bob).get(url).content.decode()
+    assert 'id="broadcast-failed"' in page and broken.reference in page
+    assert "template blew up" in page
+    assert 'id="broadcast-failed"' not in client_for(alice).get(url).content.decode()
+
+
 def test_a_target_that_is_gone_is_passed_over(
     parent: Case, children: list[Case], bob, handed_out, django_capture_on_commit_callbacks
 ) -> None:
@@ -300,11 +371,16 @@ def test_those_who_do_not_work_the_parent_are_refused(
     assert nothing_written(parent) and handed_out == []
 
 
-def test_a_parent_without_open_children_is_refused(parent: Case, bob, handed_out) -> None:
-    affected(parent, Status.CLOSED)
-    with pytest.raises(DomainError, match="no open affected cases"):
-        broadcast_start(parent=parent, author=bob, body=UPDATE)
-    assert nothing_written(parent) and handed_out == []
+def test_a_parent_without_open_children_still_gets_its_own_update(
+    parent: Case, bob, handed_out, django_capture_on_commit_callbacks
+) -> None:
+    closed = affected(parent, Status.CLOSED)
+    sent = start(parent, bob, django_capture_on_commit_callbacks)
+    assert (sent.total, sent.done) == (0, 0) and sent.finished_at is not None
+    assert [u.body for u in updates(parent)] == [UPDATE]
+    note = parent.events.get(kind=EventKind.INCIDENT)
+    assert "no open affected cases" in note.to_value
+    assert updates(closed) == [] and handed_out == [] and not sent.targets.exists()
 
 
 def test_a_closed_parent_is_refused(parent: Case, children: list[Case], bob, handed_out) -> None:
