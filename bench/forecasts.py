@@ -25,6 +25,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument(
         "--forecast-backtest-json", default="", help="write the whole back-test to this file"
     )
+    parser.add_argument(
+        "--forecast-skip-backtest", action="store_true", help="time training and scoring only"
+    )
 
 
 def _train(limit: int | None, queue: Any) -> None:
@@ -93,6 +96,8 @@ def run(args: Any) -> list[Row]:
             )
             rows.append(Row("score one case, median", one.median, "ms", target=20))
             rows.append(Row("score one case, CPU median", one.cpu_median, "ms"))
+        if args.forecast_skip_backtest:
+            return rows
         backtest = forecast_backtest(
             now=timezone.now(), weeks=args.forecast_weeks, limit=args.forecast_limit
         )

@@ -15,7 +15,7 @@ The label (training only): whether the clock breached.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -228,7 +228,7 @@ def _always_open(calendar: sla_clock.Calendar) -> bool:
 def _calendars() -> dict[int, sla_clock.Calendar]:
     return {
         policy.pk: calendar_for(policy.calendar)
-        for policy in SlaPolicy.objects.select_related("calendar")
+        for policy in SlaPolicy.objects.select_related("calendar").only("pk", "calendar")
     }
 
 
@@ -357,13 +357,19 @@ def _team_load_at(*, teams: np.ndarray, moments: np.ndarray, since: int) -> np.n
 
 
 def running_frame(
-    *, now: datetime, after_clock: int = 0, limit: int, case_ids: Sequence[int] | None = None
+    *,
+    now: datetime,
+    after_clock: int = 0,
+    limit: int,
+    case_ids: Sequence[int] | None = None,
+    loads: Mapping[int, int] | None = None,
 ) -> Frame:
     """The running clocks of open cases (of ``case_ids``, or every one with an id above
     ``after_clock``, the first ``limit`` in id order), each at ``now``.
 
     1. One query for the clocks with their case's columns; one for their cases' waits and
-       reassignments; one for the open load of every team (open cases by team).
+       reassignments; one for the open load of their teams (open cases by team), unless the
+       caller passes ``loads`` (a scoring run counts once for all its chunks).
     2. The business time left is measured on the clock's policy calendar (paused: what was
        left when the pause began), so the share used is the one the SLA engine counts.
     """
@@ -411,7 +417,8 @@ def running_frame(
     columns["reassignments"] = _count_before(events["reassigned"], case_of, moments + 1).astype(
         np.float64
     )
-    loads = team_open_loads()
+    if loads is None:
+        loads = team_open_loads(team_ids=None if case_ids is None else [row[7] for row in rows])
     columns["team_load"] = np.array([float(loads.get(row[7], 0)) for row in rows], dtype=np.float64)
     return Frame(
         columns=columns,
@@ -426,12 +433,14 @@ def running_frame(
     )
 
 
-def team_open_loads() -> dict[int, int]:
-    """Open cases per team, now (one GROUP BY over the open cases' team index)."""
+def team_open_loads(*, team_ids: Sequence[int | None] | None = None) -> dict[int, int]:
+    """Open cases per team (of ``team_ids``; None: every team), now: one GROUP BY over the
+    open cases' team index (for one case, its team's cases only, not all open cases)."""
+    teams = "TRUE" if team_ids is None else "team_id = ANY(%(teams)s)"
     rows = _fetch(
         f"""SELECT team_id, COUNT(*) FROM {_tables()["case"]}
-            WHERE status = ANY(%(open)s) AND team_id IS NOT NULL GROUP BY team_id""",
-        {"open": list(Status.OPEN)},
+            WHERE status = ANY(%(open)s) AND team_id IS NOT NULL AND {teams} GROUP BY team_id""",
+        {"open": list(Status.OPEN), "teams": [t for t in team_ids or () if t is not None]},
     )
     return {int(team): int(count) for team, count in rows}
 

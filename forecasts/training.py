@@ -135,7 +135,14 @@ class Forecaster:
         if self.fallback is not None:
             return self.fallback.predict(frame)
         assert self.encoder is not None
-        return np.asarray(self.classifier.predict_proba(self.encoder.matrix(frame))[:, 1])
+        return self.predict_matrix(self.encoder.matrix(frame))
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """The boosted model's probabilities for already encoded rows (one ``predict_proba``
+        call: scikit-learn's per-call overhead, ~10 ms, dwarfs the work for a few rows)."""
+        if len(matrix) == 0:
+            return np.array([], dtype=np.float64)
+        return np.asarray(self.classifier.predict_proba(matrix)[:, 1])
 
     def dumps(self) -> bytes:
         buffer = io.BytesIO()
@@ -160,11 +167,15 @@ def fit_boosted(frame: Frame, *, seed: int = 17) -> Forecaster:
     1. Split by clock, not by example, so a clock's samples never sit on both sides.
     2. Fit HistGradientBoostingClassifier with the categorical features declared.
     3. Calibrate its probabilities on the held-out clocks (isotonic regression).
+    A split with one outcome only on a side (a small or lopsided history) can neither learn nor
+    calibrate: the fallback rule then, rather than scikit-learn's error.
     """
     assert frame.labels is not None
+    held = _held_out(frame.clock_ids, share=CALIBRATION_SHARE, seed=seed)
+    if any(len(np.unique(frame.labels[side])) < 2 for side in (held, ~held)):
+        return fit_fallback(frame)
     encoder = Encoder.fit(frame)
     matrix = encoder.matrix(frame)
-    held = _held_out(frame.clock_ids, share=CALIBRATION_SHARE, seed=seed)
     classifier = HistGradientBoostingClassifier(
         categorical_features=[name in CATEGORICAL for name in FEATURES],
         max_iter=150,

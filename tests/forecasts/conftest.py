@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases.models import Case, Customer, Severity, Status, Team, Tier
@@ -15,6 +16,15 @@ from sla.models import CaseClock, ClockKind
 from tests.factories import CategoryFactory, CustomerFactory, ProductFactory, UserFactory
 
 HOUR = timedelta(hours=1)
+# The model reads the hour and weekday a clock started: the tests run at one moment, so what
+# they learn and score does not depend on the time of day the suite runs.
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_moment():  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def history(

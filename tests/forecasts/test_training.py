@@ -110,3 +110,17 @@ def test_the_backtest_compares_the_model_with_the_elapsed_share_warning() -> Non
     assert result["test_examples"] > 0 and result["train_examples"] > 600
     assert result["model"]["brier"] < result["elapsed_share"]["brier"]
     assert len(result["model"]["calibration"]) == 10
+
+
+def test_a_history_too_lopsided_to_calibrate_falls_back_instead_of_failing(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.FORECAST_MIN_EXAMPLES = 50
+    lone = {}
+
+    def one_breach(case, rng):  # type: ignore[no-untyped-def]
+        return lone.setdefault("breached", case.pk) == case.pk
+
+    history(count=300, breaches=one_breach)
+
+    model = forecast_train(now=timezone.now())
+
+    assert model.kind == ModelKind.FALLBACK and model.n_examples >= 300
