@@ -418,6 +418,9 @@ ALERTS_REQUESTS_PER_MINUTE = env_int("ALERTS_REQUESTS_PER_MINUTE", 120, minimum=
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 12, minimum=1)
 MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 10, minimum=1)
 MAIL_REDISPATCH_SECONDS = env_int("MAIL_REDISPATCH_SECONDS", 300, minimum=1)
+# Notification mail to someone mailed a notification less than NOTIFY_DIGEST_MINUTES ago waits
+# for the end of that window and goes out folded into one digest (sla.outbox); 0: never folded.
+NOTIFY_DIGEST_MINUTES = env_int("NOTIFY_DIGEST_MINUTES", 5)
 # A broadcast's target (comms.broadcast: one update to every child of a major incident) still
 # pending this long after it was handed to a worker is handed out again (its task was lost).
 COMMS_BROADCAST_REDISPATCH_SECONDS = env_int("COMMS_BROADCAST_REDISPATCH_SECONDS", 120, minimum=1)

@@ -69,6 +69,7 @@ def test_a_worker_without_q_serves_every_queue_of_its_deployment() -> None:
     assert declared.split(",") == sorted(queue_names("deployment-b"))
     assert sorted(queue_names("deployment-b")) == [
         "deployment-b",
+        "deployment-b.forecasts",
         "deployment-b.mail",
         "deployment-b.sla-sweep",
     ]
