@@ -221,10 +221,13 @@ def _count(
 
 
 def _keys_insert(integration: IntegrationToken, names: list[str]) -> None:
-    """Step 4: a row for each key never seen, unless another request inserted it first."""
+    """Step 4: a row for each key never seen, unless another request inserted it first.
+
+    In sorted order: two requests inserting overlapping new keys in different orders would
+    each wait on the other's uncommitted row of the unique index (a deadlock)."""
     if names:
         AlertKey.objects.bulk_create(
-            [AlertKey(source=integration, dedup_key=name) for name in names],
+            [AlertKey(source=integration, dedup_key=name) for name in sorted(names)],
             ignore_conflicts=True,
         )
 
