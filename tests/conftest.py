@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from cases.models import Level, Team
@@ -29,6 +30,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel test processes (pytest-xdist) each get their own test database from
+    pytest-django; on a shared Redis they also need their own cache keys (locks, rate limits,
+    cached rows of their own database), and so do the Celery processes they start."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and "KEY_PREFIX" in settings.CACHES["default"]:
+        prefix = f"test-{worker}"
+        os.environ["CACHE_KEY_PREFIX"] = prefix
+        settings.CACHES["default"]["KEY_PREFIX"] = prefix
 
 
 def require_service(available: bool, what: str) -> None:

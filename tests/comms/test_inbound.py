@@ -51,7 +51,8 @@ def test_altered_or_foreign_reply_addresses_name_no_case(case: Case) -> None:
     tag = local.partition("+")[2]
     other_id = case.pk + 1
     assert case_id_for_reply_address(address.replace(f"+{case.pk}.", f"+{other_id}.")) is None
-    assert case_id_for_reply_address(f"{local[:-1]}x@{domain}") is None
+    altered = "y" if local[-1] == "x" else "x"  # the signature may end in "x" itself
+    assert case_id_for_reply_address(f"{local[:-1]}{altered}@{domain}") is None
     assert case_id_for_reply_address(f"someone+{tag}@{domain}") is None
     assert case_id_for_reply_address(f"{local}@elsewhere.example") is None
     assert case_id_for_reply_address("not an address") is None
