@@ -16,12 +16,23 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cases.models import Case, Category, Contact, Customer, EventKind, RootCause, Status
+from cases.events import CaseChanged, announce_many
+from cases.models import (
+    Case,
+    CaseEvent,
+    Category,
+    Contact,
+    Customer,
+    EventKind,
+    RootCause,
+    Status,
+)
 from cases.permissions import can_triage
 from cases.services import case_acknowledge, case_raise, case_resolve
 from cases.services.common import case_lock, case_touch_and_sync, require
-from cases.timeline import event_record
+from cases.timeline import event_build, event_record, events_save
 from cases.visibility import case_visible_to
 from comms.broadcast import broadcast_start
 from comms.models import Broadcast
@@ -49,7 +60,8 @@ def cadence_default(severity: str) -> int:
 def _cadence_check(minutes: int) -> int:
     if not CADENCE_MIN <= minutes <= CADENCE_MAX:
         raise DomainError(
-            f"The update cadence is {CADENCE_MIN} to {CADENCE_MAX} minutes.",
+            _("The update cadence is %(low)s to %(high)s minutes.")
+            % {"low": CADENCE_MIN, "high": CADENCE_MAX},
             field="cadence_minutes",
         )
     return minutes
@@ -58,7 +70,8 @@ def _cadence_check(minutes: int) -> int:
 def _person_check(user: User | None, *, field: str, label: str) -> User | None:
     if user is not None and not can_own(user):
         raise DomainError(
-            f"{display_name(user)} cannot be the {label}: an active operator or manager.",
+            _("%(person)s cannot be the %(role)s: an active operator or manager.")
+            % {"person": display_name(user), "role": label},
             field=field,
         )
     return user
@@ -76,21 +89,23 @@ def incident_declare(
     cadence (``Case.update_every_minutes``); the active playbook of its category, if any, adds
     its tasks (``incidents.checklist.playbook_apply``)."""
     require(by, can_triage)
-    _person_check(lead, field="lead", label="incident lead")
-    _person_check(comms_lead, field="comms_lead", label="communications lead")
+    _person_check(lead, field="lead", label=_("incident lead"))
+    _person_check(comms_lead, field="comms_lead", label=_("communications lead"))
     with transaction.atomic():
         case = case_lock(case)
         if MajorIncident.objects.filter(case=case).exists():
-            raise DomainError(f"{case.reference} is a major incident already.")
+            raise DomainError(
+                _("%(reference)s is a major incident already.") % {"reference": case.reference}
+            )
         if case.status not in Status.OPEN:
             raise DomainError(
-                f"{case.reference} is {case.get_status_display().lower()}: "
-                "only an open case can become a major incident."
+                _("%(reference)s is %(status)s: only an open case can become a major incident.")
+                % {"reference": case.reference, "status": case.get_status_display().lower()}
             )
         if case.parent_id is not None:
             raise DomainError(
-                f"{case.reference} is part of major incident "
-                f"{Case(pk=case.parent_id).reference}: a child cannot be a parent."
+                _("%(reference)s is part of major incident %(parent)s: a child cannot be a parent.")
+                % {"reference": case.reference, "parent": Case(pk=case.parent_id).reference}
             )
         minutes = _cadence_check(cadence_minutes or cadence_default(case.severity))
         now = timezone.now()
@@ -150,46 +165,49 @@ def incident_declare_new(
 
 def link_refusal(*, parent: Case, child: Case) -> str | None:
     """Why ``child`` cannot become a child of ``parent`` (None: it can)."""
+    words = {"reference": child.reference}
     if child.pk == parent.pk:
-        return f"{child.reference} is the major incident itself: a case is not its own child."
+        return _("%(reference)s is the major incident itself: a case is not its own child.") % words
     if child.parent_id == parent.pk:
-        return f"{child.reference} is part of this major incident already."
+        return _("%(reference)s is part of this major incident already.") % words
     if child.parent_id is not None:
-        return (
-            f"{child.reference} is part of major incident {Case(pk=child.parent_id).reference}: "
-            "unlink it there first."
-        )
+        return _("%(reference)s is part of major incident %(parent)s: unlink it there first.") % {
+            **words,
+            "parent": Case(pk=child.parent_id).reference,
+        }
     # Declaring sets the cadence on the parent: every parent has one.
     if child.update_every_minutes is not None:
-        return f"{child.reference} is a major incident itself: a parent has no parent."
+        return _("%(reference)s is a major incident itself: a parent has no parent.") % words
     if child.status == Status.CLOSED:
-        return f"{child.reference} is closed: a closed case is not linked."
+        return _("%(reference)s is closed: a closed case is not linked.") % words
     return None
 
 
-def _link_locked(*, incident: MajorIncident, parent: Case, child: Case, by: User) -> Case:
-    child = case_lock(child)
+def _link_events(
+    *, incident: MajorIncident, parent: Case, child: Case, by: User
+) -> list[CaseEvent]:
+    """Make the locked ``child`` a child of ``parent`` in memory; the two timeline events
+    that record it (on the child, then on the parent), not saved yet."""
     refusal = link_refusal(parent=parent, child=child)
     if refusal:
         raise DomainError(refusal, field="children")
-    now = timezone.now()
     child.parent = parent
-    event_record(
-        case=child,
-        actor=by,
-        kind=EventKind.LINKED,
-        to_value=f"Part of major incident {parent.reference}",
-        data={"incident": incident.pk, "target": parent.pk},
-    )
-    event_record(
-        case=parent,
-        actor=by,
-        kind=EventKind.LINKED,
-        to_value=f"{child.reference} affected by this major incident",
-        data={"incident": incident.pk, "source": child.pk},
-    )
-    case_touch_and_sync(child, now=now, fields=["parent"])
-    return child
+    return [
+        event_build(
+            case=child,
+            actor=by,
+            kind=EventKind.LINKED,
+            to_value=f"Part of major incident {parent.reference}",
+            data={"incident": incident.pk, "target": parent.pk},
+        ),
+        event_build(
+            case=parent,
+            actor=by,
+            kind=EventKind.LINKED,
+            to_value=f"{child.reference} affected by this major incident",
+            data={"incident": incident.pk, "source": child.pk},
+        ),
+    ]
 
 
 def incident_link(*, incident: MajorIncident, child: Case, by: User) -> Case:
@@ -198,8 +216,11 @@ def incident_link(*, incident: MajorIncident, child: Case, by: User) -> Case:
     with transaction.atomic():
         incident, parent = incident_lock(incident)
         require_active(incident)
-        child = _link_locked(incident=incident, parent=parent, child=child, by=by)
-        case_touch_and_sync(parent, now=timezone.now(), fields=[])
+        child = case_lock(child)
+        events_save(_link_events(incident=incident, parent=parent, child=child, by=by))
+        now = timezone.now()
+        case_touch_and_sync(child, now=now, fields=["parent"])
+        case_touch_and_sync(parent, now=now, fields=[])
     return child
 
 
@@ -214,34 +235,60 @@ class LinkResult:
 def incident_link_many(
     *, incident: MajorIncident, references: Sequence[str], by: User
 ) -> LinkResult:
-    """Link each case of ``references`` (the queue's bulk bar, the API), each on its own
-    savepoint: a refused one is reported, the others are linked."""
+    """Link each case of ``references`` (the queue's bulk bar, the API): a refused one is
+    reported, the others are linked, set-based.
+
+    1. Lock the parent, then the children the manager may see, in primary-key order (one
+       order for every service: no deadlock between two managers).
+    2. Decide each reference in memory (``link_refusal``): two references to one case link it
+       once, the second is refused as linked already.
+    3. Write the batch with one UPDATE of the children's parent, one insert of the timeline
+       events, and one announcement of the change (the clocks re-align for the whole batch).
+    """
     require(by, can_triage)
     refs = list(dict.fromkeys(r.strip() for r in references if r and r.strip()))
     if not refs:
-        raise DomainError("Name at least one case.", field="children")
+        raise DomainError(_("Name at least one case."), field="children")
     if len(refs) > LINK_MAX:
-        raise DomainError(f"At most {LINK_MAX} cases at once.", field="children")
+        raise DomainError(
+            _("At most %(limit)s cases at once.") % {"limit": LINK_MAX}, field="children"
+        )
     ids = {ref: Case.pk_from_reference(ref) for ref in refs}
-    found = case_visible_to(viewer=by).in_bulk([pk for pk in ids.values() if pk is not None])
+    visible = case_visible_to(viewer=by).filter(pk__in=[pk for pk in ids.values() if pk])
     result = LinkResult()
     with transaction.atomic():
         incident, parent = incident_lock(incident)
         require_active(incident)
+        locked = {
+            case.pk: case
+            for case in Case.objects.select_for_update()
+            .filter(pk__in=visible.values("pk"))
+            .order_by("pk")
+        }
+        children: list[Case] = []
+        events: list[CaseEvent] = []
         for ref, pk in ids.items():
-            child = found.get(pk) if pk is not None else None
+            child = locked.get(pk) if pk is not None else None
             if child is None:
                 result.refused[ref] = f"{ref}: no such case."
                 continue
             try:
-                with transaction.atomic():
-                    _link_locked(incident=incident, parent=parent, child=child, by=by)
+                events += _link_events(incident=incident, parent=parent, child=child, by=by)
             except DomainError as exc:
                 result.refused[child.reference] = exc.message
                 continue
+            children.append(child)
             result.linked.append(child.reference)
-        if result.linked:
-            case_touch_and_sync(parent, now=timezone.now(), fields=[])
+        if children:
+            now = timezone.now()
+            for child in children:
+                child.updated_at = now
+            Case.objects.filter(pk__in=[c.pk for c in children]).update(
+                parent=parent, updated_at=now
+            )
+            events_save(events)
+            announce_many(CaseChanged, [CaseChanged(case=c, at=now) for c in children])
+            case_touch_and_sync(parent, now=now, fields=[])
     return result
 
 
@@ -252,7 +299,10 @@ def incident_unlink(*, incident: MajorIncident, child: Case, by: User) -> Case:
         incident, parent = incident_lock(incident)
         child = case_lock(child)
         if child.parent_id != parent.pk:
-            raise DomainError(f"{child.reference} is not part of this major incident.")
+            raise DomainError(
+                _("%(reference)s is not part of this major incident.")
+                % {"reference": child.reference}
+            )
         now = timezone.now()
         child.parent = None
         for subject, key, other in ((child, "target", parent), (parent, "source", child)):
@@ -279,8 +329,8 @@ def incident_set_roles(
 ) -> MajorIncident:
     """Name the incident lead and the communications lead and set the update cadence."""
     require(by, can_triage)
-    _person_check(lead, field="lead", label="incident lead")
-    _person_check(comms_lead, field="comms_lead", label="communications lead")
+    _person_check(lead, field="lead", label=_("incident lead"))
+    _person_check(comms_lead, field="comms_lead", label=_("communications lead"))
     minutes = _cadence_check(cadence_minutes)
     with transaction.atomic():
         incident, parent = incident_lock(incident)
@@ -293,7 +343,7 @@ def incident_set_roles(
         if incident.cadence_minutes != minutes:
             changes.append(f"customer updates every {minutes} minutes")
         if not changes:
-            raise DomainError("Nothing changed.")
+            raise DomainError(_("Nothing changed."))
         now = timezone.now()
         incident.lead, incident.comms_lead, incident.cadence_minutes = lead, comms_lead, minutes
         incident.save(update_fields=["lead", "comms_lead", "cadence_minutes"])
@@ -373,7 +423,9 @@ def incident_resolve(
 def _child_resolve(*, parent: Case, child: Case, by: User) -> None:
     child = case_lock(child)
     if child.parent_id != parent.pk:
-        raise DomainError(f"{child.reference} is not part of this major incident.")
+        raise DomainError(
+            _("%(reference)s is not part of this major incident.") % {"reference": child.reference}
+        )
     if child.status == Status.NEW:
         child = case_acknowledge(case=child, by=by)
     case_resolve(case=child, by=by, summary=parent.resolution_summary, root_cause=parent.root_cause)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case, CaseEvent, EventKind, Status
 from cases.services import case_acknowledge, case_close, case_resolve
@@ -151,6 +153,34 @@ def test_linking_many_reports_each_reference(incident, raise_case, bob) -> None:
     assert result.linked == [a.reference, b.reference]
     assert set(result.refused) == {incident.case.reference, "ESC-999999", "nonsense"}
     assert Case.objects.filter(parent=incident.case).count() == 2
+
+
+def test_linking_many_takes_as_many_statements_for_twenty_children_as_for_two(
+    incident, raise_case, bob
+) -> None:
+    few = [raise_case(f"Shop {n}").reference for n in range(2)]
+    stores = [raise_case(f"Store {n}") for n in range(20)]
+    many = [case.reference for case in stores]
+    with CaptureQueriesContext(connection) as two:
+        incident_link_many(incident=incident, references=few, by=bob)
+    with CaptureQueriesContext(connection) as twenty:
+        result = incident_link_many(incident=incident, references=many, by=bob)
+    assert result.linked == many
+    assert len(twenty.captured_queries) == len(two.captured_queries)
+    assert Case.objects.filter(parent=incident.case).count() == 22
+    assert CaseEvent.objects.filter(kind=EventKind.LINKED, case__in=stores).count() == 20
+
+
+def test_linking_one_case_twice_in_one_request_links_it_once(incident, raise_case, bob) -> None:
+    case = raise_case("Shop A")
+    result = incident_link_many(
+        incident=incident, references=[case.reference, case.reference.lower()], by=bob
+    )
+    assert result.linked == [case.reference]
+    assert result.refused == {
+        case.reference: f"{case.reference} is part of this major incident already."
+    }
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.LINKED).count() == 1
 
 
 def test_linking_many_refuses_an_empty_list(incident, bob) -> None:
