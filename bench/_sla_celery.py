@@ -151,6 +151,27 @@ def wait_all_escalated(case_ids: list[int], *, timeout: float, poll: float = 0.5
     return None
 
 
+def wait_all_mailed(*, since: datetime, timeout: float, poll: float = 0.5) -> float | None:
+    """Poll until no mail written since ``since`` is waiting to be sent (pending and not held
+    for later, or being sent); the wall-clock time (epoch seconds) that was first seen, or
+    None after ``timeout``."""
+    from django.db.models import Q
+
+    from sla.models import MailStatus, OutgoingMail
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = time.time()
+        waiting = OutgoingMail.objects.filter(
+            Q(status=MailStatus.SENDING) | Q(status=MailStatus.PENDING, not_before=None),
+            created_at__gte=since,
+        )
+        if not waiting.exists():
+            return now
+        time.sleep(poll)
+    return None
+
+
 def wait_worker_ready(celery: Celery, *, timeout: float = 120) -> float:
     """Warm up: a canary case already due must be escalated by the live worker and beat.
     Seconds it took."""

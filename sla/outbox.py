@@ -6,19 +6,20 @@ Each message is sent once, in layers:
 
 1. The row commits with the change or not at all; after commit its id goes to the broker
    (``mail_dispatch``), a few ids per task, in task ``sla.tasks.mail_send``.
-2. A worker claims a message with a conditional UPDATE (pending, not sent: status ``sending``,
-   one more attempt, claimed until ``MAIL_CLAIM`` from now) before it sends it, so a task delivered
-   twice, or two workers given the same id, send it once. A send that fails releases the claim
-   with the error and a back-off; after ``MAIL_MAX_ATTEMPTS`` the message stops, failed, and the
-   admin shows it.
-3. A sent message is marked sent with a conditional UPDATE on ``sent_at``.
+2. A worker claims its task's messages with one conditional UPDATE (pending, not sent: status
+   ``sending``, one more attempt, claimed until about ``MAIL_CLAIM`` from now: an instant of its
+   own, by which it then reads back the rows it won) before it sends them, so a task delivered
+   twice, or two workers given the same ids, send each once. A send that fails releases its
+   claim with the error and a back-off; after ``MAIL_MAX_ATTEMPTS`` the message stops, failed,
+   and the admin shows it. Messages the worker claimed but did not try are released untouched.
+3. The sent messages are marked sent together, with one conditional UPDATE on ``sent_at``.
 4. Beat's ``mail_redispatch`` hands out again what the broker lost: messages whose next try was
    due ``MAIL_REDISPATCH_SECONDS`` ago, and messages whose worker died holding the claim.
 
 At least once, not exactly once, in one window only: a worker killed (or cut off from the
-database) after the mail server accepted a message and before step 3 leaves it claimed, and it is
-sent again when the claim runs out. A claim lasts the task time limit, so no living worker still
-holds one that ran out.
+database) after the mail server accepted messages and before step 3 leaves them claimed, and they
+are sent again when the claim runs out (at most the ``MAIL_BATCH`` of one task). A claim lasts
+the task time limit, so no living worker still holds one that ran out.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from escalation.celery import app
+from escalation.metrics import mail_failure_count
 from sla.models import MailStatus, OutgoingMail
 
 logger = logging.getLogger(__name__)
 
 MAIL_SEND_TASK = "sla.tasks.mail_send"
-# Messages per task: they share one SMTP connection; each is claimed, sent and marked on its own.
+# Messages per task: claimed together, sent over one SMTP connection, marked sent together.
 MAIL_BATCH = 20
 MAIL_BACKOFF_MAX = timedelta(minutes=5)
 MAIL_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
@@ -119,23 +121,26 @@ def mail_retry_countdown(retries: int) -> float:
 def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
     """Send these messages over one connection, each once; the ids to try again later.
 
-    1. For each id, in order: claim it (see the module docstring); a message already sent,
-       failed for good, or held by another worker is skipped.
-    2. Send it and mark it sent.
+    1. Claim them all (see the module docstring): a message already sent, failed for good, held
+       until later or by another worker is skipped.
+    2. Send the claimed ones in the order of ``mail_ids``.
     3. Refused by the server for this message only (its address, its content) or not a valid
        message: record the error and go on with the next one. A permanent refusal (5xx), an
        invalid message or the last allowed attempt fails it for good; otherwise it is retried.
     4. Any other failure (server down, connection lost, timeout): record the error and stop;
-       the messages not tried yet are retried with it, it last.
+       the claimed messages not tried yet are released as they were and retried with it, it
+       last.
+    5. However it ends, mark the messages sent so far sent (one UPDATE).
     """
     retry: list[int] = []
+    sent: list[int] = []
+    claimed, riders = _riders(_claim(mail_ids=mail_ids))
+    if not claimed:
+        return retry
     connection = get_connection(fail_silently=False)
     try:
-        for position, mail_id in enumerate(mail_ids):
-            mail = _claim(mail_id=mail_id)
-            if mail is None:
-                continue
-            folded = _fold(mail)
+        for position, mail in enumerate(claimed):
+            folded = sorted([*riders.get(mail.pk, []), *_fold(mail)], key=_created)
             try:
                 message = _message(mail, folded)
                 connection.open()
@@ -144,19 +149,21 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
                 _close_quietly(connection)
                 _unfold(folded)
                 if not _release(mail, problem=problem, permanent=_permanent(problem)):
-                    retry.append(mail_id)
+                    retry.append(mail.pk)
                 continue
             except Exception as problem:  # noqa: BLE001 - recorded on the message, retried
                 _close_quietly(connection)
-                logger.warning("outbox: sending stopped at mail %d: %s", mail_id, problem)
+                logger.warning("outbox: sending stopped at mail %d: %s", mail.pk, problem)
                 _unfold(folded)
                 failed = _release(mail, problem=problem, permanent=False)
-                return [*retry, *mail_ids[position + 1 :], *([] if failed else [mail_id])]
-            for other in folded:
-                _mark_sent(mail_id=other.pk)
-            _mark_sent(mail_id=mail_id)
+                untried = claimed[position + 1 :]
+                _unclaim([*untried, *(r for m in untried for r in riders.get(m.pk, []))])
+                return [*retry, *(m.pk for m in untried), *([] if failed else [mail.pk])]
+            sent += [other.pk for other in folded]
+            sent.append(mail.pk)
     finally:
         _close_quietly(connection)
+        _mark_sent(mail_ids=sent)
     return retry
 
 
@@ -209,19 +216,61 @@ def outbox_resend(*, mail_ids: Sequence[int], now: datetime) -> int:
     return len(ids)
 
 
-def _claim(*, mail_id: int) -> OutgoingMail | None:
-    """The message, claimed for this worker; None when it is not ours to send."""
+def _claim(*, mail_ids: Sequence[int]) -> list[OutgoingMail]:
+    """The messages among ``mail_ids`` claimed for this worker, in that order (two statements
+    however many): one conditional UPDATE stamps those still ours to send with a claim instant
+    of this call's own (random microseconds apart from any other worker's), then the rows with
+    that stamp are read back."""
     now = timezone.now()
-    until = now + MAIL_CLAIM
+    until = now + MAIL_CLAIM + timedelta(microseconds=random.randrange(1, 1_000_000))
+    wanted = list(dict.fromkeys(mail_ids))
     claimed = OutgoingMail.objects.filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now),
-        pk=mail_id,
+        pk__in=wanted,
         sent_at=None,
         status=MailStatus.PENDING,
     ).update(status=MailStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=until)
     if not claimed:
-        return None
-    return OutgoingMail.objects.get(pk=mail_id)
+        return []
+    rows = OutgoingMail.objects.filter(
+        pk__in=wanted, status=MailStatus.SENDING, next_attempt_at=until
+    ).in_bulk()
+    return [rows[pk] for pk in wanted if pk in rows]
+
+
+def _unclaim(mails: Sequence[OutgoingMail]) -> None:
+    """Claimed messages this worker did not try: pending again, due now, the attempt not
+    counted (one UPDATE)."""
+    if mails:
+        OutgoingMail.objects.filter(
+            pk__in=[m.pk for m in mails],
+            status=MailStatus.SENDING,
+            next_attempt_at=mails[0].next_attempt_at,
+        ).update(
+            status=MailStatus.PENDING, attempts=F("attempts") - 1, next_attempt_at=timezone.now()
+        )
+
+
+def _riders(
+    claimed: list[OutgoingMail],
+) -> tuple[list[OutgoingMail], dict[int, list[OutgoingMail]]]:
+    """Held notifications of one batch to the same reader go out as one digest: the first of
+    them carries the others (its riders), which leave the batch's list."""
+    leaders: dict[str, OutgoingMail] = {}
+    riders: dict[int, list[OutgoingMail]] = {}
+    kept = []
+    for mail in claimed:
+        if mail.fold and mail.not_before is not None:
+            leader = leaders.setdefault(mail.to, mail)
+            if leader is not mail:
+                riders.setdefault(leader.pk, []).append(mail)
+                continue
+        kept.append(mail)
+    return kept, riders
+
+
+def _created(mail: OutgoingMail) -> tuple[datetime, int]:
+    return mail.created_at, mail.pk
 
 
 def _fold(mail: OutgoingMail) -> list[OutgoingMail]:
@@ -279,10 +328,11 @@ def _message(mail: OutgoingMail, folded: list[OutgoingMail]) -> EmailMultiAltern
     )
 
 
-def _mark_sent(*, mail_id: int) -> None:
-    OutgoingMail.objects.filter(pk=mail_id, sent_at=None).update(
-        status=MailStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
+def _mark_sent(*, mail_ids: Sequence[int]) -> None:
+    if mail_ids:
+        OutgoingMail.objects.filter(pk__in=list(mail_ids), sent_at=None).update(
+            status=MailStatus.SENT, sent_at=timezone.now(), last_error=""
+        )
 
 
 def _release(mail: OutgoingMail, *, problem: BaseException, permanent: bool) -> bool:
@@ -296,6 +346,7 @@ def _release(mail: OutgoingMail, *, problem: BaseException, permanent: bool) -> 
         next_attempt_at=now if final else now + mail_backoff(mail.attempts),
         last_error=f"{type(problem).__name__}: {problem}"[:500],
     )
+    mail_failure_count(final=final)
     return final
 
 

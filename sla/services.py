@@ -108,6 +108,8 @@ def case_clocks_sync(
     created, changed = _clocks_align(
         case=case, policy=policy, clocks=by_kind, now=now, record=record
     )
+    # A step these writes bring within the look-ahead gets its countdown task after commit.
+    soon.after_commit(clocks=[*created, *changed], now=now)
     if created:
         CaseClock.objects.bulk_create(created)
     if changed:
@@ -159,6 +161,10 @@ def cases_clocks_sync(*, changes: Sequence[tuple[Case, datetime]]) -> None:
             for name, value in zip(MARK_FIELDS, marks.values(), strict=True):
                 setattr(case, name, value)
             stale.append(case)
+    # One after-commit hook for the whole set (the latest instant: it only widens the test,
+    # the hook looks again at commit time).
+    if changes:
+        soon.after_commit(clocks=[*created, *changed], now=max(now for _, now in changes))
     if created:
         CaseClock.objects.bulk_create(created)
     objects_update(changed, [f.removesuffix("_id") for f in SYNC_FIELDS])
@@ -216,8 +222,6 @@ def _clocks_align(
             clock_align(clock=existing, plan=plan, policy=policy, now=now, record=record)
             if [getattr(existing, name) for name in SYNC_FIELDS] != before:
                 changed.append(existing)
-    # A step these writes bring within the look-ahead gets its countdown task after commit.
-    soon.after_commit(clocks=[*created, *changed], now=now)
     return created, changed
 
 
@@ -303,14 +307,14 @@ def _cause(kind: str, *, case: Case, clock: CaseClock) -> str:
     if kind == LedgerKind.STOPPED:
         if clock.kind == ClockKind.RESPONSE and case.first_response_at is not None:
             return "First response"
-        return Status(case.status).label
+        return str(Status(case.status).label)
     if kind == LedgerKind.RETARGETED:
         return f"Severity {case.severity}, policy {clock.policy}" if clock.policy else ""
     if kind == LedgerKind.STARTED:
         if clock.kind == ClockKind.UPDATE:
             return "Customer update" if clock.cycle > 1 else "First response"
         return "Raised"
-    return Status(case.status).label
+    return str(Status(case.status).label)
 
 
 def policy_for_case(case: Case) -> SlaPolicy | None:
