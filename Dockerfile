@@ -36,7 +36,7 @@ COPY . .
 # the app user so that a named volume mounted on var/media starts out writable by it.
 RUN DEBUG=false SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
         python manage.py collectstatic --noinput \
-    && mkdir -p var/media \
+    && mkdir -p var/media var/metrics \
     && chown -R app:app var
 
 USER app

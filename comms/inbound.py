@@ -57,6 +57,7 @@ from comms.threading import (
     reply_mailbox,
 )
 from escalation.errors import DomainError
+from escalation.metrics import inbound_mail_count
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +317,7 @@ def inbound_receive(
         if first is None:
             raise
         return first
+    inbound_mail_count(source=source, state=row.state)
     return row
 
 

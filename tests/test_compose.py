@@ -232,3 +232,64 @@ def test_the_worker_serves_every_queue_the_settings_declare(procfile: dict[str, 
     words = procfile["worker"].split()
     assert "-Q" not in words and not any(word.startswith("--queues") for word in words)
     assert "CELERY_TASK_QUEUES" in SETTINGS_FILE.read_text(encoding="utf-8")
+
+
+# --- Metrics (the `metrics` profile) and the processes' shared metrics directory --------------
+
+PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus.yml"
+
+
+def test_prometheus_is_optional_behind_the_metrics_profile(services: dict[str, Any]) -> None:
+    assert services["prometheus"]["profiles"] == ["metrics"]
+    # Everything else starts without a profile, as before.
+    assert [name for name, service in services.items() if service.get("profiles")] == ["prometheus"]
+
+
+def test_prometheus_scrapes_webs_metrics_with_the_token(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    mounts = {
+        volume.split(":")[1]: volume.split(":")[0]
+        for volume in prometheus["volumes"]
+        if volume.startswith("./")
+    }
+    assert mounts == {"/etc/prometheus/prometheus.yml": "./deploy/prometheus.yml"}
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text(encoding="utf-8"))
+    (job,) = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    (targets,) = [entry["targets"] for entry in job["static_configs"]]
+    assert targets == ["web:8000"]
+    # The scrape's Host is web: Django must accept it.
+    assert "web" in environment_of(services["web"])["ALLOWED_HOSTS"].split(",")
+    # The token file Prometheus reads is the one its command writes from METRICS_TOKEN.
+    token_file = job["authorization"]["credentials_file"]
+    assert job["authorization"]["type"] == "Bearer"
+    (script,) = prometheus["command"]
+    assert f'"$METRICS_TOKEN" > {token_file}' in as_run_in_container(script)
+    assert prometheus["entrypoint"] == ["/bin/sh", "-c"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in script
+    assert environment_of(prometheus)["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
+    assert environment_of(services["web"])["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
+    assert named_volumes(prometheus) == {"prometheusdata": "/prometheus"}
+
+
+def test_prometheus_is_reachable_from_this_host_only(services: dict[str, Any]) -> None:
+    assert services["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]
+
+
+def test_web_worker_and_beat_write_their_metrics_to_one_shared_volume(
+    services: dict[str, Any],
+) -> None:
+    for name in PROCESSES:
+        directory = environment_of(services[name])["PROMETHEUS_MULTIPROC_DIR"]
+        assert named_volumes(services[name])["metrics"] == directory, name
+    # The image creates the directory, owned by the app user, so the new volume is writable.
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"mkdir -p [^\n]*var/metrics", dockerfile)
+
+
+def test_production_logs_are_json_and_error_tracking_is_off_unless_set(
+    services: dict[str, Any],
+) -> None:
+    environment = environment_of(services["web"])
+    assert with_local_defaults(environment["LOG_FORMAT"]) == "json"
+    assert with_local_defaults(environment["SENTRY_DSN"]) == ""
