@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
@@ -61,10 +63,10 @@ class IntegrationTokenAuthentication(BaseAuthentication):
         token = parts[1].decode(errors="replace")
         integration = integration_for_token(token)
         if integration is None:
-            self._refuse(request, "an unknown token", "Invalid token.")
+            self._refuse(request, "an unknown token", _("Invalid token."))
         assert integration is not None  # _refuse raised
         if integration.revoked:
-            self._refuse(request, f"the revoked token of {integration.source}", "Invalid token.")
+            self._refuse(request, f"the revoked token of {integration.source}", _("Invalid token."))
         now = timezone.now()
         if integration.last_used_at is None or (
             (now - integration.last_used_at).total_seconds() >= LAST_USED_EVERY
@@ -102,7 +104,9 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no
 class IsIntegration(BasePermission):
     """Authenticated by an integration token, whose account may still raise cases."""
 
-    message = "This source's account may no longer raise cases (its operator role is gone)."
+    message = gettext_lazy(
+        "This source's account may no longer raise cases (its operator role is gone)."
+    )
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not isinstance(request.auth, IntegrationToken):
@@ -129,7 +133,7 @@ class IntegrationThrottle(FailOpen, SimpleRateThrottle):
 class CustomerField(serializers.Field):  # type: ignore[type-arg]
     """A customer's id, or its exact name."""
 
-    default_error_messages = {"invalid": "Give the customer's id or its exact name."}
+    default_error_messages = {"invalid": gettext_lazy("Give the customer's id or its exact name.")}
 
     def to_internal_value(self, data: Any) -> int | str:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -156,7 +160,7 @@ class EventInput(serializers.Serializer):  # type: ignore[type-arg]
     def validate_details(self, value: dict[str, Any]) -> dict[str, Any]:
         if len(json.dumps(value, ensure_ascii=False)) > DETAILS_MAX:
             raise serializers.ValidationError(
-                f"At most {DETAILS_MAX} characters of details (as JSON)."
+                _("At most %(limit)s characters of details (as JSON).") % {"limit": DETAILS_MAX}
             )
         return value
 
@@ -217,7 +221,7 @@ class EventsApi(APIView):
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         envelope = EventsInput(data=request.data)
         envelope.is_valid(raise_exception=True)
         integration = request.auth
@@ -248,7 +252,7 @@ def _events_read(items: list[Any]) -> tuple[dict[int, AlertEvent], dict[int, Res
         wanted = data.pop("customer", None)
         customer = by_id.get(wanted) if isinstance(wanted, int) else by_name.get(wanted or "")
         if wanted is not None and customer is None:
-            message = f"No customer has the id or the exact name {wanted!r}."
+            message = _("No customer has the id or the exact name %(wanted)r.") % {"wanted": wanted}
             refused[index] = _refusal(data, {"customer": [message]})
             continue
         valid[index] = AlertEvent(customer=customer, **data)

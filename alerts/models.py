@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationToken(models.Model):
@@ -48,9 +49,9 @@ class IntegrationToken(models.Model):
 
 
 class Action(models.TextChoices):
-    TRIGGER = "trigger", "Trigger"
-    ACKNOWLEDGE = "acknowledge", "Acknowledge"
-    RESOLVE = "resolve", "Resolve"
+    TRIGGER = "trigger", _("Trigger")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge")
+    RESOLVE = "resolve", _("Resolve")
 
 
 class AlertKey(models.Model):

@@ -49,6 +49,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from cases.models import Case, Customer, RootCause, Source, Status
 from cases.models.case import TITLE_MAX
@@ -351,10 +352,13 @@ def _act(integration: IntegrationToken, key: AlertKey, run: _Run) -> str:
     if run.action == Action.TRIGGER:
         return _trigger(integration, key, run, now=now)
     if case is None:
-        raise DomainError("No case was raised for this key.", field="dedup_key")
+        raise DomainError(_("No case was raised for this key."), field="dedup_key")
     if run.action == Action.ACKNOWLEDGE:
         if case.status in Status.FINISHED:
-            raise DomainError(f"{case.reference} is {case.get_status_display().lower()}.")
+            raise DomainError(
+                _("%(reference)s is %(status)s.")
+                % {"reference": case.reference, "status": case.get_status_display().lower()}
+            )
         if case.status == Status.NEW:
             key.case = case_acknowledge(case=case, by=None)
         key.last_action = Action.ACKNOWLEDGE
@@ -407,13 +411,13 @@ def _raise_row(integration: IntegrationToken, key: AlertKey, event: AlertEvent) 
     customer = event.customer or integration.customer
     if customer is None:
         raise DomainError(
-            "Name the customer (its id or its exact name): this source has no default one.",
+            _("Name the customer (its id or its exact name): this source has no default one."),
             field="customer",
         )
     if not event.severity:
-        raise DomainError("A trigger that raises a case needs a severity.", field="severity")
+        raise DomainError(_("A trigger that raises a case needs a severity."), field="severity")
     if not event.summary.strip():
-        raise DomainError("A trigger that raises a case needs a summary.", field="summary")
+        raise DomainError(_("A trigger that raises a case needs a summary."), field="summary")
     first_line = event.summary.strip().splitlines()[0]
     return CaseToRaise(
         customer=customer,
@@ -457,6 +461,6 @@ def _resolution(integration: IntegrationToken, key: AlertKey, event: AlertEvent)
 
 def monitoring_root_cause() -> RootCause:
     """ "Unknown / Cleared by monitoring", created the first time monitoring resolves a case."""
-    group, _ = RootCause.objects.get_or_create(name=ROOT_CAUSE_GROUP, parent=None)
-    cause, _ = RootCause.objects.get_or_create(name=ROOT_CAUSE, parent=group)
+    group, _created = RootCause.objects.get_or_create(name=ROOT_CAUSE_GROUP, parent=None)
+    cause, _created = RootCause.objects.get_or_create(name=ROOT_CAUSE, parent=group)
     return cause

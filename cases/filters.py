@@ -9,6 +9,7 @@ from django import forms
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cases.extensions import CLOCK_KINDS, StateChoices, clock_reads
 from cases.forms import UserChoiceField, active_staff
@@ -27,18 +28,18 @@ from cases.models.case import TITLE_MAX, sla_state_condition
 
 OPEN = "open"
 NO_TEAM = "none"
-STATUS_CHOICES = [(OPEN, "Open (any open status)"), *Status.choices]
+STATUS_CHOICES = [(OPEN, gettext_lazy("Open (any open status)")), *Status.choices]
 
 
 class Sort(models.TextChoices):
     """The queue's orders. Each is a keyset: the cursor holds its key and the id."""
 
     # The queue page's default (the API's stays ``due``): cases.selectors_queue.URGENCY_SEGMENTS.
-    URGENCY = "urgency", "Most urgent"
-    DUE = "due", "Nearest breach"
-    NEWEST = "newest", "Newest"
-    OLDEST = "oldest", "Oldest"
-    SEVERITY = "severity", "Severity"
+    URGENCY = "urgency", gettext_lazy("Most urgent")
+    DUE = "due", gettext_lazy("Nearest breach")
+    NEWEST = "newest", gettext_lazy("Newest")
+    OLDEST = "oldest", gettext_lazy("Oldest")
+    SEVERITY = "severity", gettext_lazy("Severity")
 
 
 class OneOrManySelect(forms.SelectMultiple):
@@ -64,66 +65,81 @@ class OwnerFilter(django_filters.ModelChoiceFilter):
 
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", label="Status"
+        choices=STATUS_CHOICES, method="filter_status", label=gettext_lazy("Status")
     )
     # distinct=False: a column of the case itself matches each case once, and DISTINCT would
     # keep the planner from reading the first page off an ordered index.
     severity = django_filters.MultipleChoiceFilter(
-        choices=Severity.choices, label="Severity", distinct=False
+        choices=Severity.choices, label=gettext_lazy("Severity"), distinct=False
     )
     # Several teams and "none" (``?team=3&team=5``, ``?team=none``): the dashboard links a
     # manager's teams together and its "No team" row.
     team = django_filters.ModelMultipleChoiceFilter(
         queryset=Team.objects.all(),
-        label="Team",
-        null_label="No team",
+        label=gettext_lazy("Team"),
+        null_label=gettext_lazy("No team"),
         null_value=NO_TEAM,
         widget=OneOrManySelect,
         distinct=False,
     )
-    owner = OwnerFilter(queryset=active_staff(), label="Owner")
+    owner = OwnerFilter(queryset=active_staff(), label=gettext_lazy("Owner"))
     unassigned = django_filters.BooleanFilter(
-        field_name="owner", lookup_expr="isnull", label="Unassigned"
+        field_name="owner", lookup_expr="isnull", label=gettext_lazy("Unassigned")
     )
     # Major incidents (the incidents app sets a parent's cadence on declaration): parents only.
     parents_only = django_filters.BooleanFilter(
-        method="filter_parents_only", label="Major incidents"
+        method="filter_parents_only", label=gettext_lazy("Major incidents")
     )
     # The dashboard's states, so its counts link to their cases, told from the marks the SLA
     # app stores on the case (cases.models.case.sla_state_condition); the SLA app provides the
     # choices (cases.extensions); this declaration keeps the filter's place on the form and in
     # the API schema.
     sla = django_filters.MultipleChoiceFilter(
-        choices=StateChoices(), method="filter_sla", label="SLA state"
+        choices=StateChoices(), method="filter_sla", label=gettext_lazy("SLA state")
     )
     # One clock kind's state (``?sla_response=breached``), each clock judged as the case page's
     # badges judge it; the kinds are cases.extensions.CLOCK_KINDS.
     sla_response = django_filters.MultipleChoiceFilter(
-        choices=StateChoices("response"), method="filter_clock", label="First response clock"
+        choices=StateChoices("response"),
+        method="filter_clock",
+        label=gettext_lazy("First response clock"),
     )
     sla_resolution = django_filters.MultipleChoiceFilter(
-        choices=StateChoices("resolution"), method="filter_clock", label="Resolution clock"
+        choices=StateChoices("resolution"),
+        method="filter_clock",
+        label=gettext_lazy("Resolution clock"),
     )
     sla_update = django_filters.MultipleChoiceFilter(
-        choices=StateChoices("update"), method="filter_clock", label="Customer update clock"
+        choices=StateChoices("update"),
+        method="filter_clock",
+        label=gettext_lazy("Customer update clock"),
     )
-    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.all(), label="Customer")
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), label=gettext_lazy("Customer")
+    )
     tier = django_filters.ChoiceFilter(
-        choices=Tier.choices, field_name="customer__tier", label="Customer tier"
+        choices=Tier.choices, field_name="customer__tier", label=gettext_lazy("Customer tier")
     )
-    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label="Category")
-    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all(), label="Product")
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label=gettext_lazy("Category")
+    )
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.all(), label=gettext_lazy("Product")
+    )
     # ?tag=vpn&tag=outage: the cases carrying every tag named (each tag narrows the list).
     tag = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tag.objects.all(), to_field_name="name", method="filter_tag", label="Tags"
+        queryset=Tag.objects.all(),
+        to_field_name="name",
+        method="filter_tag",
+        label=gettext_lazy("Tags"),
     )
     q = django_filters.CharFilter(
-        method="filter_text", max_length=TITLE_MAX, label="Search title or reference"
+        method="filter_text", max_length=TITLE_MAX, label=gettext_lazy("Search title or reference")
     )
     # Ordering is applied by the keyset paginator (cases.selectors_queue.case_queue); declaring it
     # here validates it and puts it on the form and in the API schema with the filters.
     sort = django_filters.ChoiceFilter(
-        choices=Sort.choices, method="filter_sort", label="Sort", empty_label=None
+        choices=Sort.choices, method="filter_sort", label=gettext_lazy("Sort"), empty_label=None
     )
 
     class Meta:

@@ -11,6 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import CharField, QuerySet, Value
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import (
     Case,
@@ -53,14 +57,20 @@ class MultipleFileField(forms.FileField):
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {MAX_FILES} files at a time.")
+            raise forms.ValidationError(
+                _("Attach at most %(max)s files at a time.") % {"max": MAX_FILES}
+            )
         cleaned = [super(MultipleFileField, self).clean(item, initial) for item in files]
         limit = settings.ATTACHMENT_MAX_BYTES
         for upload in cleaned:
             if upload.size is not None and upload.size > limit:
                 raise forms.ValidationError(
-                    f"{upload.name} is {filesizeformat(upload.size)}; "
-                    f"files may be at most {filesizeformat(limit)}."
+                    _("%(upload)s is %(size)s; files may be at most %(limit)s.")
+                    % {
+                        "upload": upload.name,
+                        "size": filesizeformat(upload.size),
+                        "limit": filesizeformat(limit),
+                    }
                 )
         return cleaned
 
@@ -83,14 +93,14 @@ class CustomerChoiceField(forms.ModelChoiceField):
 class CaseRaiseForm(BootstrapForm):
     customer = CustomerChoiceField(
         queryset=Customer.objects.filter(is_active=True),
-        empty_label="Choose a customer…",
-        error_messages={"invalid_choice": "Choose a customer from the list."},
+        empty_label=gettext_lazy("Choose a customer…"),
+        error_messages={"invalid_choice": gettext_lazy("Choose a customer from the list.")},
     )
     contact = forms.ModelChoiceField(
         queryset=Contact.objects.none(),
         required=False,
         empty_label="—",
-        help_text="The person at the customer who reported it.",
+        help_text=gettext_lazy("The person at the customer who reported it."),
     )
     product = forms.ModelChoiceField(
         queryset=Product.objects.filter(is_active=True), required=False, empty_label="—"
@@ -103,22 +113,28 @@ class CaseRaiseForm(BootstrapForm):
     title = forms.CharField(
         max_length=TITLE_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
-        help_text="One line the triage queue shows, e.g. “Checkout fails with error 502”.",
+        help_text=gettext_lazy(
+            "One line the triage queue shows, e.g. “Checkout fails with error 502”."
+        ),
     )
     description = forms.CharField(
-        max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 5}), help_text="What happens."
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("What happens."),
     )
     tried = forms.CharField(
-        label="What was tried",
+        label=gettext_lazy("What was tried"),
         max_length=TEXT_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Steps already taken, so nobody repeats them.",
+        help_text=gettext_lazy("Steps already taken, so nobody repeats them."),
     )
     attachments = MultipleFileField(
-        label="Files",
-        help_text="Screenshots or logs, up to "
-        f"{filesizeformat(settings.ATTACHMENT_MAX_BYTES)} each.",
+        label=gettext_lazy("Files"),
+        help_text=format_lazy(
+            gettext_lazy("Screenshots or logs, up to {size} each."),
+            size=lazy(filesizeformat, str)(settings.ATTACHMENT_MAX_BYTES),
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -160,20 +176,23 @@ def parse_id(raw: object) -> int | None:
 
 
 class NoteForm(BootstrapForm):
-    VISIBILITY = (("internal", "Internal note"), ("customer", "Customer-facing update"))
+    VISIBILITY = (
+        ("internal", gettext_lazy("Internal note")),
+        ("customer", gettext_lazy("Customer-facing update")),
+    )
 
     body = forms.CharField(
-        label="Message",
+        label=gettext_lazy("Message"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="In an internal note, type @username to notify a colleague.",
+        help_text=gettext_lazy("In an internal note, type @username to notify a colleague."),
     )
     visibility = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         choices=VISIBILITY,
         initial="internal",
         widget=forms.RadioSelect,
-        help_text="Internal notes are for the support organisation only.",
+        help_text=gettext_lazy("Internal notes are for the support organisation only."),
     )
 
     @property
@@ -182,7 +201,7 @@ class NoteForm(BootstrapForm):
 
 
 class AttachmentForm(BootstrapForm):
-    attachments = MultipleFileField(label="Files", required=True)
+    attachments = MultipleFileField(label=gettext_lazy("Files"), required=True)
 
     def clean_attachments(self) -> list[UploadedFile]:
         return check_uploads(self.cleaned_data["attachments"])
@@ -201,9 +220,11 @@ class AssignForm(BootstrapForm):
     )
     owner = UserChoiceField(queryset=active_staff(), required=False, empty_label="—")
     unassign = forms.BooleanField(
-        label="No owner: back to the team's queue",
+        label=gettext_lazy("No owner: back to the team's queue"),
         required=False,
-        help_text="Nobody holds the case; its team (or the team chosen above) picks it up.",
+        help_text=gettext_lazy(
+            "Nobody holds the case; its team (or the team chosen above) picks it up."
+        ),
     )
     reason = ReasonField()
 
@@ -212,9 +233,9 @@ class AssignForm(BootstrapForm):
         if self.errors:
             return data
         if data.get("unassign") and data.get("owner"):
-            self.add_error("owner", "Choose an owner or no owner, not both.")
+            self.add_error("owner", _("Choose an owner or no owner, not both."))
         elif not data.get("team") and not data.get("owner") and not data.get("unassign"):
-            raise forms.ValidationError("Choose a team, an owner or both.")
+            raise forms.ValidationError(_("Choose a team, an owner or both."))
         return data
 
 
@@ -238,7 +259,7 @@ class RootCauseChoiceField(forms.ModelChoiceField):
 
 class ResolveForm(BootstrapForm):
     summary = forms.CharField(
-        label="Resolution summary",
+        label=gettext_lazy("Resolution summary"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -247,8 +268,8 @@ class ResolveForm(BootstrapForm):
         queryset=RootCause.objects.filter(is_active=True, children__isnull=True).select_related(
             "parent"
         ),
-        empty_label="Choose a root cause…",
-        error_messages={"invalid_choice": "Choose a root cause from the list."},
+        empty_label=gettext_lazy("Choose a root cause…"),
+        error_messages={"invalid_choice": gettext_lazy("Choose a root cause from the list.")},
     )
 
 
@@ -262,7 +283,7 @@ class EmptyForm(BootstrapForm):
 
 class WatchForm(BootstrapForm):
     watching = forms.TypedChoiceField(
-        choices=(("1", "Watch"), ("0", "Stop watching")),
+        choices=(("1", gettext_lazy("Watch")), ("0", gettext_lazy("Stop watching"))),
         coerce=lambda value: value == "1",
         widget=forms.HiddenInput,
     )
@@ -270,17 +291,21 @@ class WatchForm(BootstrapForm):
 
 class LinkForm(BootstrapForm):
     reference = forms.CharField(
-        label="Other case",
+        label=gettext_lazy("Other case"),
         max_length=20,
-        help_text="Its reference, e.g. ESC-000123.",
+        help_text=gettext_lazy("Its reference, e.g. ESC-000123."),
         widget=forms.TextInput(attrs={"placeholder": "ESC-000123", "autocomplete": "off"}),
     )
-    kind = forms.ChoiceField(label="Relation", choices=LinkKind.choices, initial=LinkKind.RELATED)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Relation"), choices=LinkKind.choices, initial=LinkKind.RELATED
+    )
 
     def clean_reference(self) -> str:
         reference: str = self.cleaned_data["reference"]
         if Case.pk_from_reference(reference) is None:
-            raise forms.ValidationError("This is not a case reference; it looks like ESC-000123.")
+            raise forms.ValidationError(
+                _("This is not a case reference; it looks like ESC-000123.")
+            )
         return reference.strip().upper()
 
 
@@ -300,17 +325,19 @@ class BulkAction:
     STATUS = "status"
     SEVERITY = "severity"
     CHOICES = (
-        (ASSIGN, "Assign"),
-        (STATUS, "Change status"),
-        (SEVERITY, "Change severity"),
+        (ASSIGN, gettext_lazy("Assign")),
+        (STATUS, gettext_lazy("Change status")),
+        (SEVERITY, gettext_lazy("Change severity")),
     )
 
 
 class BulkForm(BootstrapForm):
     """One action applied to the chosen cases of the queue, with one reason for all."""
 
-    cases = IdListField(error_messages={"required": "Select at least one case."})
-    action = forms.ChoiceField(choices=[("", "Choose an action…"), *BulkAction.CHOICES])
+    cases = IdListField(error_messages={"required": gettext_lazy("Select at least one case.")})
+    action = forms.ChoiceField(
+        choices=[("", gettext_lazy("Choose an action…")), *BulkAction.CHOICES]
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.filter(is_active=True), required=False, empty_label="—"
     )
@@ -326,11 +353,11 @@ class BulkForm(BootstrapForm):
         data = super().clean() or {}
         action = data.get("action")
         if action == BulkAction.ASSIGN and not (data.get("team") or data.get("owner")):
-            self.add_error("team", "Choose a team, an owner or both to assign to.")
+            self.add_error("team", _("Choose a team, an owner or both to assign to."))
         elif action == BulkAction.STATUS and not data.get("status"):
-            self.add_error("status", "Choose the new status.")
+            self.add_error("status", _("Choose the new status."))
         elif action == BulkAction.SEVERITY and not data.get("severity"):
-            self.add_error("severity", "Choose the new severity.")
+            self.add_error("severity", _("Choose the new severity."))
         return data
 
     def changes(self) -> dict[str, Any]:
@@ -345,8 +372,12 @@ class BulkForm(BootstrapForm):
 
 
 FILTER_CHECKBOXES = {"status", "severity"}
-UNASSIGNED_CHOICES = (("", "Any"), ("true", "Unassigned only"), ("false", "Assigned only"))
-PARENTS_CHOICES = (("", "Any case"), ("true", "Major incidents only"))
+UNASSIGNED_CHOICES = (
+    ("", gettext_lazy("Any")),
+    ("true", gettext_lazy("Unassigned only")),
+    ("false", gettext_lazy("Assigned only")),
+)
+PARENTS_CHOICES = (("", gettext_lazy("Any case")), ("true", gettext_lazy("Major incidents only")))
 
 
 def style_filter_form(form: forms.Form) -> None:
@@ -364,12 +395,12 @@ def style_filter_form(form: forms.Form) -> None:
         elif name == "parents_only":
             field.widget = forms.Select(choices=PARENTS_CHOICES)
         elif isinstance(field, forms.ModelChoiceField):
-            field.empty_label = "Any"
+            field.empty_label = _("Any")
         elif name != "sort" and hasattr(field, "empty_label"):
             # django-filter's choice field: setting the choices again rebuilds its iterator
             # (and the widget's) with the new empty label.
             choices = [c for c in field.choices if c[0] != ""]  # type: ignore[attr-defined]
-            field.empty_label = "Any"
+            field.empty_label = _("Any")
             field.choices = choices  # type: ignore[attr-defined]
         widget = field.widget
         is_select = isinstance(widget, forms.Select)

@@ -8,6 +8,9 @@ from typing import Any
 
 from django import forms
 from django.db.models import Model, Q, QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.forms import ReasonField, parse_id
 from cases.models import Case, Category, Impact, Product
@@ -67,7 +70,9 @@ class DetailsForm(BootstrapForm):
     tags = TagsField(
         required=False,
         max_length=TAGS_MAX * 51,
-        help_text=f"Up to {TAGS_MAX}, apart by commas, e.g. “vpn, outage”.",
+        help_text=format_lazy(
+            gettext_lazy("Up to {max}, apart by commas, e.g. “vpn, outage”."), max=TAGS_MAX
+        ),
         show_hidden_initial=True,
     )
 
@@ -109,10 +114,12 @@ class DetailsForm(BootstrapForm):
 
 class MergeForm(BootstrapForm):
     into = forms.CharField(
-        label="Merge into",
+        label=gettext_lazy("Merge into"),
         max_length=20,
-        help_text="The case this one duplicates, e.g. ESC-000123. This case is closed; its "
-        "watchers move there.",
+        help_text=gettext_lazy(
+            "The case this one duplicates, e.g. ESC-000123. This case is closed; its "
+            "watchers move there."
+        ),
         widget=forms.TextInput(attrs={"placeholder": "ESC-000123", "autocomplete": "off"}),
     )
     reason = ReasonField()
@@ -120,5 +127,7 @@ class MergeForm(BootstrapForm):
     def clean_into(self) -> str:
         reference: str = self.cleaned_data["into"]
         if Case.pk_from_reference(reference) is None:
-            raise forms.ValidationError("This is not a case reference; it looks like ESC-000123.")
+            raise forms.ValidationError(
+                _("This is not a case reference; it looks like ESC-000123.")
+            )
         return reference.strip().upper()

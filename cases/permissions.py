@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
 
 from cases.models import Case, Team
 from escalation.roles import AnyUser, Role, has_role
@@ -101,12 +102,11 @@ def hand_on_refusal(
     if has_role(user, Role.MANAGER):
         return None
     if owner is not None and owner.pk != user.pk and team is not None and team.pk != case.team_id:
-        return (
-            f"Hand the case to {team.name} without naming a person: "
-            "that team picks who takes it up."
-        )
+        return _(
+            "Hand the case to %(team)s without naming a person: that team picks who takes it up."
+        ) % {"team": team.name}
     if level is not None and (team is None or level != team.level):
-        return "The level follows the team: hand the case to a team of that level."
+        return _("The level follows the team: hand the case to a team of that level.")
     return None
 
 

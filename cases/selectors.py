@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Attachment,
@@ -45,7 +46,7 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
     viewer may not see it (the two are indistinguishable on purpose)."""
     pk = Case.pk_from_reference(reference)
     if pk is None:
-        raise Http404("No such case.")
+        raise Http404(_("No such case."))
     visible = case_visible_to(viewer=viewer)
     # A link to a case the viewer may not open is left out: its reference is not hers to see.
     links = (
@@ -77,7 +78,7 @@ def case_get_for_viewer(*, viewer: AnyUser, reference: str) -> Case:
     try:
         return queryset.get(pk=pk)
     except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+        raise Http404(_("No such case.")) from None
 
 
 def case_page_case(*, viewer: AnyUser, reference: str) -> Case:
@@ -93,7 +94,7 @@ def case_page_case(*, viewer: AnyUser, reference: str) -> Case:
     (``case_related_panel_case``)."""
     pk = Case.pk_from_reference(reference)
     if pk is None:
-        raise Http404("No such case.")
+        raise Http404(_("No such case."))
     queryset = (
         case_visible_to(viewer=viewer)
         .select_related("customer", "contact", "owner", "raised_by", "product", "category")
@@ -102,7 +103,7 @@ def case_page_case(*, viewer: AnyUser, reference: str) -> Case:
     try:
         return queryset.get(pk=pk)
     except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+        raise Http404(_("No such case.")) from None
 
 
 def case_related_panel_case(*, viewer: AnyUser, reference: str) -> Case:
@@ -110,12 +111,12 @@ def case_related_panel_case(*, viewer: AnyUser, reference: str) -> Case:
     ``case_related`` reads of it; Http404 as ``case_get_for_viewer``."""
     pk = Case.pk_from_reference(reference)
     if pk is None:
-        raise Http404("No such case.")
+        raise Http404(_("No such case."))
     columns = ("id", "customer_id", "product_id", "category_id", "raised_at")
     try:
         return case_visible_to(viewer=viewer).only(*columns).get(pk=pk)
     except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+        raise Http404(_("No such case.")) from None
 
 
 def case_links(*, case: Case) -> list[CaseLink]:

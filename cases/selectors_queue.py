@@ -27,6 +27,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.extensions import CLOCK_KINDS, risk_reads
 from cases.filters import CaseFilter, Sort
@@ -100,20 +103,24 @@ URGENCY_SEGMENTS: tuple[_Keyset, ...] = (
 
 def _hours(delta: timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
-    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+    return ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
 
 
-URGENCY_EXPLAINED = (
-    "Most urgent first: cases whose deadline is still ahead, the soonest first; then breached "
-    "cases, the longest breached first; then cases with no running clock. A less severe case "
-    "counts as if its deadline (or breach) came later: "
-    + ", ".join(
-        f"{severity} by {_hours(URGENCY_ALLOWANCE[severity])}"
+def urgency_explained() -> str:
+    """The queue's sentence about its "most urgent" order, in the active language."""
+    allowances = ", ".join(
+        _("%(severity)s by %(hours)s")
+        % {"severity": severity, "hours": _hours(URGENCY_ALLOWANCE[severity])}
         for severity in Severity.values
         if URGENCY_ALLOWANCE[severity]
     )
-    + "."
-)
+    return _(
+        "Most urgent first: cases whose deadline is still ahead, the soonest first; then "
+        "breached cases, the longest breached first; then cases with no running clock. A less "
+        "severe case counts as if its deadline (or breach) came later: %(allowances)s."
+    ) % {"allowances": allowances}
+
+
 _ALLOWANCE_MAX = max(URGENCY_ALLOWANCE.values())
 
 
@@ -214,14 +221,15 @@ class CaseQueuePage:
     @property
     def order_explained(self) -> str:
         """The sentence the queue shows about its order ("" for the plain sorts)."""
-        return URGENCY_EXPLAINED if self.sort == Sort.URGENCY else ""
+        return urgency_explained() if self.sort == Sort.URGENCY else ""
 
     @property
     def count_text(self) -> str:
         """ "1 case", "37 cases", "10,000+ cases"."""
+        count = number_format(self.count, force_grouping=True)
         if not self.count_exact:
-            return f"{self.count:,}+ cases"
-        return "1 case" if self.count == 1 else f"{self.count:,} cases"
+            return _("%(count)s+ cases") % {"count": count}
+        return ngettext("%(count)s case", "%(count)s cases", self.count) % {"count": count}
 
     @property
     def has_next(self) -> bool:
@@ -251,17 +259,17 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise CursorError("This page link is not valid.") from None
+        raise CursorError(_("This page link is not valid.")) from None
     if not isinstance(data, dict) or data.get("s") != sort:
-        raise CursorError("This page link belongs to another sort order.")
+        raise CursorError(_("This page link belongs to another sort order."))
     pk, key, backwards = data.get("i"), data.get("k"), data.get("b")
     if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
-        raise CursorError("This page link is not valid.")
+        raise CursorError(_("This page link is not valid."))
     if not isinstance(backwards, bool):
-        raise CursorError("This page link is not valid.")
+        raise CursorError(_("This page link is not valid."))
     segment = data.get("g", 0) if sort == Sort.URGENCY else 0
     if type(segment) is not int or not 0 <= segment < len(URGENCY_SEGMENTS):
-        raise CursorError("This page link is not valid.")
+        raise CursorError(_("This page link is not valid."))
     keyset = KEYSETS[sort]
     if keyset.key in KEY_EXPRESSIONS:
         try:
@@ -269,9 +277,9 @@ def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool, int]:
         except ValueError:
             key = None
         if key is None or key.tzinfo is None:
-            raise CursorError("This page link is not valid.")
+            raise CursorError(_("This page link is not valid."))
     elif keyset.key is not None and not (isinstance(key, str) and len(key) <= 20):
-        raise CursorError("This page link is not valid.")
+        raise CursorError(_("This page link is not valid."))
     return key, pk, backwards, segment
 
 

@@ -8,17 +8,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.db.models import Choices
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from cases.models import Case, CaseEvent, EventKind
 from cases.visibility import case_visible_to
 from escalation.roles import AnyUser
 
 # What a link event says instead of the reference of a case the viewer may not open.
-HIDDEN_CASE = "a case you cannot open"
+HIDDEN_CASE = gettext_lazy("a case you cannot open")
 # The keys of a link event's ``data`` that hold a case's id (the link's two ends).
 LINK_ENDS = ("source", "target")
+
+
+def stored_label(choice: Choices) -> str:
+    """A choice's label as the timeline stores it in an event's text: in the site's language
+    (``LANGUAGE_CODE``), whoever's request made the event, so that one case's timeline does not
+    mix the languages of the people who worked it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(choice.label)
 
 
 def event_record(
@@ -111,7 +122,7 @@ def _pieces(text: str, named: re.Pattern[str] | None, *, visible: bool) -> list[
     if named is None or found is None:
         return [Piece(text)] if text else []
     reference = found.group()
-    middle = Piece(reference, reference) if visible else Piece(HIDDEN_CASE)
+    middle = Piece(reference, reference) if visible else Piece(str(HIDDEN_CASE))
     after = named.sub(middle.text, text[found.end() :])
     pieces = (Piece(text[: found.start()]), middle, Piece(after))
     return [p for p in pieces if p.text]
@@ -143,7 +154,7 @@ def timeline_for_viewer(*, events: Iterable[CaseEvent], viewer: AnyUser) -> list
         event.from_pieces = _pieces(event.from_value, named, visible=shown)  # type: ignore[attr-defined]
         event.to_pieces = _pieces(event.to_value, named, visible=shown)  # type: ignore[attr-defined]
         if named is not None and not shown:
-            event.from_value = named.sub(HIDDEN_CASE, event.from_value)
-            event.to_value = named.sub(HIDDEN_CASE, event.to_value)
+            event.from_value = named.sub(str(HIDDEN_CASE), event.from_value)
+            event.to_value = named.sub(str(HIDDEN_CASE), event.to_value)
             event.data = {k: v for k, v in event.data.items() if v != other or k not in LINK_ENDS}
     return events

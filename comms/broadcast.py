@@ -59,6 +59,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import F, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent, EventKind, Status
 from cases.permissions import can_contribute, can_work
@@ -91,8 +92,8 @@ def broadcast_start(
     """Post ``body`` on ``parent`` and hand it out to each open case of ``children`` (None: the
     parent's children), as the module docstring says."""
     if not can_work(author, parent):
-        raise PermissionDenied("Only those who work this case may send its update.")
-    body = text_clean(body, field="body", label="The update", max_length=TEXT_MAX, required=True)
+        raise PermissionDenied(_("Only those who work this case may send its update."))
+    body = text_clean(body, field="body", label=_("The update"), max_length=TEXT_MAX, required=True)
     with transaction.atomic():
         parent = case_lock(parent)
         source = parent.children.all() if children is None else children

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from cases.forms import MultipleFileField, check_uploads
 from escalation.forms import BootstrapForm
@@ -13,15 +14,15 @@ from escalation.text import TEXT_MAX
 
 class StatusReplyForm(BootstrapForm):
     body = forms.CharField(
-        label="Your message",
+        label=_("Your message"),
         required=False,
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     # The case uploads' limits and checks: as many files, as large, of the same types.
     attachments = MultipleFileField(
-        label="Attach files",
-        help_text="Optional. PDF, images, text, CSV, JSON, ZIP, email and Office documents.",
+        label=_("Attach files"),
+        help_text=_("Optional. PDF, images, text, CSV, JSON, ZIP, email and Office documents."),
     )
 
     def clean_attachments(self) -> list[UploadedFile]:
@@ -31,7 +32,7 @@ class StatusReplyForm(BootstrapForm):
         cleaned = super().clean() or {}
         body = str(cleaned.get("body") or "").strip()
         if not self.errors and not body and not cleaned.get("attachments"):
-            raise forms.ValidationError("Write a message or attach a file.")
+            raise forms.ValidationError(_("Write a message or attach a file."))
         return cleaned
 
     def attachment_contents(self) -> list[tuple[str, str, bytes]]:

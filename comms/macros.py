@@ -12,20 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from string import Formatter
+from typing import TYPE_CHECKING
 
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import Case
 from comms.selectors_status import status_next_update_due
 from escalation.users import display_name
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # name -> what the update box puts in for it (shown to managers on the template page).
-PLACEHOLDERS: dict[str, str] = {
-    "customer": "the customer's name",
-    "contact": "the name of the case's contact",
-    "reference": "the case's reference (ESC-000123)",
-    "owner": "the name of the case's owner",
-    "next_update_due": "when the customer's next update is due",
+PLACEHOLDERS: dict[str, StrOrPromise] = {
+    "customer": gettext_lazy("the customer's name"),
+    "contact": gettext_lazy("the name of the case's contact"),
+    "reference": gettext_lazy("the case's reference (ESC-000123)"),
+    "owner": gettext_lazy("the name of the case's owner"),
+    "next_update_due": gettext_lazy("when the customer's next update is due"),
 }
 
 
@@ -35,21 +41,24 @@ def placeholder_problems(body: str) -> list[str]:
     try:
         parsed = list(Formatter().parse(body))
     except ValueError as problem:
-        return [f"The braces do not match ({problem}). Write {{{{ or }}}} for a brace itself."]
+        return [
+            _("The braces do not match (%(problem)s). Write {{ or }} for a brace itself.")
+            % {"problem": problem}
+        ]
     problems: list[str] = []
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
         if name not in PLACEHOLDERS:
-            problems.append(f"{{{name}}} is not a placeholder.")
+            problems.append(_("{%(name)s} is not a placeholder.") % {"name": name})
         elif spec or conversion:
-            problems.append(f"Write {{{name}}} without anything after its name.")
+            problems.append(_("Write {%(name)s} without anything after its name.") % {"name": name})
     return problems
 
 
 def _when(moment: datetime | None) -> str:
     if moment is None:
-        return "not scheduled"
+        return _("not scheduled")
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
@@ -60,7 +69,7 @@ def placeholder_values(*, case: Case) -> dict[str, str]:
         "customer": case.customer.name,
         "contact": contact.name if contact is not None else case.customer.name,
         "reference": case.reference,
-        "owner": display_name(case.owner, nobody="our support team"),
+        "owner": display_name(case.owner, nobody=_("our support team")),
         "next_update_due": _when(status_next_update_due(case=case)),
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseEvent, Category, Contact, Product, Severity, Team
 from sla.models import OutgoingMail
@@ -114,19 +115,19 @@ class StatusLink(models.Model):
 
 
 class InboundState(models.TextChoices):
-    POSTED = "posted", "Posted on its case"
-    RAISED = "raised", "Raised a new case"
-    AUTO_REPLY = "auto_reply", "Auto-reply (ignored)"
-    BOUNCE = "bounce", "Bounce (ignored)"
-    OWN = "own", "Our own mail (ignored)"
-    QUARANTINED = "quarantined", "Quarantined"
-    RELEASED = "released", "Attached to a case by a manager"
-    DISCARDED = "discarded", "Discarded by a manager"
+    POSTED = "posted", _("Posted on its case")
+    RAISED = "raised", _("Raised a new case")
+    AUTO_REPLY = "auto_reply", _("Auto-reply (ignored)")
+    BOUNCE = "bounce", _("Bounce (ignored)")
+    OWN = "own", _("Our own mail (ignored)")
+    QUARANTINED = "quarantined", _("Quarantined")
+    RELEASED = "released", _("Attached to a case by a manager")
+    DISCARDED = "discarded", _("Discarded by a manager")
 
 
 class InboundSource(models.TextChoices):
-    IMAP = "imap", "IMAP mailbox"
-    WEBHOOK = "webhook", "Inbound webhook"
+    IMAP = "imap", _("IMAP mailbox")
+    WEBHOOK = "webhook", _("Inbound webhook")
 
 
 class InboundMessage(models.Model):
@@ -176,14 +177,16 @@ class TeamInbox(models.Model):
     # Stored in lower case (the admin's form and the lookup both fold it).
     address = models.EmailField(unique=True)
     enabled = models.BooleanField(
-        default=False, help_text="Off by default: mail to a switched-off address is quarantined."
+        default=False, help_text=_("Off by default: mail to a switched-off address is quarantined.")
     )
     raise_as = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The operator or manager recorded as raising these cases (a team lead or a "
-        "service account).",
+        help_text=_(
+            "The operator or manager recorded as raising these cases (a team lead or a "
+            "service account)."
+        ),
     )
     severity = models.CharField(max_length=2, choices=Severity.choices, default=Severity.S3)
     product = models.ForeignKey(
@@ -229,12 +232,12 @@ class Broadcast(models.Model):
 
 
 class BroadcastState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
     # On the case's timeline, but not mailed (``reason`` says why).
-    SKIPPED = "skipped", "Not mailed"
+    SKIPPED = "skipped", _("Not mailed")
     # An unexpected error even when posted alone (``reason`` has it): not handed out again.
-    FAILED = "failed", "Failed"
+    FAILED = "failed", _("Failed")
 
 
 class BroadcastTarget(models.Model):

@@ -6,8 +6,9 @@ transaction:
 
 1. Collects the recipients: the case's contact, then its CC contacts, each address once
    (compared without regard to case), none without an address.
-2. Renders one message (plain text and HTML, the status link, the signed reply address) and
-   puts one outbox row per recipient, each with its own Message-ID, ``To``/``Cc`` headers that
+2. Renders one message per language of its recipients (plain text and HTML, the status link,
+   the signed reply address; each in its contact's ``language``, the site's default for none)
+   and puts one outbox row per recipient, each with its own Message-ID, ``To``/``Cc`` headers that
    show everyone it went to, and ``References`` to that recipient's earlier updates of the case
    so their mail client keeps one thread.
 3. Records a ``Delivery`` per recipient, pointing at its outbox row: the row's status is the
@@ -25,9 +26,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import F, Q, Window
 from django.db.models.functions import Lower, RowNumber
 from django.template.loader import get_template
+from django.utils import translation
 
 from cases.events import CustomerUpdatePosted
 from cases.models import Case, CaseEvent, Contact
@@ -45,6 +48,8 @@ class Recipient:
     email: str
     name: str
     cc: bool
+    # The contact's language ("" for the site's default).
+    language: str = ""
 
 
 def update_recipients(*, case: Case) -> list[Recipient]:
@@ -65,7 +70,7 @@ def updates_recipients(*, cases: Sequence[Case]) -> dict[int, list[Recipient]]:
         Contact.objects.filter(pk__in=wanted)
         .exclude(email="")
         .order_by("name", "pk")
-        .values_list("pk", "name", "email")
+        .values_list("pk", "name", "email", "language")
     )
     found: dict[int, list[Recipient]] = {}
     for case in cases:
@@ -76,9 +81,11 @@ def updates_recipients(*, cases: Sequence[Case]) -> dict[int, list[Recipient]]:
         )
         recipients: list[Recipient] = []
         seen: set[str] = set()
-        for pk, name, email in ordered:
+        for pk, name, email, language in ordered:
             if email.lower() not in seen:
-                recipients.append(Recipient(email, name, cc=pk != case.contact_id))
+                recipients.append(
+                    Recipient(email, name, cc=pk != case.contact_id, language=language)
+                )
                 seen.add(email.lower())
         found[case.pk] = recipients
     return found
@@ -144,8 +151,10 @@ def updates_mail_queue(
             "status_url": status_urls[case.pk],
             "greeting": mine[0].name if not mine[0].cc else "",
         }
-        text = text_template.render(context)
-        html = html_template.render(context)
+        rendered: dict[str, tuple[str, str]] = {}
+        for language in {r.language or settings.LANGUAGE_CODE for r in mine}:
+            with translation.override(language):
+                rendered[language] = (text_template.render(context), html_template.render(context))
         subject = f"[{case.reference}] {case.title}"
         reply_to = reply_address_for(case)
         shown_to = [r.email for r in mine if not r.cc] or [mine[0].email]
@@ -159,6 +168,7 @@ def updates_mail_queue(
             if references:
                 headers["References"] = " ".join(references)
                 headers["In-Reply-To"] = references[-1]
+            text, html = rendered[recipient.language or settings.LANGUAGE_CODE]
             mails.append(Mail(recipient.email, subject, text, html=html, headers=headers))
             planned.append((case, update, recipient, message_id))
     rows = outbox_add(mails=mails, now=now)

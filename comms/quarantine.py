@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case
 from comms.inbound import inbound_post
@@ -35,12 +36,12 @@ def quarantine_list() -> QuerySet[InboundMessage]:
 
 def _claim(message: InboundMessage, *, state: InboundState, by: User) -> None:
     if not is_manager(by):
-        raise DomainError("Only escalation managers decide about quarantined mail.")
+        raise DomainError(_("Only escalation managers decide about quarantined mail."))
     claimed = InboundMessage.objects.filter(pk=message.pk, state=InboundState.QUARANTINED).update(
         state=state, handled_by=by, handled_at=timezone.now()
     )
     if not claimed:
-        raise DomainError("Someone has already decided about this message.")
+        raise DomainError(_("Someone has already decided about this message."))
 
 
 def quarantine_release(*, message: InboundMessage, reference: str, by: User) -> InboundMessage:
@@ -49,7 +50,9 @@ def quarantine_release(*, message: InboundMessage, reference: str, by: User) -> 
     case = Case.objects.filter(pk=case_id).first() if case_id else None
     if case is None:
         raise DomainError(
-            f"There is no case {reference.strip() or '(none given)'}.", field="reference"
+            _("There is no case %(reference)s.")
+            % {"reference": reference.strip() or _("(none given)")},
+            field="reference",
         )
     with transaction.atomic():
         _claim(message, state=InboundState.RELEASED, by=by)

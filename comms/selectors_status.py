@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent, CustomerChannel, EventKind, Status
 from cases.visibility import case_visible_to
@@ -39,7 +40,7 @@ class PublicEntry:
 
 def _entry(event: CaseEvent) -> PublicEntry:
     if event.kind == EventKind.UPDATE:
-        author = display_name(event.actor, nobody="Support team")
+        author = display_name(event.actor, nobody=_("Support team"))
         return PublicEntry(
             at=event.created_at, from_customer=False, author=author, via="", body=event.body
         )
@@ -53,7 +54,7 @@ def _entry(event: CaseEvent) -> PublicEntry:
         at=event.created_at,
         from_customer=True,
         author=sender if sender != ANONYMOUS_SENDER else "you",
-        via=CustomerChannel(via).label if via in CustomerChannel.values else "",
+        via=str(CustomerChannel(via).label) if via in CustomerChannel.values else "",
         body=event.body,
         files=files,
     )

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.models import Case, Contact, EventKind, Status, Team
 from cases.permissions import can_work
@@ -21,13 +23,13 @@ from escalation.text import TEXT_MAX, text_clean
 from sla.outbox import outbox_resend
 
 # The timeline names a CC change as an edited detail of this name.
-CC_FIELD = "CC contacts"
+CC_FIELD = gettext_noop("CC contacts")
 CC_MAX = 20
 
 
 def _require_work(by: User, case: Case) -> None:
     if not can_work(by, case):
-        raise PermissionDenied("You may not change who this case's updates go to.")
+        raise PermissionDenied(_("You may not change who this case's updates go to."))
 
 
 def _cc_label(contact: Contact) -> str:
@@ -41,7 +43,10 @@ def case_cc_add(
     existing ``contact``, or a new one made from ``name`` and ``email``. The timeline says so."""
     _require_work(by, case)
     if case.status == Status.CLOSED:
-        raise DomainError(f"{case.reference} is closed: its contacts cannot change.")
+        raise DomainError(
+            _("%(reference)s is closed: its contacts cannot change.")
+            % {"reference": case.reference}
+        )
     with transaction.atomic():
         case = (
             Case.objects.select_for_update(of=("self",)).select_related("contact").get(pk=case.pk)
@@ -49,32 +54,37 @@ def case_cc_add(
         if contact is None:
             email = email.strip()
             if not email:
-                raise DomainError("Choose a contact or give an email address.", field="email")
+                raise DomainError(_("Choose a contact or give an email address."), field="email")
             try:
                 validate_email(email)
             except ValidationError:
-                raise DomainError(f"{email!r} is not an email address.", field="email") from None
+                raise DomainError(
+                    _("%(email)r is not an email address.") % {"email": email}, field="email"
+                ) from None
             contact = Contact.objects.filter(
                 customer_id=case.customer_id, email__iexact=email
             ).first()
             if contact is None:
                 clean = text_clean(
-                    name, field="name", label="The name", max_length=200, multiline=False
+                    name, field="name", label=_("The name"), max_length=200, multiline=False
                 )
                 contact = Contact.objects.create(
                     customer_id=case.customer_id, name=clean or email, email=email
                 )
         if contact.customer_id != case.customer_id:
-            raise DomainError("That contact belongs to another customer.", field="contact")
+            raise DomainError(_("That contact belongs to another customer."), field="contact")
         if not contact.email:
-            raise DomainError(f"{contact.name} has no email address.", field="contact")
+            raise DomainError(
+                _("%(name)s has no email address.") % {"name": contact.name}, field="contact"
+            )
         if case.contact is not None and case.contact.email.lower() == contact.email.lower():
             raise DomainError(
-                f"{contact.email} is the case's contact: the updates go there anyway.",
+                _("%(email)s is the case's contact: the updates go there anyway.")
+                % {"email": contact.email},
                 field="contact",
             )
         if CaseCc.objects.filter(case=case).count() >= CC_MAX:
-            raise DomainError(f"A case has at most {CC_MAX} CC contacts.")
+            raise DomainError(_("A case has at most %(limit)s CC contacts.") % {"limit": CC_MAX})
         try:
             with transaction.atomic():
                 cc = CaseCc.objects.create(
@@ -82,7 +92,8 @@ def case_cc_add(
                 )
         except IntegrityError:
             raise DomainError(
-                f"{contact.name} already gets this case's updates.", field="contact"
+                _("%(name)s already gets this case's updates.") % {"name": contact.name},
+                field="contact",
             ) from None
         event_record(
             case=case,
@@ -101,7 +112,7 @@ def case_cc_remove(*, case: Case, cc_id: int, by: User) -> None:
         case = Case.objects.select_for_update().get(pk=case.pk)
         cc = CaseCc.objects.filter(case=case, pk=cc_id).select_related("contact").first()
         if cc is None:
-            raise DomainError("That contact gets no copies of this case's updates.")
+            raise DomainError(_("That contact gets no copies of this case's updates."))
         cc.delete()
         event_record(
             case=case,
@@ -124,7 +135,7 @@ def case_deliveries_resend(*, case: Case, by: User) -> int:
 
 def _require_manager(by: User) -> None:
     if not is_manager(by):
-        raise PermissionDenied("Only escalation managers keep the reply templates.")
+        raise PermissionDenied(_("Only escalation managers keep the reply templates."))
 
 
 def reply_template_save(
@@ -134,9 +145,9 @@ def reply_template_save(
     not one, and a name its team (or the shared templates) already uses."""
     _require_manager(by)
     name = text_clean(
-        name, field="name", label="The name", max_length=100, required=True, multiline=False
+        name, field="name", label=_("The name"), max_length=100, required=True, multiline=False
     )
-    body = text_clean(body, field="body", label="The text", max_length=TEXT_MAX, required=True)
+    body = text_clean(body, field="body", label=_("The text"), max_length=TEXT_MAX, required=True)
     problems = placeholder_problems(body)
     if problems:
         raise DomainError(" ".join(problems), field="body")
@@ -148,9 +159,12 @@ def reply_template_save(
         with transaction.atomic():
             template.save()
     except IntegrityError:
-        where = f"{team.name}'s templates" if team else "the shared templates"
+        if team:
+            text = _("%(team)s's templates already have one named %(name)r.")
+        else:
+            text = _("The shared templates already have one named %(name)r.")
         raise DomainError(
-            f"{where.capitalize()} already have one named {name!r}.", field="name"
+            text % {"team": team.name if team else "", "name": name}, field="name"
         ) from None
     return template
 

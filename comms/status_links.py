@@ -29,6 +29,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case
 from comms.models import StatusLink
@@ -47,27 +48,34 @@ class StatusLinkError(Exception):
 def _link_forged() -> StatusLinkError:
     return StatusLinkError(
         status=400,
-        title="This link is not valid",
-        message="The link is incomplete or was altered. Please use the link exactly as it "
-        "appears in our latest email about your case.",
+        title=_("This link is not valid"),
+        message=_(
+            "The link is incomplete or was altered. Please use the link exactly as it "
+            "appears in our latest email about your case."
+        ),
     )
 
 
 def _link_expired() -> StatusLinkError:
     return StatusLinkError(
         status=410,
-        title="This link has expired",
-        message=f"Status links work for {settings.COMMS_STATUS_LINK_DAYS} days after we send "
-        "them. Every update we email you carries a fresh one; you can also reply to our email.",
+        title=_("This link has expired"),
+        message=_(
+            "Status links work for %(days)s days after we send them. Every update we email you "
+            "carries a fresh one; you can also reply to our email."
+        )
+        % {"days": settings.COMMS_STATUS_LINK_DAYS},
     )
 
 
 def _link_revoked() -> StatusLinkError:
     return StatusLinkError(
         status=410,
-        title="This link is no longer valid",
-        message="We have replaced the status link of this case. Please use the link in our "
-        "latest email, or reply to it and we will send you a new one.",
+        title=_("This link is no longer valid"),
+        message=_(
+            "We have replaced the status link of this case. Please use the link in our "
+            "latest email, or reply to it and we will send you a new one."
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Customer, Severity
 from contracts.models import Contract, Currency
@@ -31,27 +32,29 @@ class ContractForm(BootstrapForm):
         choices=Severity.choices,
         initial=[Severity.S1, Severity.S2],
         widget=forms.CheckboxSelectMultiple,
-        help_text="The resolutions of cases of these severities are counted.",
+        help_text=_("The resolutions of cases of these severities are counted."),
     )
     committed_percent = forms.DecimalField(
-        label="Committed compliance (%)",
+        label=_("Committed compliance (%)"),
         initial=Decimal("95"),
         min_value=Decimal("0.01"),
         max_value=Decimal("100"),
         decimal_places=2,
-        help_text="Share of the month's covered resolutions in target.",
+        help_text=_("Share of the month's covered resolutions in target."),
     )
     credit_percent_per_point = percent_field(
-        label="Credit per point below (% of the fee)",
+        # xgettext:no-python-format (a lone % sign, not a placeholder)
+        label=_("Credit per point below (% of the fee)"),
         initial=Decimal("5"),
-        help_text="Each point below the commitment, or part of a point, earns this much.",
+        help_text=_("Each point below the commitment, or part of a point, earns this much."),
     )
-    credit_cap_percent = percent_field(label="Credit cap (% of the fee)", initial=Decimal("30"))
+    # xgettext:no-python-format (a lone % sign, not a placeholder)
+    credit_cap_percent = percent_field(label=_("Credit cap (% of the fee)"), initial=Decimal("30"))
     valid_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     valid_to = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for a contract that runs on.",
+        help_text=_("Leave empty for a contract that runs on."),
     )
 
     @classmethod
@@ -95,7 +98,7 @@ class MonthField(forms.CharField):
         try:
             return Month.parse(text)
         except ValueError:
-            raise forms.ValidationError("Give a month such as 2026-07.") from None
+            raise forms.ValidationError(_("Give a month such as 2026-07.")) from None
 
 
 class MonthForm(forms.Form):

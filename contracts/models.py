@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Currency(models.TextChoices):
@@ -39,13 +40,13 @@ class Contract(models.Model):
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
-        help_text="Share of the month's covered resolutions that must be in target.",
+        help_text=_("Share of the month's covered resolutions that must be in target."),
     )
     credit_percent_per_point = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="Credit, as a share of the monthly fee, per point (or part) below.",
+        help_text=_("Credit, as a share of the monthly fee, per point (or part) below."),
     )
     credit_cap_percent = models.DecimalField(
         max_digits=5,
@@ -90,7 +91,7 @@ class MonthlyStatement(models.Model):
     """
 
     customer = models.ForeignKey("cases.Customer", on_delete=models.CASCADE, related_name="+")
-    month_start = models.DateField(help_text="The first day of the calendar month.")
+    month_start = models.DateField(help_text=_("The first day of the calendar month."))
     payload = models.JSONField()
     computed_at = models.DateTimeField()
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.utils.formats import date_format
+
 from reports.weeks import report_zone
 
 _MONTH_RE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
@@ -73,4 +75,5 @@ class Month:
     @property
     def label(self) -> str:
         """``"November 2026"``."""
-        return f"{self.first_day:%B %Y}"
+        # Django's month names follow the active language (strftime's are the C locale's).
+        return date_format(self.first_day, "F Y")

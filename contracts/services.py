@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from cases.models import Customer, Severity
 from contracts.models import Contract, MonthlyStatement
@@ -52,11 +53,11 @@ def contract_save(
     months not frozen yet; frozen statements keep the terms they were computed with."""
     severities = [s for s in Severity.values if s in set(terms.covered_severities)]
     if not severities:
-        raise DomainError("Cover at least one severity.", field="covered_severities")
+        raise DomainError(_("Cover at least one severity."), field="covered_severities")
     if set(terms.covered_severities) - set(Severity.values):
-        raise DomainError("Unknown severity.", field="covered_severities")
+        raise DomainError(_("Unknown severity."), field="covered_severities")
     if terms.valid_to is not None and terms.valid_to < terms.valid_from:
-        raise DomainError("The contract cannot end before it starts.", field="valid_to")
+        raise DomainError(_("The contract cannot end before it starts."), field="valid_to")
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=terms.customer.pk).first()
         overlapping = Contract.objects.filter(customer=terms.customer)
@@ -68,10 +69,13 @@ def contract_save(
             Q(valid_to__isnull=True) | Q(valid_to__gte=terms.valid_from)
         ).first()
         if clash is not None:
-            until = clash.valid_to or "open end"
+            until = clash.valid_to or _("open end")
             raise DomainError(
-                f"{terms.customer} already has a contract from {clash.valid_from} to "
-                f"{until}: end that one first.",
+                _(
+                    "%(customer)s already has a contract from %(start)s to %(end)s: end that one "
+                    "first."
+                )
+                % {"customer": terms.customer, "start": clash.valid_from, "end": until},
                 field="valid_from",
             )
         contract = contract or Contract()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from contracts.delivery import statements_deliver
 from contracts.services import monthly_freeze_run
+from reports.subscriptions import delivery_retry_countdown
 
 
 @shared_task(
@@ -16,3 +18,20 @@ def monthly_statements_freeze() -> int:
     """The 1st of the month: freeze the statements of the month that just ended. Safe to run
     twice: each statement is stored once (unique per customer and month)."""
     return monthly_freeze_run(now=timezone.now())
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    retry_backoff_max=900,
+    max_retries=5,
+)
+def monthly_statements_deliver(self: Task) -> int:
+    """The 1st, after the freeze (beat "contracts-statements-deliver"): last month's
+    statements to each subscriber, once; returns how many this run sent. Failed deliveries are
+    logged on their row and tried again by a retry of this task."""
+    run = statements_deliver(now=timezone.now())
+    if run.remaining:
+        raise self.retry(countdown=delivery_retry_countdown(self.request.retries))
+    return run.sent

@@ -8,12 +8,12 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.models import Customer
+from contracts.delivery import statement_pdf_render
 from contracts.forms import ContractForm, MonthForm
 from contracts.models import Contract
 from contracts.months import Month
@@ -25,7 +25,6 @@ from escalation.errors import DomainError
 from escalation.roles import Role, has_role
 from reports.charts import svg_geometry
 from reports.exports import table_csv
-from reports.pdf import html_pdf
 
 READERS = (Role.MANAGER, Role.EXECUTIVE)
 # Months before this many years ago are not accounted (and never date arithmetic near year 1).
@@ -133,6 +132,8 @@ def _filename(customer: Customer, month: Month, suffix: str) -> str:
 
 @require_GET
 @role_required(*READERS)
+# A CSV file is read by machines: its headers and values stay English in every language.
+@translation.override("en")
 def statement_csv(request: HttpRequest, customer_id: int, month: Month, table: str) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
     month = _month_or_404(month, now=timezone.now())
@@ -151,25 +152,8 @@ def statement_csv(request: HttpRequest, customer_id: int, month: Month, table: s
 def statement_pdf(request: HttpRequest, customer_id: int, month: Month) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=customer_id)
     month = _month_or_404(month, now=timezone.now())
-    found = _statement_or_404(customer, month)
-    payload = found.payload
-    chart = burndown_chart(payload)
-    html = render_to_string(
-        "contracts/statement_pdf.html",
-        {
-            "payload": payload,
-            "month": month,
-            "frozen": found.frozen,
-            "sentences": budget_sentences(payload),
-            "tables": statement_tables(payload),
-            "chart": chart,
-            "g": svg_geometry(chart),
-            "credit": money(payload, payload["credit_amount"]),
-            "fee": money(payload, payload["contract"]["monthly_fee"]),
-            "printed_at": timezone.now(),
-        },
-    )
-    response = HttpResponse(html_pdf(html), content_type="application/pdf")
+    pdf = statement_pdf_render(statement=_statement_or_404(customer, month), month=month)
+    response = HttpResponse(pdf, content_type="application/pdf")
     name = _filename(customer, month, ".pdf")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response

@@ -9,6 +9,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -27,7 +29,7 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, *roles):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(_("Your role does not give access to this page."))
             return view(request, *args, **kwargs)
 
         wrapper.required_roles = roles  # type: ignore[attr-defined]
@@ -40,7 +42,7 @@ def roles_permission(*roles: Role) -> type[BasePermission]:
     """A DRF permission class admitting authenticated users with one of ``roles``."""
 
     class HasRole(BasePermission):
-        message = "Your role does not give access to this endpoint."
+        message = gettext_lazy("Your role does not give access to this endpoint.")
 
         def has_permission(self, request: Request, view: APIView) -> bool:
             return bool(request.user and request.user.is_authenticated) and has_role(
@@ -63,4 +65,4 @@ def signed_in(request: HttpRequest | Request) -> User:
         return user
     if isinstance(request, Request):
         raise NotAuthenticated()
-    raise PermissionDenied("Log in first.")
+    raise PermissionDenied(_("Log in first."))

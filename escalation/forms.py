@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
 
 from escalation.errors import DomainError
 
@@ -66,3 +68,21 @@ class BootstrapForm(forms.Form):
         """Show a refusal from a service on the field it names, or above the form."""
         field = error.field if error.field in self.fields else None
         self.add_error(field, error.message)
+
+
+class LanguageForm(BootstrapForm):
+    """The profile's language choice: one of ``settings.LANGUAGES`` or the browser's."""
+
+    language = forms.ChoiceField(
+        label=_("Language of pages and mail"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_("The browser's language is used when you choose none."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Language names in their own language, as Django's language menus show them.
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("Browser default")), *settings.LANGUAGES]

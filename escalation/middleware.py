@@ -5,7 +5,11 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+from escalation.users import LANGUAGE_CODES, SESSION_LANGUAGE_KEY, user_chosen_language
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -61,11 +65,39 @@ class UploadSizeLimitMiddleware:
         limit = settings.UPLOAD_MAX_BODY_BYTES
         if length > limit:
             each = filesizeformat(settings.ATTACHMENT_MAX_BYTES)
-            message = (
-                f"The upload is too large ({filesizeformat(length)}; at most "
-                f"{filesizeformat(limit)} in one request, {each} a file)."
-            )
+            message = _(
+                "The upload is too large (%(size)s; at most %(limit)s in one request, "
+                "%(each)s a file)."
+            ) % {"size": filesizeformat(length), "limit": filesizeformat(limit), "each": each}
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's saved language (their profile) over the browser's, which
+    ``LocaleMiddleware`` has already activated; an empty choice leaves the browser's. Over both,
+    for anyone (the customers' status page), ``?lang=it`` asks for one page in that language.
+
+    The choice is kept in the session (``SESSION_LANGUAGE_KEY``), read from the database once a
+    session, so a page makes no extra query; the profile page updates it when it changes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            language = request.session.get(SESSION_LANGUAGE_KEY)
+            if language is None:
+                language = user_chosen_language(user)
+                request.session[SESSION_LANGUAGE_KEY] = language
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        asked = request.GET.get("lang", "")
+        if asked in LANGUAGE_CODES:
+            translation.activate(asked)
+            request.LANGUAGE_CODE = asked
         return self.get_response(request)

@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from escalation.roles import AnyUser, Role, user_roles
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise  # translated when the bar is drawn
     url_name: str
     roles: frozenset[Role]
 
@@ -22,19 +24,19 @@ class NavItem:
 OPERATOR, MANAGER, EXECUTIVE = Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("Dashboard", "reviews:dashboard", frozenset({MANAGER})),
-    NavItem("Triage queue", "cases:queue", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("My escalations", "cases:mine", frozenset({OPERATOR})),
-    NavItem("Raise escalation", "cases:raise", frozenset({OPERATOR, MANAGER})),
-    NavItem("Reviews", "reviews:list", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("Patterns", "reviews:patterns", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("At risk", "reviews:risk", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("My actions", "reviews:actions_mine", frozenset({OPERATOR})),
-    NavItem("Major incidents", "incidents:list", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("Reports", "reports:index", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("Contracts", "contracts:index", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("SLA drafts", "sla:draft_list", frozenset({MANAGER, EXECUTIVE})),
-    NavItem("Quarantined mail", "comms:quarantine", frozenset({MANAGER})),
+    NavItem(_("Dashboard"), "reviews:dashboard", frozenset({MANAGER})),
+    NavItem(_("Triage queue"), "cases:queue", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("My escalations"), "cases:mine", frozenset({OPERATOR})),
+    NavItem(_("Raise escalation"), "cases:raise", frozenset({OPERATOR, MANAGER})),
+    NavItem(_("Reviews"), "reviews:list", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("Patterns"), "reviews:patterns", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("At risk"), "reviews:risk", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("My actions"), "reviews:actions_mine", frozenset({OPERATOR})),
+    NavItem(_("Major incidents"), "incidents:list", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("Reports"), "reports:index", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("Contracts"), "contracts:index", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("SLA drafts"), "sla:draft_list", frozenset({MANAGER, EXECUTIVE})),
+    NavItem(_("Quarantined mail"), "comms:quarantine", frozenset({MANAGER})),
 )
 
 # Where each role starts, first match wins.
@@ -52,7 +54,7 @@ def _reverse(url_name: str) -> str | None:
         return None
 
 
-def nav_for(user: AnyUser) -> list[tuple[str, str]]:
+def nav_for(user: AnyUser) -> list[tuple[str | Promise, str]]:
     roles = user_roles(user)
     items = []
     for item in NAV_ITEMS:

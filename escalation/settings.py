@@ -7,6 +7,7 @@ filesystem broker under ``var/``, mail printed to the console. Production sets `
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from email.utils import parseaddr
@@ -117,9 +118,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "escalation.middleware.UploadSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before CommonMiddleware: the browser's language (Accept-Language, the
+    # language cookie); UserLanguageMiddleware below puts a signed-in user's choice over it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "escalation.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -362,6 +367,11 @@ SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 30, minimum=1)
 # timeout and above the longest backlog.
 SLA_REDISPATCH_SECONDS = env_int("SLA_REDISPATCH_SECONDS", 300, minimum=1)
 WEEKLY_REPORT_HOUR = env_int("WEEKLY_REPORT_HOUR", 6)
+# Pause analytics (reports.pauses): a pause begun with less than this share of the resolution
+# target left is "shortly before a breach"; a case paused this many times has "repeated pauses".
+# Both are the page's defaults, which a manager may change in its form.
+PAUSES_SHORTLY_PERCENT = env_int("PAUSES_SHORTLY_PERCENT", 20, minimum=1)
+PAUSES_REPEATED_MIN = env_int("PAUSES_REPEATED_MIN", 3, minimum=2)
 # The live pages (queue, dashboard, notification bell) ask whether anything changed this often
 # while their tab is visible (README "Live pages": the cost of an idle open tab).
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 15, minimum=1)
@@ -548,16 +558,169 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Several deployments (or parallel test processes) may share one Redis.
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", ""),
             # A Redis outage costs a request at most this long, not a hung worker.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
         }
     }
 
+# --- Metrics, structured logs and error tracking (issue 18, helper ops) ---
+# Logs: one JSON object a line (python-json-logger) in production, plain lines under DEBUG
+# (`make run`); LOG_FORMAT=json|plain decides otherwise. Every line carries the request id
+# (X-Request-ID, or a new one) of the web request it is part of, also in the Celery tasks that
+# request caused, and the case it is about (escalation.logs).
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "escalation.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"()": "escalation.logs.PlainFormatter"},
+        "json": {"()": "escalation.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+MIDDLEWARE.insert(0, "escalation.logs.RequestContextMiddleware")
+MIDDLEWARE.insert(1, "escalation.metrics.RequestMetricsMiddleware")
+# Metrics (prometheus-client, README "Running it: metrics, logs, errors"): every process (each
+# gunicorn worker, each Celery pool process) writes its figures to files in
+# PROMETHEUS_MULTIPROC_DIR, which /metrics adds up. Web, worker and beat on one host (or
+# containers sharing a volume) must use the same directory. /metrics answers a scraper that
+# sends `Authorization: Bearer <METRICS_TOKEN>` or connects from an address of METRICS_ALLOW
+# (IPs or networks, e.g. 10.0.0.0/8); with neither set it does not exist (404).
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# prometheus-client reads the directory from the environment, in this process and its children.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOW = env_list("METRICS_ALLOW")
+for _network in METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOW must list IP addresses or networks, not {_network!r}"
+        ) from None
+# Error tracking (sentry-sdk): on for web and workers when SENTRY_DSN is set, off otherwise.
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+if SENTRY_DSN:
+    from escalation.errors_tracking import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+
+# --- Sign-in with the company's identity provider, OpenID Connect (issue 18, helper oidc) ---
+# mozilla-django-oidc's code flow (with PKCE) behind escalation.oidc; README "Sign-in with your
+# identity provider". Off by default. On (OIDC_ENABLED), every OIDC_OP_*/OIDC_RP_* below but
+# the optional ones must be set. People are matched by (issuer, sub); each sign-in sets the
+# roles and teams named in OIDC_ROLE_MAP / OIDC_TEAM_MAP ("claim value=role or team, ...") from
+# the OIDC_ROLE_CLAIM / OIDC_TEAM_CLAIM claim. Local passwords: administrators only
+# (OIDC_LOCAL_LOGIN=admins) or everyone (all).
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+# Empty: "your company account", in the page's language (escalation.oidc.provider_name).
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME")
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_ROLE_CLAIM = env("OIDC_ROLE_CLAIM", "groups")
+OIDC_TEAM_CLAIM = env("OIDC_TEAM_CLAIM", OIDC_ROLE_CLAIM)
+
+
+def env_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """``"a=X,b=Y"`` as ``(("a", "X"), ("b", "Y"))``; a claim value may appear twice."""
+    pairs = []
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} must be 'claim value=name, ...', not {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
+# Targets of OIDC_ROLE_MAP are checked against the roles when the first person signs in
+# (escalation.oidc.role_map): the settings cannot import the models.
+OIDC_ROLE_MAP = env_pairs("OIDC_ROLE_MAP")
+OIDC_TEAM_MAP = env_pairs("OIDC_TEAM_MAP")
+OIDC_LOCAL_LOGIN = env("OIDC_LOCAL_LOGIN", "admins")
+if OIDC_LOCAL_LOGIN not in ("admins", "all"):
+    raise ImproperlyConfigured(f"OIDC_LOCAL_LOGIN must be admins or all, not {OIDC_LOCAL_LOGIN!r}")
+# A first sign-in may take over the local account with the same, provider-verified, email
+# (never a staff or superuser account). Off: a new account is made.
+OIDC_LINK_BY_EMAIL = env_bool("OIDC_LINK_BY_EMAIL", False)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+if OIDC_ENABLED:
+    _oidc_missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"OIDC_ENABLED needs {', '.join(_oidc_missing)} set too")
+    AUTHENTICATION_BACKENDS = [
+        # Axes first still: a locked-out address is refused whichever way it signs in.
+        *(
+            "escalation.oidc.LocalPasswordBackend" if path.endswith(".ModelBackend") else path
+            for path in AUTHENTICATION_BACKENDS
+        ),
+        "escalation.oidc.OidcBackend",
+    ]
+# The login page's "Sign in with ..." button (nothing when OIDC is off).
+_oidc_template_options = TEMPLATES[0]["OPTIONS"]
+assert isinstance(_oidc_template_options, dict)
+_oidc_template_options["context_processors"].append("escalation.oidc.sign_in_options")
+
+# --- Languages (issue 18, helper i18n) ---
+# English is British English ("en-gb", Django's en_GB formats: "2 Mar 2026", day/month/year
+# input) as it always was; a browser asking for any English gets it. Italian: locale/it/.
+LANGUAGES = [("en-gb", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# --- Report subscriptions by email (issue 17, helper narrative) ---
+# Subscribers get last week's PDF this many minutes after the weekly freeze (on Monday at
+# WEEKLY_REPORT_HOUR), and the month's contract statements as long after theirs (on the 1st,
+# at WEEKLY_REPORT_HOUR:15). Each delivery is logged and sent once (reports.subscriptions).
+REPORT_DELIVERY_DELAY_MINUTES = env_int("REPORT_DELIVERY_DELAY_MINUTES", 30, minimum=0)
+CELERY_BEAT_SCHEDULE["reports-weekly-deliver"] = {
+    "task": "reports.tasks.weekly_report_deliver",
+    "schedule": crontab(
+        minute=REPORT_DELIVERY_DELAY_MINUTES % 60,
+        hour=WEEKLY_REPORT_HOUR + REPORT_DELIVERY_DELAY_MINUTES // 60,
+        day_of_week="mon",
+    ),
+    "options": {"expires": 6 * 24 * 3600},
+}
+CELERY_BEAT_SCHEDULE["contracts-statements-deliver"] = {
+    "task": "contracts.tasks.monthly_statements_deliver",
+    "schedule": crontab(
+        minute=(15 + REPORT_DELIVERY_DELAY_MINUTES) % 60,
+        hour=WEEKLY_REPORT_HOUR + (15 + REPORT_DELIVERY_DELAY_MINUTES) // 60,
+        day_of_month="1",
+    ),
+    "options": {"expires": 27 * 24 * 3600},
 }

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
 from escalation.errors import DomainError
 
 # The size limits of text people type, shared by the forms, the serializers and the services so
@@ -38,16 +41,23 @@ def text_clean(
     allowed where ``multiline``)."""
     text = (value or "").strip()
     if required and not text:
-        raise DomainError(f"{label} is required.", field=field)
+        raise DomainError(_("%(label)s is required.") % {"label": label}, field=field)
     if len(text) > max_length:
         raise DomainError(
-            f"{label} is too long ({len(text):,} characters; at most {max_length:,}).",
+            _("%(label)s is too long (%(length)s characters; at most %(max)s).")
+            % {
+                "label": label,
+                "length": number_format(len(text), force_grouping=True),
+                "max": number_format(max_length, force_grouping=True),
+            },
             field=field,
         )
     found = (_MULTI_LINE if multiline else _SINGLE_LINE).search(text)
     if found is not None:
-        where = "a line break" if found.group() in "\r\n" else "a control character"
-        raise DomainError(
-            f"{label} contains {where} (U+{ord(found.group()):04X}); remove it.", field=field
-        )
+        code = f"U+{ord(found.group()):04X}"
+        if found.group() in "\r\n":
+            message = _("%(label)s contains a line break (%(code)s); remove it.")
+        else:
+            message = _("%(label)s contains a control character (%(code)s); remove it.")
+        raise DomainError(message % {"label": label, "code": code}, field=field)
     return text

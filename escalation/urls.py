@@ -4,16 +4,34 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cases.api.views import StaffOnly
-from escalation import views
+from escalation import metrics, oidc, views
+from escalation.celery import app as celery_app
+from escalation.celery import queue_names
+from sla.selectors import open_cases_by_sla_state
+
+# What /metrics reads when scraped, besides every process's counters (escalation.metrics).
+METRICS_AT_SCRAPE = [
+    metrics.queue_depths(
+        app=celery_app, queues=lambda: queue_names(celery_app.conf.task_default_queue)
+    ),
+    metrics.gauge_at_scrape(
+        "escalation_open_cases",
+        "Open cases by SLA state.",
+        "sla_state",
+        lambda: open_cases_by_sla_state(now=timezone.now()),
+    ),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view(collectors=METRICS_AT_SCRAPE), name="metrics"),
     # Browsers ask for /favicon.ico whatever the page links. The static URL is looked up when
     # asked, not at import: the manifest of hashed names may not exist yet then.
     path(
@@ -23,6 +41,11 @@ urlpatterns = [
     ),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in with the identity provider (escalation.oidc; 404 while OIDC_ENABLED is off). The
+    # names are mozilla-django-oidc's own.
+    path("oidc/authenticate/", oidc.oidc_authenticate, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.oidc_callback, name="oidc_authentication_callback"),
+    path("accounts/profile/", views.profile, name="profile"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),

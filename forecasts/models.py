@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ModelKind(models.TextChoices):
     # Gradient boosting, calibrated on a held-out split (forecasts.training).
-    BOOSTED = "boosted", "Gradient boosting, calibrated"
+    BOOSTED = "boosted", _("Gradient boosting, calibrated")
     # Too little history: the breach rate of clocks in the same severity and elapsed-share
     # bucket, or the elapsed share itself (forecasts.training.FallbackRule).
-    FALLBACK = "fallback", "Fallback rule (too little history)"
+    FALLBACK = "fallback", _("Fallback rule (too little history)")
 
 
 class ForecastModel(models.Model):

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext as _
 
 from cases.models import Category, Product, Team, Tier
 from forecasts.features import FEATURES, Frame
@@ -34,12 +36,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "team": ("team",),
     "start": ("start_hour", "start_weekday"),
 }
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-TIMES = {0: "not", 1: "once", 2: "twice"}
-
-
-def _times(n: int) -> str:
-    return TIMES.get(n, f"{n} times")
 
 
 def predict_explained(forecaster: Forecaster, frame: Frame) -> tuple[np.ndarray, list[list[str]]]:
@@ -60,7 +56,7 @@ def predict_explained(forecaster: Forecaster, frame: Frame) -> tuple[np.ndarray,
     for i in range(n):
         order = np.argsort(-effects[:, i], kind="stable")[:TOP_REASONS]
         chosen = [words[groups[j]](i) for j in order if effects[j, i] >= MIN_EFFECT]
-        out.append(chosen or ["no single factor stands out"])
+        out.append(chosen or [_("no single factor stands out")])
     return base, out
 
 
@@ -105,42 +101,65 @@ def _wording(
 
     def progress(i: int) -> str:
         used = round(100 * float(c["elapsed_share"][i]))
-        return f"{c['severity'][i]} with {used}% of the target used"
+        return _("%(severity)s with %(used)s%% of the target used") % {
+            "severity": c["severity"][i],
+            "used": used,
+        }
 
     def team_load(i: int) -> str:
         usual = forecaster.team_load.get(str(c["team"][i]), forecaster.typical["team_load"])
         load = int(c["team_load"][i])
-        side = "above" if load > usual else "at or below"
-        return f"team load {load} open cases, {side} its usual {round(usual)}"
+        if load > usual:
+            text = _("team load %(load)s open cases, above its usual %(usual)s")
+        else:
+            text = _("team load %(load)s open cases, at or below its usual %(usual)s")
+        return text % {"load": load, "usual": round(usual)}
 
     def pauses(i: int) -> str:
         count = int(c["pause_count"][i])
-        return "not paused yet" if count == 0 else f"paused {_times(count)} already"
+        if count == 0:
+            return _("not paused yet")
+        if count == 1:
+            return _("paused once already")
+        if count == 2:
+            return _("paused twice already")
+        return _("paused %(count)s times already") % {"count": count}
 
     def reassignments(i: int) -> str:
         count = int(c["reassignments"][i])
-        return "not reassigned yet" if count == 0 else f"reassigned {_times(count)}"
+        if count == 0:
+            return _("not reassigned yet")
+        if count == 1:
+            return _("reassigned once")
+        if count == 2:
+            return _("reassigned twice")
+        return _("reassigned %(count)s times") % {"count": count}
 
     def start(i: int) -> str:
         day = WEEKDAYS[int(c["start_weekday"][i]) % 7]
-        return f"started on a {day} at {int(c['start_hour'][i]):02d}:00"
+        return _("started on a %(day)s at %(hour)s") % {
+            "day": day,
+            "hour": f"{int(c['start_hour'][i]):02d}:00",
+        }
 
-    def named(group: str, prefix: str) -> Callable[[int], str]:
+    def named(group: str, phrase: str) -> Callable[[int], str]:
         def word(i: int) -> str:
             value = str(c[group][i])
-            return f"{prefix} {names.get(group, {}).get(value, value or 'none')}"
+            return phrase % {"name": names.get(group, {}).get(value, value or _("none"))}
 
         return word
 
     return {
         "progress": progress,
-        "severity": lambda i: f"severity {c['severity'][i]}",
-        "tier": lambda i: f"{names['tier'].get(str(c['tier'][i]), c['tier'][i])} customer",
+        "severity": lambda i: _("severity %(severity)s") % {"severity": c["severity"][i]},
+        "tier": lambda i: (
+            _("%(tier)s customer") % {"tier": names["tier"].get(str(c["tier"][i]), c["tier"][i])}
+        ),
         "team_load": team_load,
         "pauses": pauses,
         "reassignments": reassignments,
-        "category": named("category", "category"),
-        "product": named("product", "product"),
-        "team": named("team", "team"),
+        "category": named("category", _("category %(name)s")),
+        "product": named("product", _("product %(name)s")),
+        "team": named("team", _("team %(name)s")),
         "start": start,
     }

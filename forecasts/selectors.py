@@ -30,7 +30,7 @@ def risks_for(*, cases: Sequence[Case | int]) -> dict[int, dict[str, BreachRisk]
     for case_id, kind, probability, reasons in rows:
         out.setdefault(case_id, {})[kind] = BreachRisk(
             kind=kind,
-            kind_label=ClockKind(kind).label if kind in ClockKind.values else kind,
+            kind_label=str(ClockKind(kind).label) if kind in ClockKind.values else kind,
             probability=probability,
             reasons=[str(r) for r in reasons or ()],
             likely=probability >= threshold,

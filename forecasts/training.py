@@ -13,6 +13,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from django.utils.translation import gettext as _
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -100,7 +101,11 @@ class FallbackRule:
         share = frame.columns["elapsed_share"]
         if self.overall is None:
             return [
-                [f"{round(100 * min(s, 1.0))}% of the target used (no history yet)"] for s in share
+                [
+                    _("%(used)s%% of the target used (no history yet)")
+                    % {"used": round(100 * min(s, 1.0))}
+                ]
+                for s in share
             ]
         buckets = np.digitize(share, FALLBACK_EDGES)
         reasons = []
@@ -109,8 +114,11 @@ class FallbackRule:
             low = 0 if bucket == 0 else round(100 * FALLBACK_EDGES[bucket - 1])
             reasons.append(
                 [
-                    f"{round(100 * rate)}% of {n} past {severity} clocks at {low}%+ of the "
-                    "target breached (fallback rule)"
+                    _(
+                        "%(rate)s%% of %(count)s past %(severity)s clocks at %(low)s%%+ of the "
+                        "target breached (fallback rule)"
+                    )
+                    % {"rate": round(100 * rate), "count": n, "severity": severity, "low": low}
                 ]
             )
         return reasons

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -57,7 +58,10 @@ class CaseChildrenApi(CaseTriageApi):
         data.is_valid(raise_exception=True)
         incident = MajorIncident.objects.filter(case=case).select_related("case").first()
         if incident is None:
-            raise DomainError(f"{case.reference} is not a major incident: declare it first.")
+            raise DomainError(
+                _("%(reference)s is not a major incident: declare it first.")
+                % {"reference": case.reference}
+            )
         refs: list[str] = data.validated_data["children"]
         result = incident_link_many(incident=incident, references=refs, by=signed_in(request))
         outcomes = []

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case
 from cases.permissions import can_triage, can_view_case
@@ -43,7 +44,8 @@ def can_complete_task(user: User, task: IncidentTask) -> bool:
 def _owner_check(owner: User | None) -> User | None:
     if owner is not None and not can_own(owner):
         raise DomainError(
-            f"{display_name(owner)} cannot own a task: an active operator or manager.",
+            _("%(person)s cannot own a task: an active operator or manager.")
+            % {"person": display_name(owner)},
             field="owner",
         )
     return owner
@@ -83,18 +85,20 @@ def task_set_state(*, task: IncidentTask, by: User, state: str) -> IncidentTask:
     """Tick a task off (done), cancel it, or reopen it. The owner may tick off her own task;
     cancelling and reopening are the managers'."""
     if state not in TaskState.values:
-        raise DomainError(f"{state!r} is not a task state.", field="state")
+        raise DomainError(_("%(state)r is not a task state.") % {"state": state}, field="state")
     allowed = can_complete_task if state == TaskState.DONE else (lambda u, _t: can_triage(u))
     if not allowed(by, task):
-        raise PermissionDenied("Your role does not allow this change to the task.")
+        raise PermissionDenied(_("Your role does not allow this change to the task."))
     with transaction.atomic():
         incident, parent = incident_lock(task.incident)
         require_active(incident)
         task = IncidentTask.objects.select_for_update().get(pk=task.pk)
         if task.state == state:
-            raise DomainError(f"The task is {task.get_state_display().lower()} already.")
+            raise DomainError(
+                _("The task is %(state)s already.") % {"state": task.get_state_display().lower()}
+            )
         if state != TaskState.OPEN and task.state != TaskState.OPEN:
-            raise DomainError("Reopen the task first.")
+            raise DomainError(_("Reopen the task first."))
         now = timezone.now()
         old = task.state
         task.state = state
@@ -161,7 +165,9 @@ def playbook_apply_locked(
 def playbook_apply(*, incident: MajorIncident, playbook: Playbook, by: User) -> list[IncidentTask]:
     require(by, can_triage)
     if not playbook.is_active:
-        raise DomainError(f"The playbook {playbook.name} is not active.", field="playbook")
+        raise DomainError(
+            _("The playbook %(name)s is not active.") % {"name": playbook.name}, field="playbook"
+        )
     with transaction.atomic():
         incident, _parent = incident_lock(incident)
         require_active(incident)

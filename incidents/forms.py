@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cases.forms import IdListField, ResolveForm, UserChoiceField, active_staff
 from cases.models import Case, Status
@@ -15,49 +16,52 @@ from escalation.users import display_name
 from incidents.models import CADENCE_MAX, CADENCE_MIN, TASK_TITLE_MAX, Playbook, TaskState
 from incidents.services import LINK_MAX
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def _person(label: str) -> UserChoiceField:
+def _person(label: StrOrPromise) -> UserChoiceField:
     return UserChoiceField(queryset=active_staff(), required=False, empty_label="—", label=label)
 
 
 def _cadence(required: bool) -> forms.IntegerField:
     return forms.IntegerField(
-        label="Customer update every (minutes)",
+        label=_("Customer update every (minutes)"),
         min_value=CADENCE_MIN,
         max_value=CADENCE_MAX,
         required=required,
-        help_text="" if required else "Empty: from the severity (S1 30, S2 60, S3 120, S4 240).",
+        help_text="" if required else _("Empty: from the severity (S1 30, S2 60, S3 120, S4 240)."),
     )
 
 
 class DeclareForm(BootstrapForm):
-    lead = _person("Incident lead")
-    comms_lead = _person("Communications lead")
+    lead = _person(_("Incident lead"))
+    comms_lead = _person(_("Communications lead"))
     cadence_minutes = _cadence(required=False)
 
 
 class RolesForm(BootstrapForm):
-    lead = _person("Incident lead")
-    comms_lead = _person("Communications lead")
+    lead = _person(_("Incident lead"))
+    comms_lead = _person(_("Communications lead"))
     cadence_minutes = _cadence(required=True)
 
 
 class LinkForm(BootstrapForm):
     references = forms.CharField(
-        label="Link affected cases",
+        label=_("Link affected cases"),
         max_length=20 * LINK_MAX,
-        help_text="References, separated by spaces or commas (ESC-000123 ESC-000124).",
+        help_text=_("References, separated by spaces or commas (ESC-000123 ESC-000124)."),
         widget=forms.TextInput(attrs={"placeholder": "ESC-000123, ESC-000124"}),
     )
 
     def clean_references(self) -> list[str]:
         refs = [r for r in _SEPARATORS.split(self.cleaned_data["references"]) if r]
         if not refs:
-            raise forms.ValidationError("Name at least one case.")
+            raise forms.ValidationError(_("Name at least one case."))
         if len(refs) > LINK_MAX:
-            raise forms.ValidationError(f"At most {LINK_MAX} cases at once.")
+            raise forms.ValidationError(_("At most %(limit)s cases at once.") % {"limit": LINK_MAX})
         return refs
 
 
@@ -66,10 +70,10 @@ class UnlinkForm(BootstrapForm):
 
 
 class TaskForm(BootstrapForm):
-    title = forms.CharField(label="Task", max_length=TASK_TITLE_MAX)
-    owner = _person("Owner")
+    title = forms.CharField(label=_("Task"), max_length=TASK_TITLE_MAX)
+    owner = _person(_("Owner"))
     due_at = forms.DateTimeField(
-        label="Due",
+        label=_("Due"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -82,16 +86,16 @@ class TaskStateForm(BootstrapForm):
 
 class PlaybookForm(BootstrapForm):
     playbook = forms.ModelChoiceField(
-        queryset=Playbook.objects.filter(is_active=True), empty_label="Choose a playbook…"
+        queryset=Playbook.objects.filter(is_active=True), empty_label=_("Choose a playbook…")
     )
 
 
 class UpdateForm(BootstrapForm):
     body = forms.CharField(
-        label="Update to every affected customer",
+        label=_("Update to every affected customer"),
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Posted on this case for its customer and on every affected case, once each.",
+        help_text=_("Posted on this case for its customer and on every affected case, once each."),
     )
 
 
@@ -107,7 +111,7 @@ class IncidentResolveForm(ResolveForm):
         queryset=Case.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Resolve these affected cases with it",
+        label=_("Resolve these affected cases with it"),
     )
 
     # The panel lists its children a page at a time: the boxes are only on the rows loaded.
@@ -117,7 +121,7 @@ class IncidentResolveForm(ResolveForm):
     rest = forms.BooleanField(
         required=False,
         initial=True,
-        label="and every open affected case not listed yet",
+        label=_("and every open affected case not listed yet"),
     )
 
     def __init__(self, *args: Any, parent: Case, **kwargs: Any) -> None:

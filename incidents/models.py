@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category, Severity
 
@@ -23,14 +24,14 @@ CADENCE_MIN, CADENCE_MAX = 5, 24 * 60
 
 
 class IncidentState(models.TextChoices):
-    ACTIVE = "active", "Active"
-    RESOLVED = "resolved", "Resolved"
+    ACTIVE = "active", _("Active")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class TaskState(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class MajorIncident(models.Model):

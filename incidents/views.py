@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.forms import IdListField, parse_id
@@ -113,7 +115,7 @@ def _children_page(request: HttpRequest, case: Case, page: int) -> HttpResponse:
     user = signed_in(request)
     state = MajorIncident.objects.filter(case=case).values_list("state", flat=True).first()
     if state is None:
-        raise Http404("Not a major incident.")
+        raise Http404(_("Not a major incident."))
     rows = incident_children_page(viewer=user, parent=case, page=page, now=timezone.now())
     active = state == IncidentState.ACTIVE and can_triage(user)
     context = {
@@ -134,7 +136,9 @@ def _children_page(request: HttpRequest, case: Case, page: int) -> HttpResponse:
 def _incident(case: Case) -> MajorIncident:
     incident = MajorIncident.objects.filter(case=case).select_related("case").first()
     if incident is None:
-        raise DomainError(f"{case.reference} is not a major incident.")
+        raise DomainError(
+            _("%(reference)s is not a major incident.") % {"reference": case.reference}
+        )
     return incident
 
 
@@ -152,10 +156,10 @@ def _declare(request: HttpRequest, case: Case, form: DeclareForm) -> str:
         comms_lead=data["comms_lead"],
         cadence_minutes=data["cadence_minutes"],
     )
-    return (
-        f"{case.reference} is a major incident: customer updates every "
-        f"{incident.cadence_minutes} minutes."
-    )
+    return _("%(reference)s is a major incident: customer updates every %(minutes)s minutes.") % {
+        "reference": case.reference,
+        "minutes": incident.cadence_minutes,
+    }
 
 
 def _link(request: HttpRequest, case: Case, form: LinkForm) -> str:
@@ -168,19 +172,24 @@ def _link(request: HttpRequest, case: Case, form: LinkForm) -> str:
 def _link_message(result: services.LinkResult) -> str:
     parts = []
     if result.linked:
-        parts.append(f"Linked {len(result.linked)}: {', '.join(result.linked)}.")
+        parts.append(
+            _("Linked %(count)s: %(references)s.")
+            % {"count": len(result.linked), "references": ", ".join(result.linked)}
+        )
     if result.refused:
-        parts.append("Refused: " + " ".join(result.refused.values()))
-    return " ".join(parts) or "Nothing was linked."
+        parts.append(_("Refused: %(reasons)s") % {"reasons": " ".join(result.refused.values())})
+    return " ".join(parts) or _("Nothing was linked.")
 
 
 def _unlink(request: HttpRequest, case: Case, form: UnlinkForm) -> str:
     pk = Case.pk_from_reference(form.cleaned_data["child"])
     child = Case.objects.filter(pk=pk).first() if pk else None
     if child is None:
-        raise DomainError("No such case.", field="child")
+        raise DomainError(_("No such case."), field="child")
     services.incident_unlink(incident=_incident(case), child=child, by=signed_in(request))
-    return f"{child.reference} is no longer part of this major incident."
+    return _("%(reference)s is no longer part of this major incident.") % {
+        "reference": child.reference
+    }
 
 
 def _roles(request: HttpRequest, case: Case, form: RolesForm) -> str:
@@ -192,7 +201,7 @@ def _roles(request: HttpRequest, case: Case, form: RolesForm) -> str:
         comms_lead=data["comms_lead"],
         cadence_minutes=data["cadence_minutes"],
     )
-    return "Roles and cadence saved."
+    return _("Roles and cadence saved.")
 
 
 def _task(request: HttpRequest, case: Case, form: TaskForm) -> str:
@@ -204,7 +213,7 @@ def _task(request: HttpRequest, case: Case, form: TaskForm) -> str:
         owner=data["owner"],
         due_at=data["due_at"],
     )
-    return f"Task added: {task.title}."
+    return _("Task added: %(title)s.") % {"title": task.title}
 
 
 def _task_state(request: HttpRequest, case: Case, form: TaskStateForm) -> str:
@@ -214,11 +223,14 @@ def _task_state(request: HttpRequest, case: Case, form: TaskStateForm) -> str:
         .first()
     )
     if task is None:
-        raise DomainError("No such task.", field="task")
+        raise DomainError(_("No such task."), field="task")
     task = checklist.task_set_state(
         task=task, by=signed_in(request), state=form.cleaned_data["state"]
     )
-    return f"Task {task.get_state_display().lower()}: {task.title}."
+    return _("Task %(state)s: %(title)s.") % {
+        "state": task.get_state_display().lower(),
+        "title": task.title,
+    }
 
 
 def _playbook(request: HttpRequest, case: Case, form: PlaybookForm) -> str:
@@ -226,7 +238,10 @@ def _playbook(request: HttpRequest, case: Case, form: PlaybookForm) -> str:
     tasks = checklist.playbook_apply(
         incident=_incident(case), playbook=playbook, by=signed_in(request)
     )
-    return f"Playbook {playbook.name} applied: {len(tasks)} tasks."
+    return _("Playbook %(name)s applied: %(count)s tasks.") % {
+        "name": playbook.name,
+        "count": len(tasks),
+    }
 
 
 def _update(request: HttpRequest, case: Case, form: UpdateForm) -> str:
@@ -234,8 +249,8 @@ def _update(request: HttpRequest, case: Case, form: UpdateForm) -> str:
         incident=_incident(case), by=signed_in(request), body=form.cleaned_data["body"]
     )
     if not broadcast.total:
-        return "Update posted on this case; no open affected cases to send it to."
-    return f"Update posted; going out to {broadcast.total} affected cases."
+        return _("Update posted on this case; no open affected cases to send it to.")
+    return _("Update posted; going out to %(count)s affected cases.") % {"count": broadcast.total}
 
 
 def _resolve(request: HttpRequest, case: Case, form: IncidentResolveForm) -> str:
@@ -247,9 +262,13 @@ def _resolve(request: HttpRequest, case: Case, form: IncidentResolveForm) -> str
         root_cause=data["root_cause"],
         children=form.children_chosen(),
     )
-    message = f"{case.reference} resolved with {len(result.resolved)} affected cases."
+    message = _("%(reference)s resolved with %(count)s affected cases.") % {
+        "reference": case.reference,
+        "count": len(result.resolved),
+    }
     if result.refused:
-        message += " Not resolved: " + "; ".join(f"{r}: {w}" for r, w in result.refused.items())
+        refused = "; ".join(f"{r}: {w}" for r, w in result.refused.items())
+        message += " " + _("Not resolved: %(refused)s") % {"refused": refused}
     return message
 
 
@@ -273,11 +292,11 @@ def action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
     panel's page with the form and the reason (400). Who may is checked before the method,
     so a GET says 405 only to those who may post."""
     if name not in ACTIONS:
-        raise Http404("No such action.")
+        raise Http404(_("No such action."))
     case = incident_panel_case(viewer=request.user, reference=reference)
     user = signed_in(request)
     if name != "task_state" and not can_triage(user):
-        raise PermissionDenied("Only escalation managers run a major incident.")
+        raise PermissionDenied(_("Only escalation managers run a major incident."))
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form_class, perform = ACTIONS[name]
@@ -298,11 +317,14 @@ def action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
     context = _panel_context(request, case)
     if name in context["forms"]:
         context["forms"][name] = form
-        context["flash"] = {"level": "danger", "text": "Nothing was changed: see the form."}
+        context["flash"] = {"level": "danger", "text": _("Nothing was changed: see the form.")}
     else:
         # Not offered in the incident's current state (another tab changed it): say why.
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        context["flash"] = {"level": "danger", "text": " ".join(errors) or "Nothing was changed."}
+        context["flash"] = {
+            "level": "danger",
+            "text": " ".join(errors) or _("Nothing was changed."),
+        }
     _fill_pickers(context)
     return render(request, "incidents/panel.html", context, status=400)
 
@@ -331,8 +353,10 @@ def bulk_picker(request: HttpRequest) -> HttpResponse:
 
 
 class BulkLinkForm(forms.Form):
-    cases = IdListField(error_messages={"required": "Select at least one case."})
-    incident = forms.IntegerField(error_messages={"required": "Choose a major incident."})
+    cases = IdListField(error_messages={"required": gettext_lazy("Select at least one case.")})
+    incident = forms.IntegerField(
+        error_messages={"required": gettext_lazy("Choose a major incident.")}
+    )
 
 
 @role_required(Role.MANAGER)
@@ -345,11 +369,11 @@ def bulk_link(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, f"Nothing was linked: {error}")
+                messages.error(request, _("Nothing was linked: %(error)s") % {"error": error})
         return redirect(back)
     incident = open_parents(viewer=request.user).filter(pk=form.cleaned_data["incident"]).first()
     if incident is None:
-        messages.error(request, "Nothing was linked: that major incident is not open.")
+        messages.error(request, _("Nothing was linked: that major incident is not open."))
         return redirect(back)
     references = [Case(pk=pk).reference for pk in form.cleaned_data["cases"]]
     try:
@@ -357,10 +381,13 @@ def bulk_link(request: HttpRequest) -> HttpResponse:
             incident=incident, references=references, by=signed_in(request)
         )
     except DomainError as error:
-        messages.error(request, f"Nothing was linked: {error.message}")
+        messages.error(request, _("Nothing was linked: %(error)s") % {"error": error.message})
         return redirect(back)
     level = messages.SUCCESS if result.linked else messages.WARNING
     messages.add_message(
-        request, level, f"Major incident {incident.case.reference}: {_link_message(result)}"
+        request,
+        level,
+        _("Major incident %(reference)s: %(result)s")
+        % {"reference": incident.case.reference, "result": _link_message(result)},
     )
     return redirect(back)

@@ -26,7 +26,7 @@ from django.db import connections, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
 
 from escalation.db import is_postgresql
-from reports.weeks import Period
+from reports.weeks import Span
 
 
 class WeekIndex(Func):
@@ -40,7 +40,7 @@ class WeekIndex(Func):
 
     output_field = IntegerField()
 
-    def __init__(self, field: str, periods: Sequence[Period], *, null: int | None = None) -> None:
+    def __init__(self, field: str, periods: Sequence[Span], *, null: int | None = None) -> None:
         super().__init__(F(field))
         self.column_name = field
         self.bounds = [p.start for p in periods] + [periods[-1].end]
@@ -77,7 +77,7 @@ class WeekIndex(Func):
         return Case(*whens, default=Value(len(self.bounds) - 1), output_field=IntegerField())
 
 
-def in_periods(field: str, periods: Sequence[Period]) -> Q:
+def in_periods(field: str, periods: Sequence[Span]) -> Q:
     """``field`` lies within the span the periods cover (they are consecutive)."""
     return Q(**{f"{field}__gte": periods[0].start, f"{field}__lt": periods[-1].end})
 
@@ -227,6 +227,6 @@ def analytic_queries(using: str = "default") -> Iterator[None]:
     with transaction.atomic(using=using):
         if is_postgresql(using):
             with connections[using].cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-                cursor.execute("SET LOCAL jit = off")
+                # One round trip for both settings.
+                cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
         yield

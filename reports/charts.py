@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
+
+from reports.numbers import localized
 from reports.presentation import format_duration, hours
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -59,10 +62,10 @@ def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
     if unit == "%":
-        return f"{value:.1f}%"
+        return localized(f"{value:.1f}%")
     if unit == "h":
         return format_duration(value * 3600) if value else "0 h"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return localized(f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
 
 
 def _summary(chart: Chart) -> str:
@@ -71,12 +74,19 @@ def _summary(chart: Chart) -> str:
         now = s.values[-1]
         before = s.values[-2] if len(s.values) > 1 else None
         known = [v for v in s.values if v is not None]
-        text = f"{s.label}: {_fmt(now, chart.unit)} in {chart.labels[-1]}"
+        text = _("%(series)s: %(value)s in %(label)s") % {
+            "series": s.label,
+            "value": _fmt(now, chart.unit),
+            "label": chart.labels[-1],
+        }
         if len(chart.labels) > 1:
-            text += f" ({_fmt(before, chart.unit)} the week before)"
+            text += " " + _("(%(value)s the week before)") % {"value": _fmt(before, chart.unit)}
         if len(known) > 1:
-            text += f"; between {_fmt(min(known), chart.unit)} and {_fmt(max(known), chart.unit)}"
-            text += f" over these {len(chart.labels)} weeks"
+            text += "; " + _("between %(low)s and %(high)s over these %(weeks)s weeks") % {
+                "low": _fmt(min(known), chart.unit),
+                "high": _fmt(max(known), chart.unit),
+                "weeks": len(chart.labels),
+            }
         parts.append(text)
     return ". ".join(parts) + "."
 
@@ -101,7 +111,8 @@ def report_charts(payload: dict[str, Any]) -> list[Chart]:
 
 def _trend_charts(trend: list[dict[str, Any]]) -> list[Chart]:
     """The charts of the last weeks' figures, one label per week."""
-    weeks = ["W" + row["week"].split("-W")[1] for row in trend]
+    # A month's or quarter's buckets (reports.periods) carry their own short label.
+    weeks = [row.get("label") or "W" + row["week"].split("-W")[1] for row in trend]
 
     def col(key: str, convert: Any = None) -> list[float | None]:
         return [convert(row.get(key)) if convert else row.get(key) for row in trend]
@@ -109,48 +120,51 @@ def _trend_charts(trend: list[dict[str, Any]]) -> list[Chart]:
     return [
         Chart(
             "raised_resolved",
-            "Escalations raised and resolved",
+            _("Escalations raised and resolved"),
             "bar",
             weeks,
-            [Series("Raised", col("raised"), BLUE), Series("Resolved", col("resolved"), GREEN)],
+            [
+                Series(_("Raised"), col("raised"), BLUE),
+                Series(_("Resolved"), col("resolved"), GREEN),
+            ],
         ),
         Chart(
             "backlog",
-            "Open at the end of each week",
+            _("Open at the end of each week"),
             "line",
             weeks,
-            [Series("Open", col("backlog"), ORANGE)],
+            [Series(_("Open"), col("backlog"), ORANGE)],
         ),
         Chart(
             "compliance",
-            "SLA compliance",
+            _("SLA compliance"),
             "line",
             weeks,
             [
-                Series("First response", col("response_compliance"), BLUE),
-                Series("Resolution", col("resolution_compliance"), VERMILION),
+                Series(_("First response"), col("response_compliance"), BLUE),
+                Series(_("Resolution"), col("resolution_compliance"), VERMILION),
             ],
             unit="%",
         ),
         Chart(
             "resolve_time",
-            "Time to resolve (business hours)",
+            _("Time to resolve (business hours)"),
             "line",
             weeks,
             [
-                Series("Median", col("resolve_p50", hours), GREEN),
-                Series("90th percentile", col("resolve_p90", hours), PURPLE),
+                Series(_("Median"), col("resolve_p50", hours), GREEN),
+                Series(_("90th percentile"), col("resolve_p90", hours), PURPLE),
             ],
             unit="h",
         ),
         Chart(
             "breaches",
-            "SLA breaches and reopened cases",
+            _("SLA breaches and reopened cases"),
             "bar",
             weeks,
             [
-                Series("Breaches", col("breaches"), VERMILION),
-                Series("Reopened", col("reopened"), GREY),
+                Series(_("Breaches"), col("breaches"), VERMILION),
+                Series(_("Reopened"), col("reopened"), GREY),
             ],
         ),
     ]
@@ -159,18 +173,20 @@ def _trend_charts(trend: list[dict[str, Any]]) -> list[Chart]:
 def _backlog_age_chart(rows: list[dict[str, Any]]) -> Chart:
     return Chart(
         "backlog_age",
-        "Age of the open backlog",
+        _("Age of the open backlog"),
         "bar",
         [row["bucket"] for row in rows],
-        [Series("Open cases", [row["cases"] for row in rows], ORANGE)],
+        [Series(_("Open cases"), [row["cases"] for row in rows], ORANGE)],
     )
 
 
 def _backlog_age_summary(chart: Chart) -> str:
     total = sum(v or 0 for v in chart.series[0].values)
-    return f"{total} open cases: " + ", ".join(
-        f"{v} aged {label}" for label, v in zip(chart.labels, chart.series[0].values, strict=True)
+    ages = ", ".join(
+        _("%(count)s aged %(age)s") % {"count": v, "age": label}
+        for label, v in zip(chart.labels, chart.series[0].values, strict=True)
     )
+    return _("%(total)s open cases: %(ages)s") % {"total": total, "ages": ages}
 
 
 # --- Static SVG for the PDF ------------------------------------------------------------------

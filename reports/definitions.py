@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet, TextChoices
+from django.utils.translation import gettext_noop
 
 from cases.models import Case, CaseEvent, Category, EventKind, Product, Severity, Team, Tier
 from reports.aggregates import in_periods
-from reports.weeks import Period
+from reports.weeks import Span
 from sla.models import CaseClock, ClockKind, SlaBreach
 
 COMPLIANCE_KINDS = (ClockKind.RESPONSE, ClockKind.RESOLUTION)
@@ -66,20 +67,35 @@ class ReportFilters:
 
 @dataclass(frozen=True)
 class Dimension:
+    # Titles and labels stay English (frozen payloads keep them); pages translate them.
     key: str
     title: str
     field: str
     model: type[Model] | None = None
     choices: type[TextChoices] | None = None
-    empty_label: str = "None"
+    empty_label: str = gettext_noop("None")
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("team", "Team", "team_id", model=Team, empty_label="No team"),
-    Dimension("severity", "Severity", "severity", choices=Severity),
-    Dimension("tier", "Customer tier", "customer__tier", choices=Tier),
-    Dimension("product", "Product", "product_id", model=Product, empty_label="No product"),
-    Dimension("category", "Category", "category_id", model=Category, empty_label="No category"),
+    Dimension(
+        "team", gettext_noop("Team"), "team_id", model=Team, empty_label=gettext_noop("No team")
+    ),
+    Dimension("severity", gettext_noop("Severity"), "severity", choices=Severity),
+    Dimension("tier", gettext_noop("Customer tier"), "customer__tier", choices=Tier),
+    Dimension(
+        "product",
+        gettext_noop("Product"),
+        "product_id",
+        model=Product,
+        empty_label=gettext_noop("No product"),
+    ),
+    Dimension(
+        "category",
+        gettext_noop("Category"),
+        "category_id",
+        model=Category,
+        empty_label=gettext_noop("No category"),
+    ),
 )
 
 
@@ -119,15 +135,15 @@ def cases_for(filters: ReportFilters) -> QuerySet[Case]:
     return Case.objects.filter(filters.q())
 
 
-def raised_in(periods: Sequence[Period]) -> Q:
+def raised_in(periods: Sequence[Span]) -> Q:
     return in_periods("raised_at", periods)
 
 
-def resolved_in(periods: Sequence[Period]) -> Q:
+def resolved_in(periods: Sequence[Span]) -> Q:
     return in_periods("resolved_at", periods)
 
 
-def open_during(periods: Sequence[Period]) -> Q:
+def open_during(periods: Sequence[Span]) -> Q:
     """Open at some moment of the span: raised before its end and not resolved before its
     start. Every case raised, resolved, or open at the end of one of the periods is one."""
     return Q(raised_at__lt=periods[-1].end) & (
@@ -147,7 +163,7 @@ def breaches_for(filters: ReportFilters) -> QuerySet[SlaBreach]:
     return SlaBreach.objects.filter(filters.q("case__"), clock_kind__in=ClockKind.values)
 
 
-def deadlines_met(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseClock]:
+def deadlines_met(filters: ReportFilters, periods: Sequence[Span]) -> QuerySet[CaseClock]:
     """First-response and resolution clocks that stopped in time during the periods."""
     return (
         clocks_for(filters)
@@ -156,12 +172,12 @@ def deadlines_met(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet
     )
 
 
-def breaches_in(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[SlaBreach]:
+def breaches_in(filters: ReportFilters, periods: Sequence[Span]) -> QuerySet[SlaBreach]:
     """The breach facts whose deadline passed during the periods."""
     return breaches_for(filters).filter(in_periods("breached_at", periods))
 
 
-def resolution_times(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseClock]:
+def resolution_times(filters: ReportFilters, periods: Sequence[Span]) -> QuerySet[CaseClock]:
     """Resolution clocks stopped during the periods, with their business time."""
     return (
         clocks_for(filters)
@@ -170,7 +186,17 @@ def resolution_times(filters: ReportFilters, periods: Sequence[Period]) -> Query
     )
 
 
-def reopenings(filters: ReportFilters, periods: Sequence[Period]) -> QuerySet[CaseEvent]:
+def first_responses(filters: ReportFilters, periods: Sequence[Span]) -> QuerySet[CaseClock]:
+    """First-response clocks stopped during the periods (met or late), with their business
+    time: what a person's time to first response is the median of."""
+    return (
+        clocks_for(filters)
+        .filter(kind=ClockKind.RESPONSE, elapsed_seconds__isnull=False)
+        .filter(in_periods("stopped_at", periods))
+    )
+
+
+def reopenings(filters: ReportFilters, periods: Sequence[Span]) -> QuerySet[CaseEvent]:
     """``reopened`` timeline events during the periods (a case reopened twice has two)."""
     return CaseEvent.objects.filter(filters.q("case__"), kind=EventKind.REOPENED).filter(
         in_periods("created_at", periods)
@@ -196,50 +222,54 @@ CASES, CLOCKS, BREACHES = "cases", "clocks", "breaches"
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
-        Metric("raised", "Escalations raised", CASES),
-        Metric("resolved", "Escalations resolved", CASES),
-        Metric("backlog", "Open at the end of the week", CASES),
+        Metric("raised", gettext_noop("Escalations raised"), CASES),
+        Metric("resolved", gettext_noop("Escalations resolved"), CASES),
+        Metric("backlog", gettext_noop("Open at the end of the week"), CASES),
         Metric(
             "response_met",
-            "First-response deadlines met",
+            gettext_noop("First-response deadlines met"),
             CLOCKS,
             ClockKind.RESPONSE,
             "response_missed",
         ),
         Metric(
             "response_missed",
-            "First-response deadlines missed",
+            gettext_noop("First-response deadlines missed"),
             BREACHES,
             ClockKind.RESPONSE,
             "response_met",
         ),
         Metric(
             "resolution_met",
-            "Resolution deadlines met",
+            gettext_noop("Resolution deadlines met"),
             CLOCKS,
             ClockKind.RESOLUTION,
             "resolution_missed",
         ),
         Metric(
             "resolution_missed",
-            "Resolution deadlines missed",
+            gettext_noop("Resolution deadlines missed"),
             BREACHES,
             ClockKind.RESOLUTION,
             "resolution_met",
         ),
-        Metric("breaches", "SLA breaches", BREACHES),
-        Metric("reopened", "Reopened cases", CASES),
+        Metric("breaches", gettext_noop("SLA breaches"), BREACHES),
+        Metric("reopened", gettext_noop("Reopened cases"), CASES),
         # Two counts of the report's lists (customers, strategic customers' breaches).
-        Metric("raised_open", "Raised and still open at the end of the week", CASES),
-        Metric("breached_cases", "Cases with an SLA breach", CASES),
+        Metric("raised_open", gettext_noop("Raised and still open at the end of the week"), CASES),
+        Metric("breached_cases", gettext_noop("Cases with an SLA breach"), CASES),
+        # The people page's time to first response (reports.people).
+        Metric("responded", gettext_noop("First responses"), CLOCKS, ClockKind.RESPONSE),
     )
 }
 
 
-def metric_rows(metric: Metric, *, filters: ReportFilters, period: Period) -> QuerySet[Any]:
+def metric_rows(metric: Metric, *, filters: ReportFilters, period: Span) -> QuerySet[Any]:
     """The rows ``metric`` counts in ``period``: their number is the figure the report shows."""
     periods = [period]
     everything = ReportFilters()
+    if metric.key == "responded":
+        return first_responses(filters, periods)
     if metric.rows == CLOCKS:
         return deadlines_met(filters, periods).filter(kind=metric.kind)
     if metric.rows == BREACHES:

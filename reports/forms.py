@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Customer, RootCause, Team, Tier
 from reports.selectors import (
@@ -20,18 +21,26 @@ DIMENSIONS_BY_KEY = {d.key: d for d in DIMENSIONS}
 MAX_GROUPS = 20
 
 
+def _no_such(dimension: Dimension, text: object) -> str:
+    return _("There is no such %(dimension)s: %(group)s.") % {
+        "dimension": _(dimension.title).lower(),
+        "group": text,
+    }
+
+
 class ReportFilterForm(forms.Form):
     """The report's filters, read from GET parameters."""
 
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("name"),
+        label=_("Team"),
         required=False,
-        empty_label="All teams",
+        empty_label=_("All teams"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     tier = forms.ChoiceField(
-        label="Customer tier",
-        choices=[("", "All tiers"), *Tier.choices],
+        label=_("Customer tier"),
+        choices=[("", _("All tiers")), *Tier.choices],
         required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
@@ -63,7 +72,7 @@ class DrillDownForm(ReportFilterForm):
 
     metric = forms.ChoiceField(choices=[(m.key, m.title) for m in METRICS.values()])
     dimension = forms.ChoiceField(
-        choices=[("", "None"), *((d.key, d.title) for d in DIMENSIONS)], required=False
+        choices=[("", _("None")), *((d.key, d.title) for d in DIMENSIONS)], required=False
     )
     group = TextListField(required=False)
     customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False)
@@ -71,7 +80,7 @@ class DrillDownForm(ReportFilterForm):
         queryset=RootCause.objects.select_related("parent"), required=False
     )
     age = forms.TypedChoiceField(
-        choices=[(str(i), label) for i, (label, _, _) in enumerate(AGE_BUCKETS)],
+        choices=[(str(i), label) for i, (label, _low, _high) in enumerate(AGE_BUCKETS)],
         coerce=int,
         empty_value=None,
         required=False,
@@ -88,17 +97,17 @@ class DrillDownForm(ReportFilterForm):
         raw = data.get("group") or []
         if dimension is None:
             if raw:
-                self.add_error("group", "A group needs its dimension (dimension=...).")
+                self.add_error("group", _("A group needs its dimension (dimension=...)."))
             data["groups"] = ()
         elif not raw:
-            self.add_error("group", "Name the group of the breakdown (group=...).")
+            self.add_error("group", _("Name the group of the breakdown (group=...)."))
         elif len(raw) > MAX_GROUPS:
-            self.add_error("group", f"At most {MAX_GROUPS} groups.")
+            self.add_error("group", _("At most %(limit)s groups.") % {"limit": MAX_GROUPS})
         else:
             self._clean_groups(data, dimension, raw)
         data["dimension"] = dimension
         if data.get("age") is not None and data.get("metric") != "backlog":
-            self.add_error("age", "Only the cases open at the end of the week have an age.")
+            self.add_error("age", _("Only the cases open at the end of the week have an age."))
         return data
 
     def _clean_groups(self, data: dict[str, Any], dimension: Dimension, raw: list[str]) -> None:
@@ -111,12 +120,12 @@ class DrillDownForm(ReportFilterForm):
             elif dimension.choices is not None and text in dimension.choices.values:
                 groups.append(text)
             else:
-                self.add_error("group", f"There is no such {dimension.title.lower()}: {text}.")
+                self.add_error("group", _no_such(dimension, text))
                 return
         labels = dimension_labels(dimension, groups)
         unknown = [g for g in groups if g not in labels]
         if unknown:
-            self.add_error("group", f"There is no such {dimension.title.lower()}: {unknown[0]}.")
+            self.add_error("group", _no_such(dimension, unknown[0]))
             return
         self.group_labels = {g: labels[g] for g in groups}
         data["groups"] = tuple(groups)
@@ -139,12 +148,12 @@ class DrillDownForm(ReportFilterForm):
         data = self.cleaned_data
         parts = []
         if data["dimension"] is not None:
-            names = " or ".join(self.group_labels[g] for g in data["groups"])
-            parts.append(f"{data['dimension'].title}: {names}")
+            names = str(_(" or ")).join(self.group_labels[g] for g in data["groups"])
+            parts.append(f"{_(data['dimension'].title)}: {names}")
         if data.get("customer"):
-            parts.append(f"Customer: {data['customer'].name}")
+            parts.append(_("Customer: %(name)s") % {"name": data["customer"].name})
         if data.get("root_cause"):
-            parts.append(f"Root cause: {data['root_cause']}")
+            parts.append(_("Root cause: %(cause)s") % {"cause": data["root_cause"]})
         if data.get("age") is not None:
-            parts.append(f"Open for {AGE_BUCKETS[data['age']][0]}")
+            parts.append(_("Open for %(age)s") % {"age": AGE_BUCKETS[data["age"]][0]})
         return parts

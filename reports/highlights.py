@@ -13,9 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+
+from reports.numbers import localized
+
 
 @dataclass(frozen=True)
 class Measure:
+    # The label and counts stay English in the frozen payload; the page translates them.
     key: str
     label: str
     higher_is_better: bool
@@ -30,16 +36,21 @@ class Measure:
 
 
 HIGHLIGHT_MEASURES: tuple[Measure, ...] = (
-    Measure("breaches", "SLA breaches", higher_is_better=False, counts=("breach", "breaches")),
+    Measure(
+        "breaches",
+        gettext_noop("SLA breaches"),
+        higher_is_better=False,
+        counts=("breach", "breaches"),
+    ),
     Measure(
         "backlog",
-        "Open at the end of the week",
+        gettext_noop("Open at the end of the week"),
         higher_is_better=False,
         counts=("case open at the end", "cases open at the end"),
     ),
     Measure(
         "response_compliance",
-        "First-response SLA compliance",
+        gettext_noop("First-response SLA compliance"),
         higher_is_better=True,
         met="response_met",
         missed="response_missed",
@@ -47,7 +58,7 @@ HIGHLIGHT_MEASURES: tuple[Measure, ...] = (
     ),
     Measure(
         "resolution_compliance",
-        "Resolution SLA compliance",
+        gettext_noop("Resolution SLA compliance"),
         higher_is_better=True,
         met="resolution_met",
         missed="resolution_missed",
@@ -110,17 +121,33 @@ def highlights(
     }
 
 
+def _counted(measure: Measure, n: int) -> str:
+    """What the change of ``measure`` counts, one or many, in the active language."""
+    if measure.key == "breaches":
+        return ngettext("breach", "breaches", n)
+    if measure.key == "backlog":
+        return ngettext("case open at the end", "cases open at the end", n)
+    if measure.is_rate:
+        return ngettext("deadline met", "deadlines met", n)
+    return measure.counts[0 if n == 1 else 1]
+
+
 def change_text(item: Mapping[str, Any]) -> str:
     """A highlight's change in words, the verdict first: "better: 3 fewer breaches", "worse: 5.0
     points lower, 2 fewer deadlines met" (the deadlines the rate's change amounts to)."""
     measure = MEASURES_BY_KEY[item["key"]]
     effect = item["effect"]
-    verdict = "better" if effect > 0 else "worse"
+    verdict = _("better: %(change)s") if effect > 0 else _("worse: %(change)s")
     rose = item["after"] > item["before"]
     size = abs(effect)
-    amount = f"{size:,.0f}" if float(size).is_integer() else f"{size:,.1f}"
-    counted = f"{amount} {'more' if rose else 'fewer'} {measure.counts[0 if size == 1 else 1]}"
+    amount = localized(f"{size:,.0f}" if float(size).is_integer() else f"{size:,.1f}")
+    what = _counted(measure, 1 if size == 1 else 2)
+    counted = (_("%(size)s more %(what)s") if rose else _("%(size)s fewer %(what)s")) % {
+        "size": amount,
+        "what": what,
+    }
     if measure.is_rate:
         points = abs(item["after"] - item["before"])
-        return f"{verdict}: {points:.1f} points {'higher' if rose else 'lower'}, {counted}"
-    return f"{verdict}: {counted}"
+        moved = _("%(size)s points higher") if rose else _("%(size)s points lower")
+        counted = f"{moved % {'size': localized(f'{points:.1f}')}}, {counted}"
+    return verdict % {"change": counted}

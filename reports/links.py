@@ -12,9 +12,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from cases.models import Tier
 from reports.definitions import HIGH_SEVERITIES
+from reports.periods import ReportPeriod
 from reports.presentation import Card, Table
 from reports.selectors import AGE_BUCKETS, DIMENSIONS, METRICS, DrillDown, ReportFilters
 from reports.weeks import IsoWeek
@@ -38,20 +40,32 @@ def figure_url(week: IsoWeek | str, query: DrillDown) -> str:
 
 
 class FigureLinks:
-    """Builds the links of one report page (one week, one set of filters)."""
+    """Builds the links of one report page (one week, one set of filters). A month's,
+    quarter's or range's page (``reports.periods``) passes its period and its own list's view
+    (``reports:period_cases``, whose URL names the period ``period``)."""
 
-    def __init__(self, *, week: IsoWeek, filters: ReportFilters) -> None:
+    def __init__(
+        self,
+        *,
+        week: IsoWeek | ReportPeriod,
+        filters: ReportFilters,
+        view: str = "reports:weekly_cases",
+    ) -> None:
         self.week = week
         self.filters = filters
+        self.view = view
+        self.kwarg = "week" if view == "reports:weekly_cases" else "period"
         # A page links some 400 figures to a dozen weeks' lists: reverse each week once.
         self._paths: dict[str, str] = {}
 
-    def url(self, metric: str, *, week: IsoWeek | str | None = None, **narrowing: Any) -> str:
+    def url(
+        self, metric: str, *, week: IsoWeek | ReportPeriod | str | None = None, **narrowing: Any
+    ) -> str:
         query = DrillDown(METRICS[metric], self.filters, **narrowing)
         key = str(week or self.week)
         path = self._paths.get(key)
         if path is None:
-            path = self._paths[key] = reverse("reports:weekly_cases", kwargs={"week": key})
+            path = self._paths[key] = reverse(self.view, kwargs={self.kwarg: key})
         return f"{path}?{urlencode(query.as_params(), doseq=True)}"
 
     def group_url(self, metric: str, dimension: str, group: Any, **extra: Any) -> str:
@@ -67,16 +81,16 @@ class FigureLinks:
             if card.key.endswith("_compliance"):
                 kind = card.key.removesuffix("_compliance")
                 card.extra["counts"] = [
-                    (headline[f"{kind}_{outcome}"], outcome, self.url(f"{kind}_{outcome}"))
-                    for outcome in ("met", "missed")
+                    (headline[f"{kind}_{outcome}"], word, self.url(f"{kind}_{outcome}"))
+                    for outcome, word in (("met", _("met")), ("missed", _("missed")))
                 ]
 
     def tables(self, tables: dict[str, Table]) -> None:
         for row in tables["trend"].rows:
-            self._columns(row, week=row["week"])
+            self.columns(row, week=row["week"])
         for key, dimension in DIMENSIONS_BY_KEY.items():
             for row in tables[f"by_{key}"].rows:
-                self._columns(row, dimension=dimension, groups=(row["key"],))
+                self.columns(row, dimension=dimension, groups=(row["key"],))
         for key in ("improvements", "regressions"):
             for row in tables[key].rows:
                 self._highlight(row)
@@ -84,7 +98,7 @@ class FigureLinks:
             self._customer(row)
         for row in tables["root_causes"].rows:
             row["links"] = {"cases": self.url("resolved", root_cause_id=row["root_cause_id"])}
-        buckets = [label for label, _, _ in AGE_BUCKETS]
+        buckets = [label for label, _low, _high in AGE_BUCKETS]
         for row in tables["backlog_age"].rows:
             if row["bucket"] in buckets:
                 age = buckets.index(row["bucket"])
@@ -92,16 +106,16 @@ class FigureLinks:
         strategic = tables["strategic_breaches"]
         tables["strategic_breaches"] = replace(
             strategic,
-            more_text="Every strategic customer's case with a breach this week",
+            more_text=_("Every strategic customer's case with a breach this week"),
             more_url=self.group_url("breached_cases", "tier", Tier.STRATEGIC.value),
         )
         tables["longest_open"] = replace(
             tables["longest_open"],
-            more_text="Every case open at the end of the week",
+            more_text=_("Every case open at the end of the week"),
             more_url=self.url("backlog"),
         )
 
-    def _columns(
+    def columns(
         self, row: dict[str, Any], *, week: IsoWeek | str | None = None, **narrowing: Any
     ) -> None:
         # A rate with no deadline settled ("—") is no count: it has nothing to list.

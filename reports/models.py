@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WeeklySnapshot(models.Model):
@@ -30,3 +32,73 @@ class WeeklySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Report of the week of {self.week_start} {self.filters_key}".rstrip()
+
+
+class SubscriptionKind(models.TextChoices):
+    WEEKLY_REPORT = "weekly_report", _("Weekly report (PDF)")
+    MONTHLY_STATEMENTS = "monthly_statements", _("Monthly contract statements (PDF)")
+
+
+class ReportSubscription(models.Model):
+    """A manager or executive who gets a report's PDF by email when its period is frozen.
+
+    Unsubscribing keeps the row (``active`` False) so its delivery log stays attached to it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    kind = models.CharField(max_length=30, choices=SubscriptionKind.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["user_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="reportsubscription_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id}"
+
+
+class DeliveryOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class ReportDelivery(models.Model):
+    """One period's PDF for one subscription: the log of its delivery, and its claim.
+
+    Unique per subscription and period, so a re-run finds the row and never sends twice: a
+    worker claims it with a conditional update (pending or failed, or a claim that ran out,
+    to ``sending``) before it sends, and marks it ``sent`` after. ``period`` is the ISO week
+    ("2026-W47") or the month ("2026-11").
+    """
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period = models.CharField(max_length=10)
+    outcome = models.CharField(
+        max_length=10, choices=DeliveryOutcome.choices, default=DeliveryOutcome.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period"], name="reportdelivery_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery of {self.period} to subscription {self.subscription_id}"

@@ -13,6 +13,7 @@ from reports import selectors
 from reports.aggregates import analytic_queries
 from reports.definitions import empty_metrics
 from reports.highlights import highlights
+from reports.narrative import narrative_facts
 from reports.selectors import DIMENSIONS, PeriodFigures, ReportFilters, period_figures, with_rates
 from reports.weeks import IsoWeek, Period, periods_ending
 
@@ -138,4 +139,6 @@ def _compute(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> dict[st
         "backlog_age": figures.backlog_age,
         "strategic_breaches": selectors.strategic_breaches(period=current, filters=filters),
         "longest_open": selectors.longest_open(moment=current.end, filters=filters),
+        # The opening summary's own facts (reports.narrative), frozen with the rest.
+        "narrative_facts": narrative_facts(periods=periods, filters=filters),
     }

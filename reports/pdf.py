@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reports.charts import report_charts, svg_geometry
+from reports.narrative import narrative_sentences, payload_links
 from reports.presentation import headline_cards, tables_for
 from reports.weeks import IsoWeek
 
@@ -29,6 +31,10 @@ def report_pdf_html(payload: dict[str, Any], *, filter_text: str) -> str:
             "charts": [(chart, svg_geometry(chart)) for chart in charts],
             "filter_text": filter_text,
             "printed_at": timezone.now(),
+            # The opening summary, its links absolute (a PDF is read away from the site).
+            "sentences": narrative_sentences(
+                payload, links=payload_links(payload), base_url=settings.SITE_URL
+            ),
         },
     )
 

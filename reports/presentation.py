@@ -5,21 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from cases.models import Status, Tier
 from reports.highlights import change_text
+from reports.numbers import localized
 
-NOT_COLLECTED = "not yet collected"
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+NOT_COLLECTED = gettext_lazy("not yet collected")
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: StrOrPromise
     # text, count, pct, hours, days, score, datetime, case, severity, tier, status, list
     kind: str = "text"
 
@@ -27,15 +33,15 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     key: str
-    title: str
+    title: StrOrPromise
     columns: list[Column]
     rows: list[dict[str, Any]]
-    note: str = ""
+    note: StrOrPromise = ""
     # Rows shown on the page and in the PDF; the CSV always has them all.
     display_limit: int | None = None
-    empty: str = "Nothing this week."
+    empty: StrOrPromise = gettext_lazy("Nothing this week.")
     # A link under the table to everything it samples (the page only: its drill-down list).
-    more_text: str = ""
+    more_text: StrOrPromise = ""
     more_url: str = ""
 
     @property
@@ -58,16 +64,16 @@ def format_value(kind: str, value: Any) -> str:
     if kind == "count":
         return intcomma(value)
     if kind == "pct":
-        return f"{value:.1f}%"
+        return localized(f"{value:.1f}%")
     if kind == "hours":
         return format_duration(value * 3600)
     if kind == "days":
-        return f"{value:.1f} d"
+        return _("%(days)s d") % {"days": localized(f"{value:.1f}")}
     if kind == "score":
-        return f"{value:.2f} / 5"
+        return localized(f"{value:.2f} / 5")
     if kind == "datetime":
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return f"{timezone.localtime(moment):%a %-d %b %H:%M}"
+        return formats.date_format(timezone.localtime(moment), "D j M H:i")
     if kind == "severity":
         return str(value)
     if kind == "tier":
@@ -98,37 +104,51 @@ def format_duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{round(seconds / 60)} min"
     value = seconds / 3600
-    return f"{value:.1f} h" if value < 100 else f"{round(value)} h"
+    return localized(f"{value:.1f} h") if value < 100 else f"{round(value)} h"
 
 
 @dataclass(frozen=True)
 class Headline:
     key: str
-    label: str
+    label: StrOrPromise
     kind: str
     # None: a volume, neither better nor worse when it changes (more raised is demand, not
     # performance; more resolved may only follow more raised).
     higher_is_better: bool | None
-    live_label: str = ""
+    live_label: StrOrPromise = ""
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("raised", "Escalations raised", "count", higher_is_better=None),
-    Headline("resolved", "Resolved", "count", higher_is_better=None),
+    Headline("raised", gettext_lazy("Escalations raised"), "count", higher_is_better=None),
+    Headline("resolved", gettext_lazy("Resolved"), "count", higher_is_better=None),
     Headline(
         "backlog",
-        "Open at the end of the week",
+        gettext_lazy("Open at the end of the week"),
         "count",
         higher_is_better=False,
-        live_label="Open now",
+        live_label=gettext_lazy("Open now"),
     ),
-    Headline("response_compliance", "First-response SLA met", "pct", higher_is_better=True),
-    Headline("resolution_compliance", "Resolution SLA met", "pct", higher_is_better=True),
-    Headline("resolve_p50", "Median time to resolve", "duration", higher_is_better=False),
-    Headline("resolve_p90", "90th percentile time to resolve", "duration", higher_is_better=False),
-    Headline("breaches", "SLA breaches", "count", higher_is_better=False),
-    Headline("reopened", "Reopened cases", "count", higher_is_better=False),
-    Headline("csat_average", "Customer satisfaction", "score", higher_is_better=True),
+    Headline(
+        "response_compliance",
+        gettext_lazy("First-response SLA met"),
+        "pct",
+        higher_is_better=True,
+    ),
+    Headline(
+        "resolution_compliance", gettext_lazy("Resolution SLA met"), "pct", higher_is_better=True
+    ),
+    Headline(
+        "resolve_p50", gettext_lazy("Median time to resolve"), "duration", higher_is_better=False
+    ),
+    Headline(
+        "resolve_p90",
+        gettext_lazy("90th percentile time to resolve"),
+        "duration",
+        higher_is_better=False,
+    ),
+    Headline("breaches", gettext_lazy("SLA breaches"), "count", higher_is_better=False),
+    Headline("reopened", gettext_lazy("Reopened cases"), "count", higher_is_better=False),
+    Headline("csat_average", gettext_lazy("Customer satisfaction"), "score", higher_is_better=True),
 )
 
 
@@ -141,18 +161,22 @@ def _change_text(kind: str, delta: float) -> str:
     "1.5 h longer"."""
     size, rose = abs(delta), delta > 0
     if kind == "pct":
-        return f"{size:.1f} points {'higher' if rose else 'lower'}"
+        text = _("%(size)s points higher") if rose else _("%(size)s points lower")
+        return text % {"size": localized(f"{size:.1f}")}
     if kind == "duration":
-        return f"{format_duration(size)} {'longer' if rose else 'shorter'}"
+        text = _("%(size)s longer") if rose else _("%(size)s shorter")
+        return text % {"size": format_duration(size)}
     if kind == "score":
-        return f"{size:.2f} {'higher' if rose else 'lower'}"
-    return f"{intcomma(round(size))} {'more' if rose else 'fewer'}"
+        text = _("%(size)s higher") if rose else _("%(size)s lower")
+        return text % {"size": localized(f"{size:.2f}")}
+    text = _("%(size)s more") if rose else _("%(size)s fewer")
+    return text % {"size": intcomma(round(size))}
 
 
 @dataclass
 class Card:
     key: str
-    label: str
+    label: StrOrPromise
     value: str
     previous: str
     change: str
@@ -171,28 +195,31 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
     for h in HEADLINES:
         label = h.live_label if payload["live"] and h.live_label else h.label
         if h.key == "csat_average" and not payload.get("satisfaction_collected"):
-            note = payload.get("satisfaction_note") or NOT_COLLECTED
+            note = payload.get("satisfaction_note") or str(NOT_COLLECTED)
             cards.append(Card(h.key, label, note, "—", "", "none"))
             continue
         value, previous = now.get(h.key), before.get(h.key)
         direction = ""
         if value is None or previous is None:
-            change, tone = ("no comparison" if value is not None else ""), "none"
+            change, tone = (_("no comparison") if value is not None else ""), "none"
         else:
             delta = value - previous
             if abs(delta) < 1e-9:
-                change, tone = "same as the week before", "same"
+                change, tone = _("same as the week before"), "same"
             else:
                 direction = "up" if delta > 0 else "down"
-                change = (
-                    f"{_change_text(h.kind, delta)} than the previous week's "
-                    f"{_display(h.kind, previous)}"
-                )
+                change = _("%(change)s than the previous week's %(previous)s") % {
+                    "change": _change_text(h.kind, delta),
+                    "previous": _display(h.kind, previous),
+                }
                 if h.higher_is_better is None:
                     tone = "neutral"
                 else:
                     tone = "better" if (delta > 0) == h.higher_is_better else "worse"
-                    change = f"{tone}: {change}"
+                    verdict = (
+                        _("better: %(change)s") if tone == "better" else _("worse: %(change)s")
+                    )
+                    change = verdict % {"change": change}
         cards.append(
             Card(
                 h.key,
@@ -209,39 +236,44 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
 
 
 def _detail(key: str, figures: dict[str, Any]) -> str:
-    if key == "response_compliance":
-        met, missed = figures["response_met"], figures["response_missed"]
-        return f"{met} of {met + missed} deadlines" if met + missed else "no deadlines this week"
-    if key == "resolution_compliance":
-        met, missed = figures["resolution_met"], figures["resolution_missed"]
-        return f"{met} of {met + missed} deadlines" if met + missed else "no deadlines this week"
+    if key in ("response_compliance", "resolution_compliance"):
+        clock = key.removesuffix("_compliance")
+        met, missed = figures[f"{clock}_met"], figures[f"{clock}_missed"]
+        if not met + missed:
+            return _("no deadlines this week")
+        return _("%(met)s of %(total)s deadlines") % {"met": met, "total": met + missed}
     if key == "csat_average":
         answers = figures.get("csat_responses") or 0
         if not answers:
-            return "no survey answers this week"
+            return _("no survey answers this week")
         satisfied = figures.get("csat_satisfied")
-        share = f", {round(satisfied * 100)}% gave 4 or 5" if satisfied is not None else ""
-        return f"{answers} answer{'s' if answers != 1 else ''}{share}"
+        if satisfied is None:
+            return ngettext("%(count)s answer", "%(count)s answers", answers) % {"count": answers}
+        return ngettext(
+            "%(count)s answer, %(share)s%% gave 4 or 5",
+            "%(count)s answers, %(share)s%% gave 4 or 5",
+            answers,
+        ) % {"count": answers, "share": round(satisfied * 100)}
     return ""
 
 
 BREAKDOWN_COLUMNS = [
-    Column("raised", "Raised", "count"),
-    Column("resolved", "Resolved", "count"),
-    Column("backlog", "Open at end", "count"),
-    Column("breaches", "Breaches", "count"),
-    Column("response_compliance", "First-response SLA", "pct"),
-    Column("resolution_compliance", "Resolution SLA", "pct"),
-    Column("resolve_p50_h", "Median time to resolve", "hours"),
-    Column("reopened", "Reopened", "count"),
+    Column("raised", gettext_lazy("Raised"), "count"),
+    Column("resolved", gettext_lazy("Resolved"), "count"),
+    Column("backlog", gettext_lazy("Open at end"), "count"),
+    Column("breaches", gettext_lazy("Breaches"), "count"),
+    Column("response_compliance", gettext_lazy("First-response SLA"), "pct"),
+    Column("resolution_compliance", gettext_lazy("Resolution SLA"), "pct"),
+    Column("resolve_p50_h", gettext_lazy("Median time to resolve"), "hours"),
+    Column("reopened", gettext_lazy("Reopened"), "count"),
 ]
 
 CASE_COLUMNS = [
-    Column("reference", "Case", "case"),
-    Column("title", "Title"),
-    Column("customer", "Customer"),
-    Column("team", "Team"),
-    Column("severity", "Severity", "severity"),
+    Column("reference", gettext_lazy("Case"), "case"),
+    Column("title", gettext_lazy("Title")),
+    Column("customer", gettext_lazy("Customer")),
+    Column("team", gettext_lazy("Team")),
+    Column("severity", gettext_lazy("Severity"), "severity"),
 ]
 
 
@@ -264,12 +296,12 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
 def _headline_table(cards: list[Card]) -> Table:
     return Table(
         "headline",
-        "Headline figures",
+        _("Headline figures"),
         [
-            Column("measure", "Measure"),
-            Column("this_week", "This week"),
-            Column("last_week", "Week before"),
-            Column("change", "Change"),
+            Column("measure", _("Measure")),
+            Column("this_week", _("This week")),
+            Column("last_week", _("Week before")),
+            Column("change", _("Change")),
         ],
         [
             {"measure": c.label, "this_week": c.value, "last_week": c.previous, "change": c.change}
@@ -281,19 +313,19 @@ def _headline_table(cards: list[Card]) -> Table:
 def _trend_table(trend: list[dict[str, Any]]) -> Table:
     return Table(
         "trend",
-        "The last 12 weeks",
+        _("The last 12 weeks"),
         [
-            Column("week", "Week"),
-            Column("raised", "Raised", "count"),
-            Column("resolved", "Resolved", "count"),
-            Column("backlog", "Open at end", "count"),
-            Column("response_compliance", "First-response SLA", "pct"),
-            Column("resolution_compliance", "Resolution SLA", "pct"),
-            Column("resolve_p50_h", "Median time to resolve", "hours"),
-            Column("resolve_p90_h", "90th percentile", "hours"),
-            Column("breaches", "Breaches", "count"),
-            Column("reopened", "Reopened", "count"),
-            Column("csat_average", "Satisfaction", "score"),
+            Column("week", _("Week")),
+            Column("raised", _("Raised"), "count"),
+            Column("resolved", _("Resolved"), "count"),
+            Column("backlog", _("Open at end"), "count"),
+            Column("response_compliance", _("First-response SLA"), "pct"),
+            Column("resolution_compliance", _("Resolution SLA"), "pct"),
+            Column("resolve_p50_h", _("Median time to resolve"), "hours"),
+            Column("resolve_p90_h", _("90th percentile"), "hours"),
+            Column("breaches", _("Breaches"), "count"),
+            Column("reopened", _("Reopened"), "count"),
+            Column("csat_average", _("Satisfaction"), "score"),
         ],
         [
             {
@@ -306,12 +338,13 @@ def _trend_table(trend: list[dict[str, Any]]) -> Table:
     )
 
 
-BREAKDOWN_TITLES = {
-    "team": "By team",
-    "severity": "By severity",
-    "tier": "By customer tier",
-    "product": "By product",
-    "category": "By category",
+# key -> (table title, the column naming its groups)
+BREAKDOWN_TITLES: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    "team": (gettext_lazy("By team"), gettext_lazy("Team")),
+    "severity": (gettext_lazy("By severity"), gettext_lazy("Severity")),
+    "tier": (gettext_lazy("By customer tier"), gettext_lazy("Customer tier")),
+    "product": (gettext_lazy("By product"), gettext_lazy("Product")),
+    "category": (gettext_lazy("By category"), gettext_lazy("Category")),
 }
 
 
@@ -320,28 +353,28 @@ def _breakdown_tables(breakdowns: dict[str, list[dict[str, Any]]]) -> list[Table
         Table(
             f"by_{key}",
             title,
-            [Column("label", title.removeprefix("By ").capitalize()), *BREAKDOWN_COLUMNS],
+            [Column("label", group_label), *BREAKDOWN_COLUMNS],
             [
                 {**row, "resolve_p50_h": hours(row.get("resolve_p50"))}
                 for row in breakdowns.get(key, [])
             ],
             display_limit=15,
         )
-        for key, title in BREAKDOWN_TITLES.items()
+        for key, (title, group_label) in BREAKDOWN_TITLES.items()
     ]
 
 
 def _top_customers_table(rows: list[dict[str, Any]]) -> Table:
     return Table(
         "top_customers",
-        "Customers with the most escalations",
+        _("Customers with the most escalations"),
         [
-            Column("customer", "Customer"),
-            Column("tier", "Tier", "tier"),
-            Column("raised", "Raised", "count"),
-            Column("high_severity", "S1 or S2", "count"),
-            Column("still_open", "Still open", "count"),
-            Column("breached", "With a breach", "count"),
+            Column("customer", _("Customer")),
+            Column("tier", _("Tier"), "tier"),
+            Column("raised", _("Raised"), "count"),
+            Column("high_severity", _("S1 or S2"), "count"),
+            Column("still_open", _("Still open"), "count"),
+            Column("breached", _("With a breach"), "count"),
         ],
         rows,
     )
@@ -350,37 +383,35 @@ def _top_customers_table(rows: list[dict[str, Any]]) -> Table:
 def _root_causes_table(causes: dict[str, Any]) -> Table:
     return Table(
         "root_causes",
-        "Most frequent root causes",
+        _("Most frequent root causes"),
         [
-            Column("group", "Group"),
-            Column("cause", "Root cause"),
-            Column("cases", "Cases", "count"),
-            Column("share", "Share", "pct"),
+            Column("group", _("Group")),
+            Column("cause", _("Root cause")),
+            Column("cases", _("Cases"), "count"),
+            Column("share", _("Share"), "pct"),
         ],
         causes["rows"],
-        note=(
-            f"Of {causes['resolved']} cases resolved this week, "
-            f"{causes['with_cause']} have a root cause."
-        ),
-        empty="No case with a root cause was resolved this week.",
+        note=_("Of %(resolved)s cases resolved this week, %(with_cause)s have a root cause.")
+        % {"resolved": causes["resolved"], "with_cause": causes["with_cause"]},
+        empty=_("No case with a root cause was resolved this week."),
     )
 
 
 def _backlog_age_table(rows: list[dict[str, Any]]) -> Table:
     return Table(
         "backlog_age",
-        "Age of the open backlog",
-        [Column("bucket", "Age"), Column("cases", "Open cases", "count")],
+        _("Age of the open backlog"),
+        [Column("bucket", _("Age")), Column("cases", _("Open cases"), "count")],
         rows,
     )
 
 
 CHANGE_COLUMNS = [
-    Column("where", "Where"),
-    Column("measure", "Measure"),
-    Column("before_text", "Week before"),
-    Column("after_text", "This week"),
-    Column("change", "Change"),
+    Column("where", gettext_lazy("Where")),
+    Column("measure", gettext_lazy("Measure")),
+    Column("before_text", gettext_lazy("Week before")),
+    Column("after_text", gettext_lazy("This week")),
+    Column("change", gettext_lazy("Change")),
 ]
 
 
@@ -392,20 +423,27 @@ def _change_tables(highlights: dict[str, list[dict[str, Any]]]) -> list[Table]:
             title,
             CHANGE_COLUMNS,
             [_change_row(item) for item in highlights[key]],
-            empty="No change against the week before.",
+            empty=_("No change against the week before."),
         )
         for key, title in (
-            ("improvements", "Largest improvements"),
-            ("regressions", "Largest regressions"),
+            ("improvements", _("Largest improvements")),
+            ("regressions", _("Largest regressions")),
         )
     ]
+
+
+def _stored(text: str) -> str:
+    """An English name a frozen payload keeps, in the active language (as is if unknown)."""
+    return _(text) if text else text
 
 
 def _change_row(item: dict[str, Any]) -> dict[str, Any]:
     kind = "pct" if item["rate"] else "count"
     return {
         **item,
-        "where": f"{item['dimension']}: {item['group']}",
+        # The payload keeps English names (it is frozen): translated here, for the page.
+        "where": f"{_stored(item['dimension'])}: {_stored(item['group'])}",
+        "measure": _stored(item["measure"]),
         "before_text": format_value(kind, item["before"]),
         "after_text": format_value(kind, item["after"]),
         "change": change_text(item),
@@ -415,58 +453,61 @@ def _change_row(item: dict[str, Any]) -> dict[str, Any]:
 def _strategic_breaches_table(breaches: dict[str, Any]) -> Table:
     return Table(
         "strategic_breaches",
-        "Strategic customers' cases with a breach",
+        _("Strategic customers' cases with a breach"),
         [
             *CASE_COLUMNS,
-            Column("breached", "Deadlines missed", "list"),
-            Column("breached_at", "First breach", "datetime"),
-            Column("status", "Status now", "status"),
+            Column("breached", _("Deadlines missed"), "list"),
+            Column("breached_at", _("First breach"), "datetime"),
+            Column("status", _("Status now"), "status"),
         ],
         breaches["rows"],
         display_limit=10,
         note=(
-            f"Showing {len(breaches['rows'])} of {breaches['total']}."
+            _("Showing %(shown)s of %(total)s.")
+            % {"shown": len(breaches["rows"]), "total": breaches["total"]}
             if breaches["total"] > len(breaches["rows"])
             else ""
         ),
-        empty="No strategic customer's case breached this week.",
+        empty=_("No strategic customer's case breached this week."),
     )
 
 
 def _longest_open_table(rows: list[dict[str, Any]]) -> Table:
     return Table(
         "longest_open",
-        "Open longest",
+        _("Open longest"),
         [
             *CASE_COLUMNS,
-            Column("raised_at", "Raised", "datetime"),
-            Column("age_days", "Age", "days"),
-            Column("status", "Status now", "status"),
+            Column("raised_at", _("Raised"), "datetime"),
+            Column("age_days", _("Age"), "days"),
+            Column("status", _("Status now"), "status"),
         ],
         rows,
-        empty="No open cases.",
+        empty=_("No open cases."),
     )
 
 
 def _breaches(count: int) -> str:
-    return f"{intcomma(count)} breach" + ("" if count == 1 else "es")
+    return ngettext("%(count)s breach", "%(count)s breaches", count) % {"count": intcomma(count)}
 
 
 def week_summary(headline: dict[str, Any] | None, counts: dict[str, int] | None) -> str:
     """The one line the list of weeks shows for a week."""
     if headline is not None:
         parts = [
-            f"{intcomma(headline['raised'])} raised",
-            f"{intcomma(headline['resolved'])} resolved",
-            f"{intcomma(headline['backlog'])} open at the end",
-            f"first response {format_value('pct', headline.get('response_compliance'))}",
-            f"resolution {format_value('pct', headline.get('resolution_compliance'))}",
+            _("%(count)s raised") % {"count": intcomma(headline["raised"])},
+            _("%(count)s resolved") % {"count": intcomma(headline["resolved"])},
+            _("%(count)s open at the end") % {"count": intcomma(headline["backlog"])},
+            _("first response %(rate)s")
+            % {"rate": format_value("pct", headline.get("response_compliance"))},
+            _("resolution %(rate)s")
+            % {"rate": format_value("pct", headline.get("resolution_compliance"))},
             _breaches(headline["breaches"]),
         ]
     elif counts is not None:
         parts = [
-            f"{intcomma(counts['raised'])} raised",
-            f"{intcomma(counts['resolved'])} resolved",
+            _("%(count)s raised") % {"count": intcomma(counts["raised"])},
+            _("%(count)s resolved") % {"count": intcomma(counts["resolved"])},
             _breaches(counts["breaches"]),
         ]
     else:
@@ -476,23 +517,26 @@ def week_summary(headline: dict[str, Any] | None, counts: dict[str, int] | None)
 
 def filter_text(*, team_name: str | None, tier: str | None) -> str:
     """ "All teams, all customers" / "Team Service desk, strategic customers"."""
-    who = f"Team {team_name}" if team_name else "All teams"
-    whose = f"{Tier(tier).label.lower()} customers" if tier in Tier.values else "all customers"
+    who = _("Team %(name)s") % {"name": team_name} if team_name else _("All teams")
+    if tier in Tier.values:
+        whose = _("%(tier)s customers") % {"tier": str(Tier(tier).label).lower()}
+    else:
+        whose = _("all customers")
     return f"{who}, {whose}"
 
 
 # What placed each row of a drill-down list in the week, by metric.
-DRILLDOWN_MOMENTS = {
-    "resolved": "Resolved",
-    "reopened": "Reopened",
-    "breached_cases": "First breach",
-    "response_met": "Met at",
-    "resolution_met": "Met at",
-    "response_missed": "Breached at",
-    "resolution_missed": "Breached at",
-    "breaches": "Breached at",
+DRILLDOWN_MOMENTS: dict[str, StrOrPromise] = {
+    "resolved": gettext_lazy("Resolved"),
+    "reopened": gettext_lazy("Reopened"),
+    "breached_cases": gettext_lazy("First breach"),
+    "response_met": gettext_lazy("Met at"),
+    "resolution_met": gettext_lazy("Met at"),
+    "response_missed": gettext_lazy("Breached at"),
+    "resolution_missed": gettext_lazy("Breached at"),
+    "breaches": gettext_lazy("Breached at"),
 }
 
 
 def drilldown_moment(metric: str) -> str:
-    return DRILLDOWN_MOMENTS.get(metric, "Raised")
+    return str(DRILLDOWN_MOMENTS.get(metric, _("Raised")))

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from cases.models import Team, Tier
 from escalation.db import is_postgresql
@@ -66,7 +67,7 @@ def snapshot_store(*, week: IsoWeek, filters: ReportFilters, now: datetime) -> W
     if now < week.end():
         raise DomainError(f"{week} is not over yet; only finished weeks are frozen.")
     payload = report_compute(week=week, filters=filters, now=now)
-    snapshot, _ = WeeklySnapshot.objects.get_or_create(
+    snapshot, _created = WeeklySnapshot.objects.get_or_create(
         week_start=week.monday,
         filters_key=filters.key,
         defaults={"payload": payload, "computed_at": now},
@@ -98,12 +99,15 @@ def snapshot_rebuild(*, week: IsoWeek, filters: ReportFilters, now: datetime) ->
 
 def digest_text(payload: dict[str, Any], *, link: str) -> str:
     week = IsoWeek.parse(payload["week"])
-    lines = [f"Escalations in {week.label}, compared with the week before:", ""]
+    lines = [
+        _("Escalations in %(week)s, compared with the week before:") % {"week": week.label},
+        "",
+    ]
     for card in headline_cards(payload):
         detail = f", {card.detail}" if card.detail else ""
         change = f" ({card.change})" if card.change else ""
         lines.append(f"- {card.label}: {card.value}{detail}{change}")
-    lines += ["", f"The full report: {link}"]
+    lines += ["", _("The full report: %(link)s") % {"link": link}]
     return "\n".join(lines)
 
 
@@ -122,7 +126,7 @@ def digest_send(*, snapshot: WeeklySnapshot, now: datetime) -> int:
         rows = notification_send(
             recipients=list(executives),
             kind=NotificationKind.REPORT,
-            subject=f"Weekly escalation report, {week.label}",
+            subject=_("Weekly escalation report, %(week)s") % {"week": week.label},
             body=digest_text(snapshot.payload, link=f"{settings.SITE_URL}{path}"),
         )
         return len(rows)

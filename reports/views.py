@@ -11,17 +11,19 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
-from escalation.access import role_required
-from escalation.roles import Role
+from escalation.access import role_required, signed_in
+from escalation.roles import Role, has_role
 from reports.charts import report_charts
 from reports.definitions import CLOCKS, percent
 from reports.exports import table_csv
 from reports.forms import DrillDownForm, ReportFilterForm, WeekListForm
 from reports.links import FigureLinks, figure_url
+from reports.narrative import narrative_sentences
 from reports.pdf import report_pdf
+from reports.periods import MONTH, QUARTER, ReportPeriod
 from reports.presentation import (
     Table,
     drilldown_moment,
@@ -42,6 +44,7 @@ from reports.selectors import (
     week_list,
 )
 from reports.services import WeekReport, week_report
+from reports.subscriptions import subscriptions_of
 from reports.weeks import IsoWeek, period_for
 
 READERS = (Role.MANAGER, Role.EXECUTIVE)
@@ -100,8 +103,23 @@ def index(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": _query(filters),
         "filter_params": filters.as_params(),
+        "subscriptions": subscriptions_of(user=signed_in(request)),
+        # Pause analytics and people's figures are the managers' (their own pages refuse others).
+        "manager_pages": has_role(signed_in(request), Role.MANAGER),
+        **_period_links(timezone.now()),
     }
     return render(request, "reports/index.html", context)
+
+
+def _period_links(now: datetime) -> dict[str, ReportPeriod]:
+    """The months and quarters the list of weeks links to (reports.views_periods)."""
+    month, quarter = ReportPeriod.containing(now, MONTH), ReportPeriod.containing(now, QUARTER)
+    return {
+        "this_month": month,
+        "last_month": month.previous(),
+        "this_quarter": quarter,
+        "last_quarter": quarter.previous(),
+    }
 
 
 @require_GET
@@ -137,6 +155,7 @@ def weekly(request: HttpRequest, week: IsoWeek) -> HttpResponse:
         "tables": tables,
         "charts": charts,
         "charts_data": [c.as_chartjs() for c in charts],
+        "sentences": narrative_sentences(payload, links=links),
         "query": _query(filters),
         "filter_text": _filter_text(form),
         "time_zone": settings.TIME_ZONE,
@@ -214,6 +233,8 @@ def _rate(metric: Metric, count: int, counterpart: int | None) -> float | None:
 
 @require_GET
 @role_required(*READERS)
+# A CSV file is read by machines: its headers and values stay English in every language.
+@translation.override("en")
 def weekly_csv(request: HttpRequest, week: IsoWeek, table: str) -> HttpResponse:
     form = ReportFilterForm(request.GET)
     if not form.is_valid():

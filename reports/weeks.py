@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 _WEEK_RE = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$")
 
@@ -44,12 +46,12 @@ class IsoWeek:
     @classmethod
     def containing(cls, moment: datetime, zone: tzinfo | None = None) -> IsoWeek:
         local = moment.astimezone(zone or report_zone())
-        year, week, _ = local.isocalendar()
+        year, week, _weekday = local.isocalendar()
         return cls(year, week)
 
     @classmethod
     def of_date(cls, day: date) -> IsoWeek:
-        year, week, _ = day.isocalendar()
+        year, week, _weekday = day.isocalendar()
         return cls(year, week)
 
     @property
@@ -84,24 +86,33 @@ class IsoWeek:
     def label(self) -> str:
         """``"Week 47, 16–22 Nov 2026"``."""
         first, last = self.monday, self.sunday
+        # Month names in the active language ("M" is Django's abbreviated month, like %b).
         if first.year != last.year:
-            span = f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+            span = f"{date_format(first, 'j M Y')} – {date_format(last, 'j M Y')}"
         elif first.month != last.month:
-            span = f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+            span = f"{date_format(first, 'j M')} – {date_format(last, 'j M Y')}"
         else:
-            span = f"{first.day}–{last.day} {last:%b %Y}"
-        return f"Week {self.week}, {span}"
+            span = f"{first.day}–{date_format(last, 'j M Y')}"
+        return _("Week %(week)s, %(span)s") % {"week": self.week, "span": span}
 
 
 @dataclass(frozen=True)
-class Period:
+class Span:
+    """The ``[start, end)`` a figure is counted over: what every aggregation takes. ``live``:
+    ``end`` is the moment of computation, not the span's natural end. Weeks are ``Period``;
+    months, quarters and custom ranges are cut in ``reports.periods``."""
+
+    start: datetime
+    end: datetime
+    live: bool
+
+
+@dataclass(frozen=True)
+class Period(Span):
     """The part of a week a report covers: the whole week once it is over, else up to ``end``
     (the moment of computation), flagged ``live``."""
 
     week: IsoWeek
-    start: datetime
-    end: datetime
-    live: bool
 
 
 def period_for(week: IsoWeek, *, now: datetime) -> Period:

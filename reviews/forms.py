@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import Q
 from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from cases.models.case import TITLE_MAX
@@ -34,27 +35,27 @@ def _textarea(rows: int = 3) -> forms.Textarea:
 
 
 class ReviewForm(BootstrapForm):
-    meeting_on = forms.DateField(label="Meeting date", required=False, widget=DateInput())
+    meeting_on = forms.DateField(label=_("Meeting date"), required=False, widget=DateInput())
     participants = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Hold Ctrl (or Cmd) to choose several people.",
+        help_text=_("Hold Ctrl (or Cmd) to choose several people."),
     )
     summary = forms.CharField(required=False, widget=_textarea(4), max_length=TEXT_MAX)
     went_well = forms.CharField(
-        label="What went well", required=False, widget=_textarea(), max_length=TEXT_MAX
+        label=_("What went well"), required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     went_badly = forms.CharField(
-        label="What went badly", required=False, widget=_textarea(), max_length=TEXT_MAX
+        label=_("What went badly"), required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     lessons = forms.CharField(
-        label="Lessons learned", required=False, widget=_textarea(), max_length=TEXT_MAX
+        label=_("Lessons learned"), required=False, widget=_textarea(), max_length=TEXT_MAX
     )
     completed = forms.BooleanField(
-        label="The review is complete",
+        label=_("The review is complete"),
         required=False,
-        help_text="Needs a meeting date and a summary.",
+        help_text=_("Needs a meeting date and a summary."),
     )
 
     def __init__(self, *args: Any, people: People, **kwargs: Any) -> None:
@@ -86,7 +87,7 @@ class ActionForm(BootstrapForm):
     id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     description = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.TypedChoiceField(coerce=int)
-    due_on = forms.DateField(label="Due date", widget=DateInput())
+    due_on = forms.DateField(label=_("Due date"), widget=DateInput())
     status = forms.ChoiceField(
         choices=ActionStatus.choices,
         initial=ActionStatus.OPEN,
@@ -96,7 +97,7 @@ class ActionForm(BootstrapForm):
         super().__init__(*args, **kwargs)
         self.people = people
         cast(forms.ChoiceField, self.fields["owner"]).choices = [
-            ("", "Choose an owner"),
+            ("", _("Choose an owner")),
             *people.owner_choices,
         ]
 
@@ -119,19 +120,19 @@ ActionFormSet = formset_factory(ActionForm, extra=1, max_num=50, validate_max=Tr
 
 class SatisfactionForm(BootstrapForm):
     score = forms.TypedChoiceField(
-        label="How satisfied are you with how we handled your escalation?",
+        label=_("How satisfied are you with how we handled your escalation?"),
         choices=[
-            (1, "1 · Very dissatisfied"),
-            (2, "2 · Dissatisfied"),
-            (3, "3 · Neutral"),
-            (4, "4 · Satisfied"),
-            (5, "5 · Very satisfied"),
+            (1, _("1 · Very dissatisfied")),
+            (2, _("2 · Dissatisfied")),
+            (3, _("3 · Neutral")),
+            (4, _("4 · Satisfied")),
+            (5, _("5 · Very satisfied")),
         ],
         coerce=int,
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label="Anything you would like to tell us? (optional)",
+        label=_("Anything you would like to tell us? (optional)"),
         required=False,
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),

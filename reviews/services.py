@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, EventKind, Severity
 from cases.permissions import can_view_case
@@ -99,7 +100,7 @@ def review_on_case_resolved(*, case: Case, by: User | None) -> None:
 
 def _require_manager(by: User) -> None:
     if not is_manager(by):
-        raise PermissionDenied("Only escalation managers create and edit reviews.")
+        raise PermissionDenied(_("Only escalation managers create and edit reviews."))
 
 
 def _staff_ids(users: Iterable[User], roles: Iterable[Role] = tuple(Role)) -> set[int]:
@@ -135,10 +136,10 @@ def review_save(
     texts = {
         field: text_clean(value, field=field, label=label, max_length=TEXT_MAX)
         for field, label, value in (
-            ("summary", "Summary", summary),
-            ("went_well", "What went well", went_well),
-            ("went_badly", "What went badly", went_badly),
-            ("lessons", "Lessons learned", lessons),
+            ("summary", _("Summary"), summary),
+            ("went_well", _("What went well"), went_well),
+            ("went_badly", _("What went badly"), went_badly),
+            ("lessons", _("Lessons learned"), lessons),
         )
     }
     people = list(participants)
@@ -183,18 +184,18 @@ def _review_input_check(
     """Refuse a future meeting, completion without a meeting date and a summary, and
     participants or action owners who may not take part (two queries)."""
     if meeting_on is not None and meeting_on > today:
-        raise DomainError("The meeting date cannot be in the future.", field="meeting_on")
+        raise DomainError(_("The meeting date cannot be in the future."), field="meeting_on")
     if completed and (meeting_on is None or not summary):
         raise DomainError(
             "A review can be marked complete only with a meeting date and a summary.",
             field="completed",
         )
     if len(_staff_ids(people)) != len({p.pk for p in people}):
-        raise DomainError("Participants must be active staff users.", field="participants")
+        raise DomainError(_("Participants must be active staff users."), field="participants")
     owners = [a.owner for a in actions]
     if len(_staff_ids(owners, OWNER_ROLES)) != len({o.pk for o in owners}):
         raise DomainError(
-            "Every action owner must be an active operator or manager (executives own nothing).",
+            _("Every action owner must be an active operator or manager (executives own nothing)."),
             field="actions",
         )
 
@@ -204,7 +205,10 @@ def _review_for_update(*, case: Case, now: datetime, today: date) -> tuple[Case,
     actions need its id) if it has none; returns both and whether the review was started."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if locked.resolved_at is None:
-        raise DomainError(f"{locked.reference} is not resolved: it is reviewed after resolution.")
+        raise DomainError(
+            _("%(reference)s is not resolved: it is reviewed after resolution.")
+            % {"reference": locked.reference}
+        )
     review = Review.objects.select_for_update().filter(case=locked).first()
     if review is not None:
         return locked, review, False
@@ -284,10 +288,10 @@ def _actions_apply(*, review: Review, actions: Sequence[ActionInput], now: datet
     changes: list[str] = []
     for item in actions:
         description = text_clean(
-            item.description, field="actions", label="An action", max_length=REASON_MAX
+            item.description, field="actions", label=_("An action"), max_length=REASON_MAX
         )
         if not description:
-            raise DomainError("Every corrective action needs a description.", field="actions")
+            raise DomainError(_("Every corrective action needs a description."), field="actions")
         if item.id is None:
             if item.due_on < timezone.localdate(now):
                 raise DomainError("A new action cannot be due in the past.", field="actions")
@@ -360,8 +364,11 @@ def action_owners_check(*, case: Case, review: Review, actions: Sequence[ActionI
             continue
         if not can_view_case(item.owner, case):
             raise DomainError(
-                f"{display_name(item.owner)} cannot open {case.reference}, so cannot own one of "
-                "its corrective actions: choose someone who can open the case.",
+                _(
+                    "%(owner)s cannot open %(reference)s, so cannot own one of its corrective "
+                    "actions: choose someone who can open the case."
+                )
+                % {"owner": display_name(item.owner), "reference": case.reference},
                 field="actions",
             )
 
@@ -375,7 +382,7 @@ def can_mark_action_done(user: User, action: CorrectiveAction) -> bool:
 def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
     """The owner (or a manager) marks a corrective action done; a timeline event records it."""
     if not can_mark_action_done(by, action):
-        raise PermissionDenied("Only the action's owner or a manager can mark it done.")
+        raise PermissionDenied(_("Only the action's owner or a manager can mark it done."))
     now = timezone.now()
     with transaction.atomic():
         locked = (
@@ -386,7 +393,9 @@ def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
         if locked.status == ActionStatus.DONE:
             return locked
         if locked.status == ActionStatus.CANCELLED:
-            raise DomainError("This action was cancelled; a manager can reopen it in the review.")
+            raise DomainError(
+                _("This action was cancelled; a manager can reopen it in the review.")
+            )
         previous = locked.get_status_display()
         _status_set(locked, ActionStatus.DONE, now)
         locked.updated_at = now
@@ -396,7 +405,7 @@ def action_mark_done(*, action: CorrectiveAction, by: User) -> CorrectiveAction:
             actor=by,
             kind=EventKind.REVIEW,
             from_value=previous,
-            to_value=ActionStatus.DONE.label,
+            to_value=str(ActionStatus.DONE.label),
             body=f"Corrective action {_short(locked.description)} marked done.",
             data={"action": "action_done", "corrective_action": locked.pk},
         )

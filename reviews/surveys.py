@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from cases.models import Case, EventKind
 from cases.timeline import event_record
@@ -44,26 +45,31 @@ class SurveyLinkError(Exception):
 def _link_forged() -> SurveyLinkError:
     return SurveyLinkError(
         status=400,
-        title="This link is not valid",
-        message="The link is incomplete or was altered. Please use the link exactly as it "
-        "appears in our email.",
+        title=_("This link is not valid"),
+        message=_(
+            "The link is incomplete or was altered. Please use the link exactly as it "
+            "appears in our email."
+        ),
     )
 
 
 def _link_expired() -> SurveyLinkError:
     return SurveyLinkError(
         status=410,
-        title="This link has expired",
-        message=f"Satisfaction links work for {settings.SATISFACTION_LINK_DAYS} days after we "
-        "send them. Thank you all the same: you can always reply to your support contact.",
+        title=_("This link has expired"),
+        message=_(
+            "Satisfaction links work for %(days)s days after we send them. Thank you all the "
+            "same: you can always reply to your support contact."
+        )
+        % {"days": settings.SATISFACTION_LINK_DAYS},
     )
 
 
 def _link_used() -> SurveyLinkError:
     return SurveyLinkError(
         status=410,
-        title="Thank you, we already have your answer",
-        message="This link has been used. Each survey can be answered once.",
+        title=_("Thank you, we already have your answer"),
+        message=_("This link has been used. Each survey can be answered once."),
     )
 
 
@@ -86,7 +92,9 @@ def survey_schedule(*, case: Case) -> SatisfactionSurvey | None:
             created_at=now,
             sent_at=now,
         )
-        subject, body = survey_email(survey=survey, case=case)
+        # In the contact's language (issue 18): the customer reads it.
+        with translation.override((contact.language if contact else "") or settings.LANGUAGE_CODE):
+            subject, body = survey_email(survey=survey, case=case)
         outbox_add(mails=[(email, subject, body)], now=now)
         event_record(
             case=case,
@@ -108,13 +116,18 @@ def survey_link(*, survey: SatisfactionSurvey) -> str:
 def survey_email(*, survey: SatisfactionSurvey, case: Case) -> tuple[str, str]:
     """The subject and body of the survey's email, with its link."""
     link = survey_link(survey=survey)
-    body = (
-        f"Hello,\n\nWe resolved your escalation {case.reference} “{case.title}”.\n"
+    body = _(
+        "Hello,\n\nWe resolved your escalation %(reference)s “%(title)s”.\n"
         "How satisfied are you with the way we handled it? Rate us from 1 to 5 (it takes a few "
-        f"seconds, no login needed):\n\n{link}\n\n"
-        f"The link works once, for {settings.SATISFACTION_LINK_DAYS} days.\n"
-    )
-    return f"How did we do on {case.reference}?", body
+        "seconds, no login needed):\n\n%(link)s\n\n"
+        "The link works once, for %(days)s days.\n"
+    ) % {
+        "reference": case.reference,
+        "title": case.title,
+        "link": link,
+        "days": settings.SATISFACTION_LINK_DAYS,
+    }
+    return _("How did we do on %(reference)s?") % {"reference": case.reference}, body
 
 
 def survey_from_link(*, token: str) -> SatisfactionSurvey:
@@ -141,8 +154,8 @@ def survey_from_link(*, token: str) -> SatisfactionSurvey:
 def survey_answer(*, token: str, score: int, comment: str = "") -> SatisfactionSurvey:
     """Record the customer's rating (1 to 5) and comment, once; it lands on the case timeline."""
     if not isinstance(score, int) or not 1 <= score <= 5:
-        raise DomainError("Choose a score from 1 to 5.", field="score")
-    comment = text_clean(comment, field="comment", label="The comment", max_length=COMMENT_MAX)
+        raise DomainError(_("Choose a score from 1 to 5."), field="score")
+    comment = text_clean(comment, field="comment", label=_("The comment"), max_length=COMMENT_MAX)
     survey = survey_from_link(token=token)
     now = timezone.now()
     with transaction.atomic():

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.apps import AppConfig
 from django.core.exceptions import ImproperlyConfigured
 
@@ -39,8 +41,10 @@ class SlaConfig(AppConfig):
                 ledgers_for=lambda case, now, timeline: ledger.case_clock_ledgers(
                     case=case, now=now, events=timeline
                 ),
-                state_choices=selectors.CaseSlaState.choices,
-                clock_state_choices=selectors.ClockFilterState.choices,
+                state_choices=cast("list[tuple[str, str]]", selectors.CaseSlaState.choices),
+                clock_state_choices=cast(
+                    "list[tuple[str, str]]", selectors.ClockFilterState.choices
+                ),
                 clock_state_expression=lambda kind, now: selectors.clock_sla_state(
                     kind=kind, now=now
                 ),

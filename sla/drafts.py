@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from escalation.errors import DomainError
 from sla import clock
@@ -120,7 +121,7 @@ def draft_start(
 ) -> SlaDraft:
     """A new draft: a copy of ``policy`` or of ``calendar`` (exactly one of them)."""
     if (policy is None) == (calendar is None):
-        raise DomainError("Choose a policy or a calendar to draft.", field="source")
+        raise DomainError(_("Choose a policy or a calendar to draft."), field="source")
     draft = SlaDraft(created_by=by, created_at=now, updated_at=now)
     if policy is not None:
         base = policy_snapshot(policy)
@@ -179,7 +180,8 @@ def draft_calendar_edit(
         )
     except (ValueError, KeyError) as problem:
         raise DomainError(
-            f"These working hours do not fit together: {problem}", field="hours"
+            _("These working hours do not fit together: %(problem)s") % {"problem": problem},
+            field="hours",
         ) from None
     with transaction.atomic():
         draft = _open_draft(draft_id, kind=DraftKind.CALENDAR)
@@ -245,11 +247,13 @@ def _open_draft(draft_id: int, *, kind: str | None = None) -> SlaDraft:
     try:
         draft = SlaDraft.objects.select_for_update().get(pk=draft_id)
     except SlaDraft.DoesNotExist:
-        raise DomainError("No such draft.") from None
+        raise DomainError(_("No such draft.")) from None
     if draft.state != DraftState.OPEN:
-        raise DomainError(f"This draft was {draft.get_state_display().lower()} already.")
+        raise DomainError(
+            _("This draft was %(state)s already.") % {"state": draft.get_state_display().lower()}
+        )
     if kind is not None and draft.kind != kind:
-        raise DomainError("This is not a draft of that kind.")
+        raise DomainError(_("This is not a draft of that kind."))
     return draft
 
 
@@ -257,8 +261,11 @@ def _refuse_stale(draft: SlaDraft, live: dict[str, Any]) -> None:
     if live != draft.base:
         changed = ", ".join(sorted(k.replace("_", " ") for k in live if live[k] != draft.base[k]))
         raise DomainError(
-            f"The live {draft.get_kind_display()} changed since this draft was made ({changed}): "
-            "start a new draft from it."
+            _(
+                "The live %(kind)s changed since this draft was made (%(changed)s): start a new "
+                "draft from it."
+            )
+            % {"kind": draft.get_kind_display(), "changed": changed}
         )
 
 

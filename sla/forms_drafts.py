@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from escalation.forms import BootstrapForm
 from sla.drafts import HolidayRow, HoursRow, calendar_from_rows
@@ -35,6 +37,13 @@ def holidays_text(holidays: list[HolidayRow]) -> str:
     return "\n".join(f"{day} {name}".strip() for day, name in holidays)
 
 
+def _window_problem(number: int, window: str) -> str:
+    return _("line %(number)s: %(window)r is not like 09:00-17:00") % {
+        "number": number,
+        "window": window.strip(),
+    }
+
+
 def hours_parse(text: str) -> list[HoursRow]:
     rows: list[HoursRow] = []
     problems: list[str] = []
@@ -43,10 +52,13 @@ def hours_parse(text: str) -> list[HoursRow]:
         line = line.strip()
         if not line:
             continue
-        day, _, windows = line.partition(" ")
+        day, _sep, windows = line.partition(" ")
         weekday = DAYS.index(day.title()[:3]) if day.title()[:3] in DAYS else None
         if weekday is None or weekday in seen or not windows.strip():
-            problems.append(f"line {number} ({line!r}): start with a weekday (Mon..Sun), once")
+            problems.append(
+                _("line %(number)s (%(line)r): start with a weekday (Mon..Sun), once")
+                % {"number": number, "line": line}
+            )
             continue
         seen.add(weekday)
         for window in windows.split(","):
@@ -59,10 +71,10 @@ def hours_parse(text: str) -> list[HoursRow]:
                     else time.fromisoformat(end.strip()).strftime("%H:%M")
                 )
             except ValueError:
-                problems.append(f"line {number}: {window.strip()!r} is not like 09:00-17:00")
+                problems.append(_window_problem(number, window))
                 continue
             if not dash:
-                problems.append(f"line {number}: {window.strip()!r} is not like 09:00-17:00")
+                problems.append(_window_problem(number, window))
                 continue
             rows.append([weekday, opens, closes])
     if problems:
@@ -77,14 +89,19 @@ def holidays_parse(text: str) -> list[HolidayRow]:
         line = line.strip()
         if not line:
             continue
-        day, _, name = line.partition(" ")
+        day, _sep, name = line.partition(" ")
         try:
             iso = date.fromisoformat(day).isoformat()
         except ValueError:
-            problems.append(f"line {number} ({line!r}): start with a date like 2026-12-25")
+            problems.append(
+                _("line %(number)s (%(line)r): start with a date like 2026-12-25")
+                % {"number": number, "line": line}
+            )
             continue
         if iso in rows:
-            problems.append(f"line {number}: {iso} is listed twice")
+            problems.append(
+                _("line %(number)s: %(day)s is listed twice") % {"number": number, "day": iso}
+            )
             continue
         rows[iso] = name.strip()[:100]
     if problems:
@@ -93,7 +110,7 @@ def holidays_parse(text: str) -> list[HolidayRow]:
 
 
 class DraftStartForm(BootstrapForm):
-    source = forms.ChoiceField(label="Make a draft of")
+    source = forms.ChoiceField(label=_("Make a draft of"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,12 +119,12 @@ class DraftStartForm(BootstrapForm):
         source = self.fields["source"]
         assert isinstance(source, forms.ChoiceField)
         source.choices = [
-            ("SLA policies", [(f"policy:{p.pk}", f"{p} ({p.calendar})") for p in policies]),
-            ("Business calendars", [(f"calendar:{c.pk}", c.name) for c in calendars]),
+            (_("SLA policies"), [(f"policy:{p.pk}", f"{p} ({p.calendar})") for p in policies]),
+            (_("Business calendars"), [(f"calendar:{c.pk}", c.name) for c in calendars]),
         ]
 
     def source_rows(self) -> tuple[SlaPolicy | None, BusinessCalendar | None]:
-        kind, _, pk = self.cleaned_data["source"].partition(":")
+        kind, _sep, pk = self.cleaned_data["source"].partition(":")
         if kind == "policy":
             return SlaPolicy.objects.get(pk=int(pk)), None
         return None, BusinessCalendar.objects.get(pk=int(pk))
@@ -117,38 +134,43 @@ class PolicyDraftForm(BootstrapForm):
     calendar = forms.ModelChoiceField(
         queryset=BusinessCalendar.objects.order_by("name"), empty_label=None
     )
-    response_minutes = forms.IntegerField(label="First response (business minutes)", min_value=1)
-    resolution_minutes = forms.IntegerField(label="Resolution (business minutes)", min_value=1)
+    response_minutes = forms.IntegerField(label=_("First response (business minutes)"), min_value=1)
+    resolution_minutes = forms.IntegerField(label=_("Resolution (business minutes)"), min_value=1)
     update_minutes = forms.IntegerField(
-        label="Customer update every (business minutes)",
+        label=_("Customer update every (business minutes)"),
         min_value=1,
         required=False,
-        help_text="Empty: no customer-update clock.",
+        help_text=_("Empty: no customer-update clock."),
     )
-    warn_percent = forms.IntegerField(label="Warn at (% of the target)", min_value=1, max_value=99)
+    warn_percent = forms.IntegerField(
+        # xgettext:no-python-format (a lone % sign, not a placeholder)
+        label=_("Warn at (% of the target)"),
+        min_value=1,
+        max_value=99,
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         response, resolution = data.get("response_minutes"), data.get("resolution_minutes")
         if response and resolution and resolution < response:
             self.add_error(
-                "resolution_minutes", "Resolution cannot come before the first response."
+                "resolution_minutes", _("Resolution cannot come before the first response.")
             )
         return data
 
 
 class CalendarDraftForm(BootstrapForm):
     time_zone = forms.CharField(max_length=64)
-    always_open = forms.BooleanField(label="Open 24x7", required=False)
+    always_open = forms.BooleanField(label=_("Open 24x7"), required=False)
     hours = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 7}),
         required=False,
-        help_text="One weekday a line: Mon 09:00-12:00, 13:00-17:00 (24:00 is midnight).",
+        help_text=_("One weekday a line: Mon 09:00-12:00, 13:00-17:00 (24:00 is midnight)."),
     )
     holidays = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
-        help_text="One a line: 2026-12-25 Christmas Day.",
+        help_text=_("One a line: 2026-12-25 Christmas Day."),
     )
 
     def clean_time_zone(self) -> str:
@@ -156,7 +178,9 @@ class CalendarDraftForm(BootstrapForm):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"{name!r} is not a known time zone.") from None
+            raise ValidationError(
+                _("%(name)r is not a known time zone.") % {"name": name}
+            ) from None
         return name
 
     def clean_hours(self) -> list[HoursRow]:
@@ -176,14 +200,25 @@ class CalendarDraftForm(BootstrapForm):
                     holidays=data["holidays"],
                 )
             except ValueError as problem:
-                self.add_error("hours", f"These working hours do not fit together: {problem}")
+                self.add_error(
+                    "hours",
+                    _("These working hours do not fit together: %(problem)s")
+                    % {"problem": problem},
+                )
         return data
 
 
 class ReplayForm(BootstrapForm):
     weeks = forms.TypedChoiceField(
-        choices=[(n, f"the last {n} weeks") for n in WEEK_CHOICES],
+        choices=[
+            (
+                n,
+                ngettext_lazy("the last %(weeks)s week", "the last %(weeks)s weeks", "weeks")
+                % {"weeks": n},
+            )
+            for n in WEEK_CHOICES
+        ],
         coerce=int,
         initial=12,
-        label="Replay over",
+        label=_("Replay over"),
     )

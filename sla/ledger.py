@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import reduce
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent, EventKind
 from cases.templatetags.case_display import event_value
@@ -118,7 +119,7 @@ def clock_ledger(
     policy = clock.policy
     calendar = calendar_for(policy.calendar) if policy is not None else calendar_default()
     policy_name = str(policy) if policy is not None else ""
-    calendar_name = policy.calendar.name if policy is not None else "24x7 (policy removed)"
+    calendar_name = policy.calendar.name if policy is not None else _("24x7 (policy removed)")
     state = clock_state(clock, now=now)
     facts = [_breach(b, timeline=timeline) for b in breaches]
     if state.breached_at is not None and not any(b.cycle == clock.cycle for b in facts):
@@ -146,7 +147,7 @@ def clock_ledger(
         cycle=clock.cycle,
         attempt=terms[2],
         attempt_started_at=clock.attempt_started_at if terms[2] > 1 else None,
-        policy_name=terms[0] or "No policy",
+        policy_name=terms[0] or _("No policy"),
         calendar_name=calendar_name,
         time_zone=str(calendar.tz),
         target_seconds=terms[1],
@@ -226,7 +227,7 @@ def _phases(
                 kind=SegmentKind.RUNNING,
                 start=clock.started_at,
                 ledger_kind=LedgerKind.STARTED,
-                cause="Started before the ledger was kept",
+                cause=_("Started before the ledger was kept"),
                 recorded=False,
                 attempt=1,
                 policy_name=first_policy,
@@ -269,9 +270,14 @@ def _phase_unrecorded(clock: CaseClock, *, last: _Phase) -> _Phase | None:
     """The stop or pause the clock shows but no entry recorded after ``last``, if any."""
     missing: tuple[str, datetime, str, str] | None = None
     if clock.stopped_at is not None and last.kind != SegmentKind.STOPPED:
-        missing = (SegmentKind.STOPPED, clock.stopped_at, LedgerKind.STOPPED, "Stopped")
+        missing = (SegmentKind.STOPPED, clock.stopped_at, LedgerKind.STOPPED, _("Stopped"))
     elif clock.paused_at is not None and last.kind != SegmentKind.PAUSED:
-        missing = (SegmentKind.PAUSED, clock.paused_at, LedgerKind.PAUSED, "Waiting on customer")
+        missing = (
+            SegmentKind.PAUSED,
+            clock.paused_at,
+            LedgerKind.PAUSED,
+            _("Waiting on customer"),
+        )
     if missing is None:
         return None
     kind, at, ledger_kind, cause = missing
@@ -432,7 +438,7 @@ def _event_ref(event: CaseEvent) -> EventRef:
         kind=kind,
         kind_label=str(EventKind(kind).label),
         created_at=event.created_at,
-        actor=display_name(actor, nobody="System"),
+        actor=display_name(actor, nobody=_("System")),
         text=text[:200],
     )
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from cases.templatetags.case_display import stamp
 from sla import clock as bh
@@ -20,18 +22,29 @@ _ZERO = timedelta(0)
 
 
 class SegmentKind(models.TextChoices):
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused, waiting on the customer"
-    CLOSED = "closed", "Outside business hours"
-    STOPPED = "stopped", "Stopped"
+    RUNNING = "running", gettext_lazy("Running")
+    PAUSED = "paused", gettext_lazy("Paused, waiting on the customer")
+    CLOSED = "closed", gettext_lazy("Outside business hours")
+    STOPPED = "stopped", gettext_lazy("Stopped")
 
 
-CLOSED_WORDS = {
-    bh.NIGHT: ("night", "nights"),
-    bh.WEEKEND: ("weekend", "weekends"),
-    bh.HOLIDAY: ("holiday", "holidays"),
-    bh.BREAK: ("break", "breaks"),
+# Why business hours were closed, as one word (the segment's label).
+CLOSED_NAMES = {
+    bh.NIGHT: gettext_lazy("night"),
+    bh.WEEKEND: gettext_lazy("weekend"),
+    bh.HOLIDAY: gettext_lazy("holiday"),
+    bh.BREAK: gettext_lazy("break"),
 }
+
+
+def _closed_words(kind: str, n: int) -> str:
+    if kind == bh.NIGHT:
+        return ngettext("%(count)s night", "%(count)s nights", n) % {"count": n}
+    if kind == bh.WEEKEND:
+        return ngettext("%(count)s weekend", "%(count)s weekends", n) % {"count": n}
+    if kind == bh.HOLIDAY:
+        return ngettext("%(count)s holiday", "%(count)s holidays", n) % {"count": n}
+    return ngettext("%(count)s break", "%(count)s breaks", n) % {"count": n}
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class EventRef:
 
 def closed_hours_words(closed: bh.ClosedHours) -> str:
     """'12 nights, 2 weekends, 3 d 4 h': the closed hours of a long running segment."""
-    parts = [f"{n} {CLOSED_WORDS[kind][n != 1]}" for kind, n in closed.kinds]
+    parts = [_closed_words(kind, n) for kind, n in closed.kinds]
     return f"{', '.join(parts)}, {duration_words(closed.total)}"
 
 
@@ -78,7 +91,7 @@ class Segment:
     @property
     def label(self) -> str:
         if self.kind == SegmentKind.CLOSED and self.closed_kind:
-            return f"{SegmentKind.CLOSED.label} ({CLOSED_WORDS[self.closed_kind][0]})"
+            return f"{SegmentKind.CLOSED.label} ({CLOSED_NAMES[self.closed_kind]})"
         return str(SegmentKind(self.kind).label)
 
     @property
@@ -185,8 +198,8 @@ class ClockLedger:
     @property
     def remaining_words(self) -> str:
         if self.remaining >= _ZERO:
-            return f"{business_words(self.remaining)} left"
-        return f"{business_words(-self.remaining)} over"
+            return _("%(time)s left") % {"time": business_words(self.remaining)}
+        return _("%(time)s over") % {"time": business_words(-self.remaining)}
 
     @property
     def rows(self) -> list[Segment | Breach]:
@@ -204,11 +217,12 @@ def business_words(delta: timedelta) -> str:
     caller's): a day of business time is not a day on the calendar, so no days."""
     minutes = abs(int(delta.total_seconds())) // 60
     if minutes == 0:
-        return "under 1 min"
+        return _("under 1 min")
     hours, mins = divmod(minutes, 60)
+    words = {"hours": hours, "mins": mins}
     if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+        return (_("%(hours)s h %(mins)s min") if mins else _("%(hours)s h")) % words
+    return _("%(mins)s min") % words
 
 
 def moment_words(value: datetime, *, now: datetime) -> str:
@@ -229,40 +243,52 @@ def ledger_with_summary(ledger: ClockLedger, *, clock: CaseClock, now: datetime)
     policy, left = ledger.policy_name, ledger.remaining_words
     breach = ledger.breach
     since = ledger.attempt_started_at if ledger.attempt > 1 else None
+    words: dict[str, str] = {"policy": policy, "left": left, "due": when(clock.due_at)}
+    if clock.stopped_at is not None:
+        words["stopped"] = when(clock.stopped_at)
+    if clock.paused_at is not None:
+        words["paused"] = when(clock.paused_at)
     if breach is not None:
-        head = f"Breached {when(breach.breached_at)} under {breach.policy_name or policy}"
+        head = _("Breached %(when)s under %(policy)s") % {
+            "when": when(breach.breached_at),
+            "policy": breach.policy_name or policy,
+        }
         moved = since is not None and ledger.attempt > breach.attempt
         if moved:
             assert since is not None
-            head += f"; since {when(since)}"
+            head += "; " + _("since %(when)s") % {"when": when(since)}
+        words["head"] = head
         if clock.stopped_at is not None:
             if moved:
-                verdict = "within the new target" if ledger.remaining >= _ZERO else f"{left}"
-                text = f"{head} against {policy}; stopped {when(clock.stopped_at)}, {verdict}"
+                words["verdict"] = (
+                    _("within the new target") if ledger.remaining >= _ZERO else f"{left}"
+                )
+                text = _("%(head)s against %(policy)s; stopped %(stopped)s, %(verdict)s") % words
             else:
-                late = business_words(timedelta(seconds=clock.late_seconds or 0))
-                text = f"{head}; stopped {when(clock.stopped_at)}, missed by {late}"
+                words["late"] = business_words(timedelta(seconds=clock.late_seconds or 0))
+                text = _("%(head)s; stopped %(stopped)s, missed by %(late)s") % words
         elif clock.paused_at is not None:
-            paused = f"paused since {when(clock.paused_at)}"
-            text = f"{head} against {policy}, {paused}, {left}" if moved else f"{head}; {paused}"
+            words["since"] = _("paused since %(when)s") % {"when": words["paused"]}
+            if moved:
+                text = _("%(head)s against %(policy)s, %(since)s, %(left)s") % words
+            else:
+                text = f"{head}; {words['since']}"
         elif moved:
-            text = f"{head} running against {policy}, {left}, due {when(clock.due_at)}"
+            text = _("%(head)s running against %(policy)s, %(left)s, due %(due)s") % words
         else:
             text = f"{head}; {left}"
     elif clock.stopped_at is not None:
         if clock.met:
-            spare = business_words(max(ledger.remaining, _ZERO))
-            text = f"Met under {policy}: stopped {when(clock.stopped_at)} with {spare} to spare"
+            words["spare"] = business_words(max(ledger.remaining, _ZERO))
+            text = _("Met under %(policy)s: stopped %(stopped)s with %(spare)s to spare") % words
         else:
-            text = f"Missed under {policy}: stopped {when(clock.stopped_at)}"
+            text = _("Missed under %(policy)s: stopped %(stopped)s") % words
     elif clock.paused_at is not None:
         text = (
-            f"Paused since {when(clock.paused_at)}, waiting on the customer: "
-            f"{left} against {policy}"
+            _("Paused since %(paused)s, waiting on the customer: %(left)s against %(policy)s")
+            % words
         )
     else:
-        text = (
-            f"Running against {policy} since {when(since or clock.started_at)}: {left}, "
-            f"due {when(clock.due_at)}"
-        )
+        words["since"] = when(since or clock.started_at)
+        text = _("Running against %(policy)s since %(since)s: %(left)s, due %(due)s") % words
     return replace(ledger, summary=text)

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Severity, Tier
 
@@ -27,13 +28,13 @@ class BusinessCalendar(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WorkingHours(models.Model):
@@ -71,19 +72,23 @@ class SlaPolicy(models.Model):
     response_minutes = models.PositiveIntegerField()
     resolution_minutes = models.PositiveIntegerField()
     update_minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Longest time without a customer-facing update."
+        null=True, blank=True, help_text=_("Longest time without a customer-facing update.")
     )
     warn_percent = models.PositiveSmallIntegerField(default=75)
     reescalate_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="If still breached this much business time after an escalation, escalate again.",
+        help_text=_(
+            "If still breached this much business time after an escalation, escalate again."
+        ),
     )
     acknowledge_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="After an escalation, business time the new owner has to act on the case "
-        "before it climbs (next level, team lead, manager on duty). Empty: no ladder.",
+        help_text=_(
+            "After an escalation, business time the new owner has to act on the case "
+            "before it climbs (next level, team lead, manager on duty). Empty: no ladder."
+        ),
     )
 
     class Meta:
@@ -103,9 +108,9 @@ class SlaPolicy(models.Model):
 
 
 class ClockKind(models.TextChoices):
-    RESPONSE = "response", "First response"
-    RESOLUTION = "resolution", "Resolution"
-    UPDATE = "update", "Customer update"
+    RESPONSE = "response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+    UPDATE = "update", _("Customer update")
 
 
 class CaseClock(models.Model):
@@ -266,12 +271,12 @@ class SlaBreach(models.Model):
 
 
 class LedgerKind(models.TextChoices):
-    STARTED = "started", "Started"
-    PAUSED = "paused", "Paused"
-    RESUMED = "resumed", "Resumed"
-    RETARGETED = "retargeted", "New target"
-    STOPPED = "stopped", "Stopped"
-    REOPENED = "reopened", "Reopened"
+    STARTED = "started", _("Started")
+    PAUSED = "paused", _("Paused")
+    RESUMED = "resumed", _("Resumed")
+    RETARGETED = "retargeted", _("New target")
+    STOPPED = "stopped", _("Stopped")
+    REOPENED = "reopened", _("Reopened")
 
 
 class ClockLedgerEntry(models.Model):
@@ -298,16 +303,16 @@ class ClockLedgerEntry(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    SLA_WARNING = "sla_warning", "SLA warning"
-    SLA_BREACH = "sla_breach", "SLA breach"
-    ESCALATED = "escalated", "Escalated to you"
-    ASSIGNED = "assigned", "Assigned to you"
-    MENTIONED = "mentioned", "Mentioned you"
-    CUSTOMER_REPLIED = "customer_replied", "Customer replied"
-    REVIEW_DUE = "review_due", "Review due"
-    ACTION_DUE = "action_due", "Corrective action due"
-    REPORT = "report", "Weekly report"
-    OTHER = "other", "Other"
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breach")
+    ESCALATED = "escalated", _("Escalated to you")
+    ASSIGNED = "assigned", _("Assigned to you")
+    MENTIONED = "mentioned", _("Mentioned you")
+    CUSTOMER_REPLIED = "customer_replied", _("Customer replied")
+    REVIEW_DUE = "review_due", _("Review due")
+    ACTION_DUE = "action_due", _("Corrective action due")
+    REPORT = "report", _("Weekly report")
+    OTHER = "other", _("Other")
 
 
 class Notification(models.Model):
@@ -412,10 +417,10 @@ class OnDuty(models.Model):
 
 
 class MailStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class OutgoingMail(models.Model):
@@ -468,14 +473,14 @@ class OutgoingMail(models.Model):
 
 
 class DraftKind(models.TextChoices):
-    POLICY = "policy", "SLA policy"
-    CALENDAR = "calendar", "business calendar"
+    POLICY = "policy", _("SLA policy")
+    CALENDAR = "calendar", _("business calendar")
 
 
 class DraftState(models.TextChoices):
-    OPEN = "open", "Draft"
-    PUBLISHED = "published", "Published"
-    DISCARDED = "discarded", "Discarded"
+    OPEN = "open", _("Draft")
+    PUBLISHED = "published", _("Published")
+    DISCARDED = "discarded", _("Discarded")
 
 
 class SlaDraft(models.Model):
@@ -545,10 +550,10 @@ class SlaDraft(models.Model):
 
 
 class ReplayState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class WhatIfReplay(models.Model):

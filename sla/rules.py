@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Level, Team
 from cases.permissions import user_team_ids_load
@@ -37,18 +38,18 @@ _UNSET: Any = object()
 
 
 class Rule(models.TextChoices):
-    WARN = "warn_owner_and_lead", "Warn the owner and the team lead"
-    TO_SPECIALIST = "breach_to_specialist_team", "Reassign to the category's specialist team"
-    TO_NEXT_LEVEL = "breach_to_next_level", "Reassign to the next level"
-    TO_MANAGER_ON_DUTY = "breach_to_manager_on_duty", "Reassign to the manager on duty"
-    AT_TOP = "breach_at_management", "Breached at management level: notify"
-    NO_TARGET = "breach_without_target", "Nobody to escalate to: notify"
-    UPDATE_OVERDUE = "update_overdue", "Customer update overdue: notify"
-    CLIMB_TO_NEXT_LEVEL = "climb_to_next_level", "Not acknowledged: reassign to the next level"
-    CLIMB_TO_LEAD = "climb_to_team_lead", "Not acknowledged: reassign to the team lead"
+    WARN = "warn_owner_and_lead", _("Warn the owner and the team lead")
+    TO_SPECIALIST = "breach_to_specialist_team", _("Reassign to the category's specialist team")
+    TO_NEXT_LEVEL = "breach_to_next_level", _("Reassign to the next level")
+    TO_MANAGER_ON_DUTY = "breach_to_manager_on_duty", _("Reassign to the manager on duty")
+    AT_TOP = "breach_at_management", _("Breached at management level: notify")
+    NO_TARGET = "breach_without_target", _("Nobody to escalate to: notify")
+    UPDATE_OVERDUE = "update_overdue", _("Customer update overdue: notify")
+    CLIMB_TO_NEXT_LEVEL = "climb_to_next_level", _("Not acknowledged: reassign to the next level")
+    CLIMB_TO_LEAD = "climb_to_team_lead", _("Not acknowledged: reassign to the team lead")
     CLIMB_TO_MANAGER = (
         "climb_to_manager_on_duty",
-        "Not acknowledged: reassign to the manager on duty",
+        _("Not acknowledged: reassign to the manager on duty"),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db.models import Case as CaseWhen
@@ -23,6 +24,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import Case, Level, Status, Team
 from cases.models.case import CaseSlaState
@@ -30,13 +33,16 @@ from cases.visibility import case_visible_to
 from escalation.roles import Role, has_role, users_with_role
 from sla.models import CaseClock, ClockKind, Notification, OnDuty
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class ClockStateName(TextChoices):
-    ON_TRACK = "on_track", "On track"
-    AT_RISK = "at_risk", "At risk"
-    BREACHED = "breached", "Breached"
-    MET = "met", "Met"
-    PAUSED = "paused", "Paused"
+    ON_TRACK = "on_track", gettext_lazy("On track")
+    AT_RISK = "at_risk", gettext_lazy("At risk")
+    BREACHED = "breached", gettext_lazy("Breached")
+    MET = "met", gettext_lazy("Met")
+    PAUSED = "paused", gettext_lazy("Paused")
 
 
 # Colour of each state; the words of the label carry the meaning on their own as well.
@@ -48,10 +54,10 @@ STATE_CSS: dict[str, str] = {
     ClockStateName.PAUSED: "text-bg-secondary",
 }
 KIND_ORDER: dict[str, int] = {ClockKind.RESPONSE: 0, ClockKind.RESOLUTION: 1, ClockKind.UPDATE: 2}
-SHORT_KIND: dict[str, str] = {
-    ClockKind.RESPONSE: "Response",
-    ClockKind.RESOLUTION: "Resolution",
-    ClockKind.UPDATE: "Update",
+SHORT_KIND: dict[str, StrOrPromise] = {
+    ClockKind.RESPONSE: gettext_lazy("Response"),
+    ClockKind.RESOLUTION: gettext_lazy("Resolution"),
+    ClockKind.UPDATE: gettext_lazy("Update"),
 }
 
 
@@ -76,7 +82,7 @@ class ClockState:
 
     @property
     def short_kind(self) -> str:
-        return SHORT_KIND.get(self.kind, self.kind_label)
+        return str(SHORT_KIND.get(self.kind, self.kind_label))
 
 
 STATE_FIELDS = (
@@ -116,37 +122,40 @@ def clock_state(clock: CaseClock, *, now: datetime) -> ClockState:
     breached_at = clock.breached_at or (clock.due_at if ticking and left <= timedelta(0) else None)
     if clock.stopped_at is not None:
         if clock.met and breached_at is None:
-            state, label = ClockStateName.MET, "Met"
+            state, label = ClockStateName.MET, _("Met")
             left = clock.due_at - clock.stopped_at
         else:
             late = timedelta(seconds=clock.late_seconds or 0)
-            state, label = ClockStateName.BREACHED, f"Missed by {duration_words(late)}"
+            state = ClockStateName.BREACHED
+            label = _("Missed by %(time)s") % {"time": duration_words(late)}
             left = -late
     elif clock.paused_at is not None:
         left = timedelta(seconds=clock.remaining_seconds_at_pause or 0)
         if breached_at is not None:
-            state, label = ClockStateName.BREACHED, "Breached, paused"
+            state, label = ClockStateName.BREACHED, _("Breached, paused")
         else:
             state = ClockStateName.PAUSED
             label = (
-                f"Paused: {duration_words(left)} left"
+                _("Paused: %(time)s left") % {"time": duration_words(left)}
                 if left > timedelta(0)
-                else f"Paused: {duration_words(-left)} over"
+                else _("Paused: %(time)s over") % {"time": duration_words(-left)}
             )
     elif breached_at is not None:
         state = ClockStateName.BREACHED
         label = (
-            f"Breached {duration_words(now - breached_at)} ago"
+            _("Breached %(time)s ago") % {"time": duration_words(now - breached_at)}
             if left <= timedelta(0)
-            else f"Breached; {duration_words(left)} left on the new target"
+            else _("Breached; %(time)s left on the new target") % {"time": duration_words(left)}
         )
     elif clock.warn_at <= now:
-        state, label = ClockStateName.AT_RISK, f"At risk: {duration_words(left)} left"
+        state = ClockStateName.AT_RISK
+        label = _("At risk: %(time)s left") % {"time": duration_words(left)}
     else:
-        state, label = ClockStateName.ON_TRACK, f"On track: {duration_words(left)} left"
+        state = ClockStateName.ON_TRACK
+        label = _("On track: %(time)s left") % {"time": duration_words(left)}
     return ClockState(
         kind=clock.kind,
-        kind_label=ClockKind(clock.kind).label,
+        kind_label=str(ClockKind(clock.kind).label),
         state=state,
         due_at=clock.due_at,
         remaining=left,
@@ -159,14 +168,15 @@ def duration_words(delta: timedelta) -> str:
     """'under 1 min', '25 min', '2 h 5 min', '3 d 4 h' (the sign is the caller's business)."""
     minutes = abs(int(delta.total_seconds())) // 60
     if minutes == 0:
-        return "under 1 min"
+        return _("under 1 min")
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
+    words = {"days": days, "hours": hours, "mins": mins}
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return (_("%(days)s d %(hours)s h") if hours else _("%(days)s d")) % words
     if hours:
-        return f"{hours} h {mins} min" if mins else f"{hours} h"
-    return f"{mins} min"
+        return (_("%(hours)s h %(mins)s min") if mins else _("%(hours)s h")) % words
+    return _("%(mins)s min") % words
 
 
 # --- Who takes an escalated case ---------------------------------------------------------------
@@ -306,16 +316,31 @@ def case_sla_state(*, now: datetime) -> Coalesce:
     )
 
 
+def open_cases_by_sla_state(*, now: datetime) -> dict[str, int]:
+    """How many open cases are in each SLA state (every state, 0 included), in one grouped
+    query: the ``escalation_open_cases`` gauge, read when /metrics is scraped."""
+    counts = dict.fromkeys(CaseSlaState.values, 0)
+    rows = (
+        Case.objects.open()
+        .annotate(sla=case_sla_state(now=now))
+        .values_list("sla")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts.update(dict(rows))
+    return counts
+
+
 class ClockFilterState(TextChoices):
     """One clock's state as the queue filters by it (``?sla_response=``, ...): a clock's badge
     states, and none for a case without a clock of that kind."""
 
-    BREACHED = "breached", "Breached"
-    AT_RISK = "at_risk", "At risk"
-    ON_TRACK = "on_track", "On track"
-    PAUSED = "paused", "Paused"
-    MET = "met", "Met"
-    NONE = "none", "No such clock"
+    BREACHED = "breached", gettext_lazy("Breached")
+    AT_RISK = "at_risk", gettext_lazy("At risk")
+    ON_TRACK = "on_track", gettext_lazy("On track")
+    PAUSED = "paused", gettext_lazy("Paused")
+    MET = "met", gettext_lazy("Met")
+    NONE = "none", gettext_lazy("No such clock")
 
 
 def clock_sla_state(*, kind: str, now: datetime) -> Coalesce:

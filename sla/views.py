@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.access import role_required, signed_in
@@ -47,7 +49,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
             user=signed_in(request), notification_id=pk, now=timezone.now()
         )
     except Notification.DoesNotExist:
-        raise Http404("No such notification.") from None
+        raise Http404(_("No such notification.")) from None
     if request.POST.get("open") and notification.case_id:
         return redirect("cases:detail", reference=notification.case.reference)  # type: ignore[union-attr]
     if getattr(request, "htmx", False):
@@ -69,9 +71,12 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
     marked = notifications_mark_all_read(user=signed_in(request), now=timezone.now())
     messages.success(
         request,
-        f"Marked {marked} notification{'' if marked == 1 else 's'} read."
+        ngettext(
+            "Marked %(count)s notification read.", "Marked %(count)s notifications read.", marked
+        )
+        % {"count": marked}
         if marked
-        else "Nothing was unread.",
+        else _("Nothing was unread."),
     )
     return redirect(_back(request))
 

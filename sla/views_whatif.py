@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.access import role_required, signed_in
@@ -42,7 +43,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
     form = DraftStartForm(request.POST or None)
     if request.method == "POST":
         if not has_role(request.user, Role.MANAGER):
-            raise PermissionDenied("Only escalation managers change drafts.")
+            raise PermissionDenied(_("Only escalation managers change drafts."))
         if form.is_valid():
             policy, calendar = form.source_rows()
             draft = drafts.draft_start(
@@ -71,7 +72,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form: Any = _terms_form(draft, data=None)
     if request.method == "POST":
         if not has_role(request.user, Role.MANAGER):
-            raise PermissionDenied("Only escalation managers change drafts.")
+            raise PermissionDenied(_("Only escalation managers change drafts."))
         form = _terms_form(draft, data=request.POST)
         if form.is_valid():
             try:
@@ -79,7 +80,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                messages.success(request, "Draft saved. Replay it to see what it changes.")
+                messages.success(request, _("Draft saved. Replay it to see what it changes."))
                 return redirect("sla:draft_detail", pk=draft.pk)
     return _detail(request, draft, form=form, replay_form=ReplayForm())
 
@@ -95,8 +96,11 @@ def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("sla:draft_detail", pk=draft.pk)
     messages.success(
         request,
-        f"Published: the {draft.get_kind_display()} {draft.policy or draft.calendar} is now as "
-        "drafted. Open cases are being re-aligned in the background.",
+        _(
+            "Published: the %(kind)s %(name)s is now as drafted. Open cases are being "
+            "re-aligned in the background."
+        )
+        % {"kind": draft.get_kind_display(), "name": draft.policy or draft.calendar},
     )
     return redirect("sla:draft_detail", pk=draft.pk)
 
@@ -110,7 +114,7 @@ def draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("sla:draft_detail", pk=draft.pk)
-    messages.success(request, "Draft discarded; nothing live changed.")
+    messages.success(request, _("Draft discarded; nothing live changed."))
     return redirect("sla:draft_list")
 
 
@@ -252,13 +256,13 @@ def _policy_rows(draft: SlaDraft, live: dict[str, Any]) -> list[tuple[str, Any, 
     }
     terms = drafts.draft_terms(draft)
     rows: list[tuple[str, Any, Any]] = [
-        ("Calendar", names.get(live.get("calendar_id"), ""), names.get(terms["calendar_id"]))
+        (_("Calendar"), names.get(live.get("calendar_id"), ""), names.get(terms["calendar_id"]))
     ]
     labels = {
-        "response_minutes": "First response (min)",
-        "resolution_minutes": "Resolution (min)",
-        "update_minutes": "Customer update (min)",
-        "warn_percent": "Warn at (%)",
+        "response_minutes": _("First response (min)"),
+        "resolution_minutes": _("Resolution (min)"),
+        "update_minutes": _("Customer update (min)"),
+        "warn_percent": _("Warn at (%)"),
     }
     rows += [(label, live.get(name), terms[name]) for name, label in labels.items()]
     return rows
@@ -266,10 +270,10 @@ def _policy_rows(draft: SlaDraft, live: dict[str, Any]) -> list[tuple[str, Any, 
 
 def _calendar_rows(draft: SlaDraft, live: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     return [
-        ("Time zone", live.get("time_zone"), draft.time_zone),
-        ("Open 24x7", live.get("always_open"), draft.always_open),
-        ("Working hours", hours_text(live.get("hours", [])), hours_text(draft.hours)),
-        ("Holidays", holidays_text(live.get("holidays", [])), holidays_text(draft.holidays)),
+        (_("Time zone"), live.get("time_zone"), draft.time_zone),
+        (_("Open 24x7"), live.get("always_open"), draft.always_open),
+        (_("Working hours"), hours_text(live.get("hours", [])), hours_text(draft.hours)),
+        (_("Holidays"), holidays_text(live.get("holidays", [])), holidays_text(draft.holidays)),
     ]
 
 

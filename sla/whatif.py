@@ -42,6 +42,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.models import Case
 from escalation.errors import DomainError
@@ -72,15 +74,16 @@ MOVE_LIMIT = 20
 # A replay still "running" this long after it started lost its worker: it may be claimed again.
 STALE_AFTER = timedelta(minutes=10)
 HOUR, DAY = 3600, 86400
-# Moves of a running deadline, in seconds: (upper bound exclusive, label).
+# Moves of a running deadline, in seconds: (upper bound exclusive, label). The labels stay
+# English in the stored result; the replay page translates them.
 MOVE_BUCKETS: tuple[tuple[float, str], ...] = (
-    (-DAY, "more than a day earlier"),
-    (-HOUR, "1 h to a day earlier"),
-    (0, "up to an hour earlier"),
-    (1, "unchanged"),
-    (HOUR + 1, "up to an hour later"),
-    (DAY + 1, "1 h to a day later"),
-    (float("inf"), "more than a day later"),
+    (-DAY, gettext_noop("more than a day earlier")),
+    (-HOUR, gettext_noop("1 h to a day earlier")),
+    (0, gettext_noop("up to an hour earlier")),
+    (1, gettext_noop("unchanged")),
+    (HOUR + 1, gettext_noop("up to an hour later")),
+    (DAY + 1, gettext_noop("1 h to a day later")),
+    (float("inf"), gettext_noop("more than a day later")),
 )
 PAUSE_KINDS = (LedgerKind.PAUSED, LedgerKind.RESUMED, LedgerKind.STOPPED, LedgerKind.REOPENED)
 _FIELDS = (
@@ -158,14 +161,14 @@ def replay_request(*, draft_id: int, weeks: int, by: User, now: datetime) -> Wha
     """Ask for a replay of an open draft. A short one runs here and now; a longer one is handed
     to a worker after the commit (``sla.whatif_tasks.whatif_replay``), and its page polls."""
     if weeks not in WEEK_CHOICES:
-        raise DomainError("Replay the last 4, 12 or 52 weeks.", field="weeks")
+        raise DomainError(_("Replay the last 4, 12 or 52 weeks."), field="weeks")
     with transaction.atomic():
         try:
             draft = SlaDraft.objects.select_related("policy_calendar").get(pk=draft_id)
         except SlaDraft.DoesNotExist:
-            raise DomainError("No such draft.") from None
+            raise DomainError(_("No such draft.")) from None
         if draft.state != DraftState.OPEN:
-            raise DomainError("Only a draft that is not yet published or discarded is replayed.")
+            raise DomainError(_("Only a draft that is not yet published or discarded is replayed."))
         total = replay_clocks(draft=draft, since=week_starts(now=now, weeks=weeks)[0], now=now)
         replay = WhatIfReplay.objects.create(
             draft=draft,

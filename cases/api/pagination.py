@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -62,7 +63,11 @@ class CaseCursorPagination(BasePagination):
             size = 0
         if not 1 <= size <= PAGE_SIZE_MAX:
             raise serializers.ValidationError(
-                {self.page_size_query_param: [f"A whole number from 1 to {PAGE_SIZE_MAX}."]}
+                {
+                    self.page_size_query_param: [
+                        _("A whole number from 1 to %(max)s.") % {"max": PAGE_SIZE_MAX}
+                    ]
+                }
             )
         return size
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ from cases.permissions import can_contribute, can_raise, can_triage, can_work
 class RaisesCases(BasePermission):
     """Posting to the list raises a case: operators and managers; reading it is for all."""
 
-    message = "Only operators and managers raise cases."
+    message = gettext_lazy("Only operators and managers raise cases.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method != "POST" or can_raise(request.user)
@@ -30,7 +31,7 @@ class TriagesCase(BasePermission):
     """Changing a case beyond working it (severity, link, merge, reopen, close): managers.
     Reading it is for everyone who sees it."""
 
-    message = "Only escalation managers change cases."
+    message = gettext_lazy("Only escalation managers change cases.")
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         return request.method in SAFE_METHODS or can_triage(request.user)
@@ -39,7 +40,7 @@ class TriagesCase(BasePermission):
 class ContributesToCase(BasePermission):
     """Notes and customer updates: managers, and the operators who see the case."""
 
-    message = "Executives read cases; they do not add notes."
+    message = gettext_lazy("Executives read cases; they do not add notes.")
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         return can_contribute(request.user, obj)
@@ -49,7 +50,7 @@ class WorksCase(BasePermission):
     """Working the case (acknowledge, assign, status, resolve, edit details): its owner, the
     operators of its team, and managers (``can_work``). Reading it is for everyone who sees it."""
 
-    message = "Only the case's owner, its team and escalation managers work on it."
+    message = gettext_lazy("Only the case's owner, its team and escalation managers work on it.")
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         # Reading is for everyone who sees the case, as with TriagesCase (the case's details

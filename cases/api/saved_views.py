@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -43,11 +45,13 @@ ERRORS = {
 
 
 class SavedViewSerializer(serializers.ModelSerializer):
-    shared = serializers.BooleanField(read_only=True, help_text="Shared with `team`.")
+    shared = serializers.BooleanField(read_only=True, help_text=gettext_lazy("Shared with `team`."))
     team = TeamSerializer(read_only=True, allow_null=True)
     owner = PersonSerializer(read_only=True)
     url = serializers.CharField(
-        source="get_absolute_url", read_only=True, help_text="The triage queue page showing it."
+        source="get_absolute_url",
+        read_only=True,
+        help_text=gettext_lazy("The triage queue page showing it."),
     )
 
     class Meta:
@@ -60,11 +64,14 @@ class SavedViewInput(RejectUnknownFieldsMixin, serializers.Serializer):
     query = serializers.CharField(
         max_length=QUERY_MAX,
         allow_blank=True,
-        help_text="The filters and order, as the query string of `GET /api/cases/`, e.g. "
-        "`sla=breached&severity=S1&severity=S2&sort=severity`. No `status`: every status.",
+        help_text=gettext_lazy(
+            "The filters and order, as the query string of `GET /api/cases/`, e.g. "
+            "`sla=breached&severity=S1&severity=S2&sort=severity`. No `status`: every status."
+        ),
     )
     shared = serializers.BooleanField(
-        default=False, help_text="Share it with your team (the one you lead, if several)."
+        default=False,
+        help_text=gettext_lazy("Share it with your team (the one you lead, if several)."),
     )
 
 
@@ -92,7 +99,7 @@ class SavedViewListCreateApi(APIView):
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
         serializer = SavedViewInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(serializer.validated_data)
@@ -114,6 +121,6 @@ class SavedViewDetailApi(APIView):
         pk = parse_id(view_id)
         view = saved_view_get_for_viewer(viewer=viewer, view_id=pk) if pk else None
         if view is None:
-            raise NotFound("No such saved view.")
+            raise NotFound(_("No such saved view."))
         saved_view_delete(view=view, by=viewer)
         return Response(status=status.HTTP_204_NO_CONTENT)

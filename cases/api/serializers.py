@@ -3,9 +3,11 @@ lengths and ids; the services decide what is allowed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from cases.models import (
@@ -29,6 +31,9 @@ from cases.models.case import TITLE_MAX
 from cases.services import TAGS_MAX
 from escalation.text import REASON_MAX, TEXT_MAX
 from escalation.users import display_name
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Some fields below share a name with a Field/Serializer attribute (label, source, data,
 # errors): DRF's metaclass pops declared fields off the class, so only the type checker
@@ -239,7 +244,7 @@ class RejectUnknownFieldsMixin:
     """Refuse keys the endpoint does not take, instead of silently ignoring them: a client
     that PATCHes ``severity`` must learn it went nowhere."""
 
-    refused_hint: dict[str, str] = {}
+    refused_hint: dict[str, StrOrPromise] = {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         initial = getattr(self, "initial_data", None)
@@ -248,7 +253,7 @@ class RejectUnknownFieldsMixin:
             if unknown:
                 raise serializers.ValidationError(
                     {
-                        name: [self.refused_hint.get(name, "This field cannot be changed here.")]
+                        name: [self.refused_hint.get(name, _("This field cannot be changed here."))]
                         for name in unknown
                     }
                 )
@@ -277,8 +282,8 @@ class CaseCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     tags = TagsField(required=False)
 
     refused_hint = {
-        "status": "A case starts as new; change its status afterwards.",
-        "owner": "Assign with POST .../assign/ once the case is raised.",
+        "status": gettext_lazy("A case starts as new; change its status afterwards."),
+        "owner": gettext_lazy("Assign with POST .../assign/ once the case is raised."),
     }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +291,12 @@ class CaseCreateInput(RejectUnknownFieldsMixin, serializers.Serializer):
         contact, customer = attrs.get("contact"), attrs.get("customer")
         if contact is not None and customer is not None and contact.customer_id != customer.pk:
             raise serializers.ValidationError(
-                {"contact": [f"{contact.name} is not a contact of {customer.name}."]}
+                {
+                    "contact": [
+                        _("%(contact)s is not a contact of %(customer)s.")
+                        % {"contact": contact.name, "customer": customer.name}
+                    ]
+                }
             )
         return attrs
 
@@ -304,10 +314,12 @@ class CaseUpdateInput(RejectUnknownFieldsMixin, serializers.Serializer):
     tags = TagsField(required=False)
 
     refused_hint = {
-        "severity": "Change the severity with POST .../severity/ and a reason.",
-        "status": "Change the status with POST .../status/ (or resolve, reopen, close).",
-        "owner": "Assign with POST .../assign/ and a reason.",
-        "team": "Assign with POST .../assign/ and a reason.",
+        "severity": gettext_lazy("Change the severity with POST .../severity/ and a reason."),
+        "status": gettext_lazy(
+            "Change the status with POST .../status/ (or resolve, reopen, close)."
+        ),
+        "owner": gettext_lazy("Assign with POST .../assign/ and a reason."),
+        "team": gettext_lazy("Assign with POST .../assign/ and a reason."),
     }
 
 
@@ -321,17 +333,19 @@ class AssignInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=Level.choices, required=False, allow_null=True)
     unassign = serializers.BooleanField(
         default=False,
-        help_text="No owner: the case goes back to its team's queue (or to ``team``'s).",
+        help_text=gettext_lazy(
+            "No owner: the case goes back to its team's queue (or to ``team``'s)."
+        ),
     )
     reason = serializers.CharField(max_length=REASON_MAX)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("unassign") and attrs.get("owner"):
             raise serializers.ValidationError(
-                {"owner": ["Choose an owner or no owner (unassign), not both."]}
+                {"owner": [_("Choose an owner or no owner (unassign), not both.")]}
             )
         if not any(attrs.get(name) for name in ("owner", "team", "level", "unassign")):
-            raise serializers.ValidationError({"owner": ["Choose an owner, a team or a level."]})
+            raise serializers.ValidationError({"owner": [_("Choose an owner, a team or a level.")]})
         return attrs
 
 
@@ -341,7 +355,7 @@ SET_STATUS_CHOICES = [(s.value, s.label) for s in Status.WORKING]
 class StatusInput(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=SET_STATUS_CHOICES,
-        help_text="Resolve, reopen and close have their own endpoints.",
+        help_text=gettext_lazy("Resolve, reopen and close have their own endpoints."),
     )
     reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True)
 
@@ -354,18 +368,21 @@ class SeverityInput(serializers.Serializer):
 class NoteInput(serializers.Serializer):
     body = serializers.CharField(max_length=TEXT_MAX)
     customer_facing = serializers.BooleanField(
-        default=False, help_text="A customer-facing update instead of an internal note."
+        default=False,
+        help_text=gettext_lazy("A customer-facing update instead of an internal note."),
     )
 
 
 class LinkInput(serializers.Serializer):
-    target = serializers.CharField(max_length=20, help_text="The other case's reference.")
+    target = serializers.CharField(
+        max_length=20, help_text=gettext_lazy("The other case's reference.")
+    )
     kind = serializers.ChoiceField(choices=LinkKind.choices)
 
 
 class MergeInput(serializers.Serializer):
     into = serializers.CharField(
-        max_length=20, help_text="The reference of the case this one duplicates."
+        max_length=20, help_text=gettext_lazy("The reference of the case this one duplicates.")
     )
     reason = serializers.CharField(max_length=REASON_MAX)
 
@@ -376,7 +393,9 @@ class ResolveInput(serializers.Serializer):
     root_cause = serializers.PrimaryKeyRelatedField(
         queryset=_active(RootCause).filter(children__isnull=True),
         error_messages={
-            "does_not_exist": "No active root cause {pk_value}: choose a cause, not its group."
+            "does_not_exist": gettext_lazy(
+                "No active root cause {pk_value}: choose a cause, not its group."
+            )
         },
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -145,7 +146,7 @@ class CaseListCreateApi(ListAPIView):
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -331,7 +332,7 @@ class CaseLinkApi(CaseTriageApi):
         try:
             target = case_get_for_viewer(viewer=request.user, reference=data["target"])
         except Http404:
-            raise serializers.ValidationError({"target": ["No such case."]}) from None
+            raise serializers.ValidationError({"target": [_("No such case.")]}) from None
         link = case_link(case=case, by=signed_in(request), target=target, kind=data["kind"])
         return Response(s.LinkSerializer(link).data, status=status.HTTP_201_CREATED)
 
@@ -347,7 +348,7 @@ class CaseMergeApi(CaseTriageApi):
         try:
             into = case_get_for_viewer(viewer=request.user, reference=data["into"])
         except Http404:
-            raise serializers.ValidationError({"into": ["No such case."]}) from None
+            raise serializers.ValidationError({"into": [_("No such case.")]}) from None
         case = case_merge(duplicate=case, into=into, by=signed_in(request), reason=data["reason"])
         return self.answer(case)
 
@@ -454,5 +455,5 @@ class TeamMemberListApi(Api):
         pk = parse_id(team_id)
         team = teams_active().filter(pk=pk).first() if pk is not None else None
         if team is None:
-            raise Http404("No such team.")
+            raise Http404(_("No such team."))
         return Response(s.PersonSerializer(team_members(team=team), many=True).data)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.directory import Category, Contact, Customer, Level, Product, RootCause, Tag, Team
 
@@ -17,19 +18,19 @@ TITLE_MAX = 200
 
 
 class Severity(models.TextChoices):
-    S1 = "S1", "S1 Critical"
-    S2 = "S2", "S2 High"
-    S3 = "S3", "S3 Medium"
-    S4 = "S4", "S4 Low"
+    S1 = "S1", _("S1 Critical")
+    S2 = "S2", _("S2 High")
+    S3 = "S3", _("S3 Medium")
+    S4 = "S4", _("S4 Low")
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    IN_PROGRESS = "in_progress", "In progress"
-    WAITING = "waiting", "Waiting on customer"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
     # The status groups, each filled in from STATUS_MOVES below the class (an enum's body holds
     # only members). Tuples in declaration order, so a query or an index condition built from
@@ -72,11 +73,11 @@ class CaseSlaState(models.TextChoices):
     app defines each (sla.selectors.case_sla_state) and keeps the case's marks from which
     ``sla_state_condition`` tells them at any moment."""
 
-    BREACHED = "breached", "Breached"
-    AT_RISK = "at_risk", "At risk"
-    ON_TRACK = "on_track", "On track"
-    PAUSED = "paused", "Paused"
-    NONE = "none", "No SLA clock"
+    BREACHED = "breached", _("Breached")
+    AT_RISK = "at_risk", _("At risk")
+    ON_TRACK = "on_track", _("On track")
+    PAUSED = "paused", _("Paused")
+    NONE = "none", _("No SLA clock")
 
 
 def sla_state_condition(state: str, *, now: datetime) -> Q:
@@ -112,22 +113,22 @@ def urgency_key() -> Coalesce:
 
 
 class Impact(models.TextChoices):
-    SINGLE_USER = "single_user", "One user"
-    SEVERAL_USERS = "several_users", "Several users"
-    SITE = "site", "A site or department"
-    BUSINESS = "business", "The whole business"
+    SINGLE_USER = "single_user", _("One user")
+    SEVERAL_USERS = "several_users", _("Several users")
+    SITE = "site", _("A site or department")
+    BUSINESS = "business", _("The whole business")
 
 
 class Source(models.TextChoices):
-    FORM = "form", "Web form"
-    API = "api", "API"
-    EMAIL = "email", "Email"
+    FORM = "form", _("Web form")
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
 
 
 class LinkKind(models.TextChoices):
-    DUPLICATE_OF = "duplicate_of", "Duplicate of"
-    CAUSED_BY = "caused_by", "Caused by"
-    RELATED = "related", "Related to"
+    DUPLICATE_OF = "duplicate_of", _("Duplicate of")
+    CAUSED_BY = "caused_by", _("Caused by")
+    RELATED = "related", _("Related to")
 
 
 class CaseQuerySet(models.QuerySet["Case"]):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.TextChoices):
-    L1 = "L1", "Level 1"
-    L2 = "L2", "Level 2"
-    L3 = "L3", "Level 3"
-    MANAGEMENT = "MGMT", "Management"
+    L1 = "L1", _("Level 1")
+    L2 = "L2", _("Level 2")
+    L3 = "L3", _("Level 3")
+    MANAGEMENT = "MGMT", _("Management")
 
 
 class Tier(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    PREMIUM = "premium", "Premium"
-    STRATEGIC = "strategic", "Strategic"
+    STANDARD = "standard", _("Standard")
+    PREMIUM = "premium", _("Premium")
+    STRATEGIC = "strategic", _("Strategic")
 
 
 class Team(models.Model):
@@ -36,7 +38,7 @@ class Team(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="escalated_from",
-        help_text="The team that takes a case when it breaches at this team's level.",
+        help_text=gettext_lazy("The team that takes a case when it breaches at this team's level."),
     )
     is_active = models.BooleanField(default=True)
 
@@ -71,6 +73,15 @@ class Contact(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
+    # The language of the mail the contact gets (comms.outgoing); empty: the site's default.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the updates mailed to this contact; empty: the default."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -98,7 +109,7 @@ class Category(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="specialist_categories",
-        help_text="When set, a breached case of this category goes to this team.",
+        help_text=gettext_lazy("When set, a breached case of this category goes to this team."),
     )
     is_active = models.BooleanField(default=True)
 

@@ -4,38 +4,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EventKind(models.TextChoices):
-    RAISED = "raised", "Raised"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    ASSIGNED = "assigned", "Assigned"
-    STATUS = "status", "Status changed"
-    SEVERITY = "severity", "Severity changed"
-    NOTE = "note", "Internal note"
-    UPDATE = "update", "Customer update"
-    LINKED = "linked", "Linked"
-    ATTACHMENT = "attachment", "Attachment added"
-    WATCHER = "watcher", "Watchers changed"
-    RESOLVED = "resolved", "Resolved"
-    REOPENED = "reopened", "Reopened"
-    CLOSED = "closed", "Closed"
-    ROOT_CAUSE = "root_cause", "Root cause changed"
-    EDITED = "edited", "Details edited"
-    SLA_WARNING = "sla_warning", "SLA warning"
-    SLA_BREACH = "sla_breach", "SLA breached"
-    ESCALATED = "escalated", "Escalated"
-    REVIEW = "review", "Review"
-    SATISFACTION = "satisfaction", "Customer satisfaction"
-    CUSTOMER_MESSAGE = "customer_message", "Customer message"
-    INCIDENT = "incident", "Major incident"
+    RAISED = "raised", _("Raised")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ASSIGNED = "assigned", _("Assigned")
+    STATUS = "status", _("Status changed")
+    SEVERITY = "severity", _("Severity changed")
+    NOTE = "note", _("Internal note")
+    UPDATE = "update", _("Customer update")
+    LINKED = "linked", _("Linked")
+    ATTACHMENT = "attachment", _("Attachment added")
+    WATCHER = "watcher", _("Watchers changed")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    CLOSED = "closed", _("Closed")
+    ROOT_CAUSE = "root_cause", _("Root cause changed")
+    EDITED = "edited", _("Details edited")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    ESCALATED = "escalated", _("Escalated")
+    REVIEW = "review", _("Review")
+    SATISFACTION = "satisfaction", _("Customer satisfaction")
+    CUSTOMER_MESSAGE = "customer_message", _("Customer message")
+    INCIDENT = "incident", _("Major incident")
 
 
 class CustomerChannel(models.TextChoices):
     """How a customer message reached the case (``via`` of a customer message's data)."""
 
-    EMAIL = "email", "Email"
-    STATUS_PAGE = "status_page", "Status page"
+    EMAIL = "email", _("Email")
+    STATUS_PAGE = "status_page", _("Status page")
 
 
 class CaseEvent(models.Model):

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.events import CaseAssigned, CaseChanged, announce_many
 from cases.models import Case, CaseEvent, EventKind, Team
@@ -77,10 +78,10 @@ class CasesAssigner:
         """Give the locked ``case`` to ``owner`` and/or ``team`` as ``case_assign`` would; the
         case, changed in memory."""
         reason = text_clean(
-            reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+            reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
         )
         _assign_check(owner=owner, team=team, level=level)
-        require_not_closed(case, "reassigned")
+        require_not_closed(case, _("reassigned"))
         old_owner, old_team, old_level = case.owner, case.team, case.level
         new_owner, new_team, new_level = _assignment_target(
             case, owner=owner, team=team, level=level

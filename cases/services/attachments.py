@@ -11,7 +11,9 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 
 from cases.models import Attachment, Case, EventKind
 from cases.permissions import can_contribute
@@ -72,12 +74,16 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
     """
     size = upload.size or 0
     if size <= 0:
-        raise DomainError("The file is empty.", field="attachments")
+        raise DomainError(_("The file is empty."), field="attachments")
     if size > settings.ATTACHMENT_MAX_BYTES:
         limit_mb = settings.ATTACHMENT_MAX_BYTES / (1024 * 1024)
         raise DomainError(
-            f"{upload.name} is too large ({size / (1024 * 1024):.1f} MB; "
-            f"at most {limit_mb:.0f} MB).",
+            _("%(upload)s is too large (%(size)s MB; at most %(limit)s MB).")
+            % {
+                "upload": upload.name,
+                "size": number_format(size / (1024 * 1024), 1),
+                "limit": number_format(limit_mb, 0),
+            },
             field="attachments",
         )
     name = attachment_safe_name(upload.name or "")
@@ -86,14 +92,20 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
     extensions = ALLOWED_ATTACHMENT_TYPES.get(content_type)
     if extensions is None:
         raise DomainError(
-            f"{name}: files of type {content_type or 'unknown'} are not accepted "
-            "(PDF, images, text, CSV, JSON, ZIP, email and Office documents are).",
+            _(
+                "%(name)s: files of type %(type)s are not accepted (PDF, images, text, CSV, "
+                "JSON, ZIP, email and Office documents are)."
+            )
+            % {"name": name, "type": content_type or _("unknown")},
             field="attachments",
         )
     if not name.lower().endswith(extensions):
         raise DomainError(
-            f"{name}: the name does not match its type {content_type} "
-            f"(expected {', '.join(extensions)}).",
+            _(
+                "%(name)s: the name does not match its type %(content_type)s "
+                "(expected %(extensions)s)."
+            )
+            % {"name": name, "content_type": content_type, "extensions": ", ".join(extensions)},
             field="attachments",
         )
     return name, content_type

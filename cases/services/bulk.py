@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import Case, Status, Team
 from cases.permissions import can_triage
@@ -43,21 +44,21 @@ def cases_bulk_update(
     others are changed (and each gets its own timeline events)."""
     require(by, can_triage)
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     if owner is None and team is None and status is None and severity is None:
-        raise DomainError("Choose what to change: owner, team, status or severity.")
+        raise DomainError(_("Choose what to change: owner, team, status or severity."))
     ids = list(dict.fromkeys(int(i) for i in case_ids))
     if not ids:
-        raise DomainError("Select at least one case.", field="case_ids")
+        raise DomainError(_("Select at least one case."), field="case_ids")
     if len(ids) > BULK_MAX:
-        raise DomainError(f"At most {BULK_MAX} cases at once.", field="case_ids")
+        raise DomainError(_("At most %(max)s cases at once.") % {"max": BULK_MAX}, field="case_ids")
     result = BulkResult()
     cases = {c.pk: c for c in Case.objects.filter(pk__in=ids)}
     for pk in ids:
         case = cases.get(pk)
         if case is None:
-            result.refused[f"#{pk}"] = "No such case."
+            result.refused[f"#{pk}"] = _("No such case.")
             continue
         try:
             with transaction.atomic():

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from cases.events import CaseChanged, announce
 from cases.models import Case, Status
@@ -27,12 +28,15 @@ def case_lock(case: Case) -> Case:
 def require(by: User | None, allowed: Callable[[User], bool]) -> None:
     """``by`` None is the system (SLA engine, tasks), which may do anything a service allows."""
     if by is not None and not allowed(by):
-        raise PermissionDenied("Your role does not allow this action on the case.")
+        raise PermissionDenied(_("Your role does not allow this action on the case."))
 
 
 def require_not_closed(case: Case, action: str) -> None:
     if case.status == Status.CLOSED:
-        raise DomainError(f"{case.reference} is closed: it cannot be {action}.")
+        raise DomainError(
+            _("%(case)s is closed: it cannot be %(action)s.")
+            % {"case": case.reference, "action": action}
+        )
 
 
 def case_touch_and_sync(case: Case, *, now: datetime, fields: list[str]) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.events import CustomerReplied, announce
 from cases.models import Attachment, Case, CaseEvent, CustomerChannel, EventKind, Status
@@ -39,7 +40,7 @@ def customer_body_clean(body: str) -> tuple[str, int]:
         keep = TEXT_MAX - 100
         cut = len(text) - keep
         text = f"{text[:keep].rstrip()}\n\n[Message shortened: {cut:,} more characters were cut.]"
-    return text_clean(text, field="body", label="Message", max_length=TEXT_MAX), cut
+    return text_clean(text, field="body", label=_("Message"), max_length=TEXT_MAX), cut
 
 
 def case_customer_message(
@@ -74,11 +75,13 @@ def case_customer_message(
        stored files.
     """
     if via not in CustomerChannel.values:
-        raise DomainError(f"{via!r} is not a way a customer writes to a case.", field="via")
+        raise DomainError(
+            _("%(via)s is not a way a customer writes to a case.") % {"via": repr(via)}, field="via"
+        )
     sender = text_clean(
         sender,
         field="sender",
-        label="Sender",
+        label=_("Sender"),
         max_length=SENDER_MAX,
         required=True,
         multiline=False,
@@ -86,16 +89,17 @@ def case_customer_message(
     message_id = text_clean(
         message_id,
         field="message_id",
-        label="Message-ID",
+        label=_("Message-ID"),
         max_length=MESSAGE_ID_MAX,
         multiline=False,
     )
     text, cut = customer_body_clean(body)
     if not text and not attachments:
-        raise DomainError("The message is empty.", field="body")
+        raise DomainError(_("The message is empty."), field="body")
     if len(attachments) > FILES_MAX:
         raise DomainError(
-            f"A message may bring at most {FILES_MAX} files, not {len(attachments)}.",
+            _("A message may bring at most %(max)s files, not %(count)s.")
+            % {"max": FILES_MAX, "count": len(attachments)},
             field="attachments",
         )
     uploads = [
@@ -110,8 +114,8 @@ def case_customer_message(
             case = case_lock(case)
             if case.status == Status.CLOSED:
                 raise DomainError(
-                    f"{case.reference} is closed: it takes no more messages; "
-                    "a new case has to be raised."
+                    _("%(case)s is closed: it takes no more messages; a new case has to be raised.")
+                    % {"case": case.reference}
                 )
             if message_id:
                 posted = case.events.filter(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.events import CaseResolved, announce
 from cases.models import Case, EventKind, RootCause, Status
@@ -24,29 +25,40 @@ def _label(status: str) -> str:
 def status_refusal(case: Case, status: str) -> str | None:
     """Why ``case`` cannot move to ``status`` through case_set_status (None: it can)."""
     current = case.status
+    ref = case.reference
     if status not in Status.values:
-        return f"{status!r} is not a status."
+        return _("%(status)s is not a status.") % {"status": repr(status)}
     if status == current:
-        return f"{case.reference} is already {_label(current)}."
+        return _("%(case)s is already %(status)s.") % {"case": ref, "status": _label(current)}
     if status == Status.RESOLVED:
-        return "Resolve the case with a resolution summary and a root cause."
+        return _("Resolve the case with a resolution summary and a root cause.")
     if status == Status.CLOSED:
         return (
-            "Only a resolved case can be closed: resolve it first."
+            _("Only a resolved case can be closed: resolve it first.")
             if current != Status.RESOLVED
-            else "Close the case with the close action."
+            else _("Close the case with the close action.")
         )
     if current == Status.RESOLVED:
-        return f"{case.reference} is resolved: reopen it (with a reason) to work on it again."
+        return _("%(case)s is resolved: reopen it (with a reason) to work on it again.") % {
+            "case": ref
+        }
     if current == Status.CLOSED:
-        return f"{case.reference} is closed: a closed case does not change status."
+        return _("%(case)s is closed: a closed case does not change status.") % {"case": ref}
     if current == Status.NEW:
-        return f"{case.reference} is new: acknowledge it before moving it to {_label(status)}."
+        return _("%(case)s is new: acknowledge it before moving it to %(status)s.") % {
+            "case": ref,
+            "status": _label(status),
+        }
     if status == Status.NEW:
-        return "A case cannot go back to new."
+        return _("A case cannot go back to new.")
     if status == Status.ACKNOWLEDGED:
-        return f"{case.reference} is {_label(current)}: it was acknowledged already."
-    return None if status in STATUS_MOVES[current] else f"Cannot move from {current} to {status}."
+        return _("%(case)s is %(status)s: it was acknowledged already.") % {
+            "case": ref,
+            "status": _label(current),
+        }
+    if status in STATUS_MOVES[current]:
+        return None
+    return _("Cannot move from %(current)s to %(status)s.") % {"current": current, "status": status}
 
 
 def case_acknowledge(*, case: Case, by: User | None) -> Case:
@@ -57,7 +69,8 @@ def case_acknowledge(*, case: Case, by: User | None) -> Case:
         case = case_lock(case)
         if case.status != Status.NEW:
             raise DomainError(
-                f"{case.reference} is {_label(case.status)}: only a new case can be acknowledged."
+                _("%(case)s is %(status)s: only a new case can be acknowledged.")
+                % {"case": case.reference, "status": _label(case.status)}
             )
         now = timezone.now()
         fields = ["status"]
@@ -85,7 +98,7 @@ def case_set_status(*, case: Case, by: User | None, status: str, reason: str = "
     acknowledged goes through case_acknowledge). Refuses any other move saying why."""
     require(by, lambda u: can_work(u, case))
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=False
     )
     if status == Status.ACKNOWLEDGED:
         with transaction.atomic():
@@ -114,13 +127,17 @@ def case_set_status(*, case: Case, by: User | None, status: str, reason: str = "
 
 def _check_root_cause(root_cause: RootCause | None) -> RootCause:
     if root_cause is None:
-        raise DomainError("A root cause is required.", field="root_cause")
+        raise DomainError(_("A root cause is required."), field="root_cause")
     if not root_cause.is_active:
-        raise DomainError(f"{root_cause} is no longer an active root cause.", field="root_cause")
+        raise DomainError(
+            _("%(root_cause)s is no longer an active root cause.") % {"root_cause": root_cause},
+            field="root_cause",
+        )
     # A row with causes under it ("Process") is a group that sorts them, not a cause itself.
     if root_cause.children.exists():
         raise DomainError(
-            f"{root_cause} is a group of root causes: choose one of its causes.",
+            _("%(root_cause)s is a group of root causes: choose one of its causes.")
+            % {"root_cause": root_cause},
             field="root_cause",
         )
     return root_cause
@@ -133,18 +150,21 @@ def case_resolve(
     happened. The reviews app hears of it in the same transaction."""
     require(by, lambda u: can_work(u, case))
     summary = text_clean(
-        summary, field="summary", label="Resolution summary", max_length=TEXT_MAX, required=True
+        summary, field="summary", label=_("Resolution summary"), max_length=TEXT_MAX, required=True
     )
     root_cause = _check_root_cause(root_cause)
     with transaction.atomic():
         case = case_lock(case)
         if case.status not in Status.WORKING:
             why = (
-                "acknowledge it first"
+                _("acknowledge it first")
                 if case.status == Status.NEW
-                else "only an open, acknowledged case can be resolved"
+                else _("only an open, acknowledged case can be resolved")
             )
-            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+            raise DomainError(
+                _("%(case)s is %(status)s: %(why)s.")
+                % {"case": case.reference, "status": _label(case.status), "why": why}
+            )
         now = timezone.now()
         old = case.status
         case.status = Status.RESOLVED
@@ -171,17 +191,20 @@ def case_reopen(*, case: Case, by: User | None, reason: str) -> Case:
     """resolved -> in progress: the fix did not hold. Counts the reopen; clears resolved_at."""
     require(by, can_triage)
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     with transaction.atomic():
         case = case_lock(case)
         if case.status != Status.RESOLVED:
             why = (
-                "a closed case stays closed; raise a new case"
+                _("a closed case stays closed; raise a new case")
                 if case.status == Status.CLOSED
-                else "only a resolved case can be reopened"
+                else _("only a resolved case can be reopened")
             )
-            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+            raise DomainError(
+                _("%(case)s is %(status)s: %(why)s.")
+                % {"case": case.reference, "status": _label(case.status), "why": why}
+            )
         now = timezone.now()
         case.status = Status.IN_PROGRESS
         case.resolved_at = None
@@ -206,11 +229,14 @@ def case_close(*, case: Case, by: User | None) -> Case:
         case = case_lock(case)
         if case.status != Status.RESOLVED:
             why = (
-                "it is closed already"
+                _("it is closed already")
                 if case.status == Status.CLOSED
-                else "only a resolved case can be closed; resolve it first"
+                else _("only a resolved case can be closed; resolve it first")
             )
-            raise DomainError(f"{case.reference} is {_label(case.status)}: {why}.")
+            raise DomainError(
+                _("%(case)s is %(status)s: %(why)s.")
+                % {"case": case.reference, "status": _label(case.status), "why": why}
+            )
         now = timezone.now()
         case.status = Status.CLOSED
         case.closed_at = now
@@ -232,12 +258,15 @@ def case_set_root_cause(
     require(by, can_triage)
     root_cause = _check_root_cause(root_cause)
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=False
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=False
     )
     with transaction.atomic():
         case = case_lock(case)
         if case.root_cause_id == root_cause.pk:
-            raise DomainError(f"The root cause is already {root_cause}.", field="root_cause")
+            raise DomainError(
+                _("The root cause is already %(root_cause)s.") % {"root_cause": root_cause},
+                field="root_cause",
+            )
         now = timezone.now()
         old = case.root_cause
         case.root_cause = root_cause

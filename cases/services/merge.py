@@ -7,6 +7,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseLink, EventKind, LinkKind, Status
 from cases.permissions import can_triage, can_watch
@@ -39,10 +40,10 @@ def case_merge(*, duplicate: Case, into: Case, by: User, reason: str) -> Case:
     """
     require(by, can_triage)
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     if duplicate.pk == into.pk:
-        raise DomainError("A case cannot be merged into itself.", field="into")
+        raise DomainError(_("A case cannot be merged into itself."), field="into")
     with transaction.atomic():
         locked = {c.pk: case_lock(c) for c in sorted((duplicate, into), key=lambda c: c.pk)}
         duplicate, into = locked[duplicate.pk], locked[into.pk]
@@ -118,25 +119,33 @@ def _merge_check(*, duplicate: Case, into: Case) -> None:
     """Refuse a merge of locked cases that cannot be merged, saying why."""
     if not duplicate.is_open:
         raise DomainError(
-            f"{duplicate.reference} is {duplicate.get_status_display().lower()}: "
-            "only an open case can be merged into another."
+            _("%(duplicate)s is %(status)s: only an open case can be merged into another.")
+            % {"duplicate": duplicate.reference, "status": duplicate.get_status_display().lower()}
         )
     # Declaring a major incident sets the parent's cadence: merging it away would close the
     # parent and leave its incident running with no case (a child may be merged: it stays
     # listed under its parent, closed, and later updates skip it).
     if duplicate.update_every_minutes is not None:
         raise DomainError(
-            f"{duplicate.reference} is a major incident: resolve it with its affected cases "
-            "instead of merging it into another case."
+            _(
+                "%(duplicate)s is a major incident: resolve it with its affected cases instead "
+                "of merging it into another case."
+            )
+            % {"duplicate": duplicate.reference}
         )
     if into.status == Status.CLOSED:
         raise DomainError(
-            f"{into.reference} is closed: merge into a case that is not closed.", field="into"
+            _("%(into)s is closed: merge into a case that is not closed.")
+            % {"into": into.reference},
+            field="into",
         )
     if duplicate.pk in _duplicate_chain(into):
         raise DomainError(
-            f"{into.reference} is a duplicate of {duplicate.reference}: "
-            f"merge {into.reference} into {duplicate.reference} instead.",
+            _(
+                "%(into)s is a duplicate of %(duplicate)s: merge %(into)s into %(duplicate)s "
+                "instead."
+            )
+            % {"into": into.reference, "duplicate": duplicate.reference},
             field="into",
         )
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext as _
 
 from cases.events import CaseRaised, announce, announce_many
 from cases.models import (
@@ -48,7 +49,7 @@ from cases.services.common import (
     require,
     require_not_closed,
 )
-from cases.timeline import event_build, event_record, events_save
+from cases.timeline import event_build, event_record, events_save, stored_label
 from escalation.errors import DomainError
 from escalation.text import TEXT_MAX, text_clean
 
@@ -61,7 +62,10 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
         if slug and slug not in slugs:
             slugs.append(slug)
     if len(slugs) > TAGS_MAX:
-        raise DomainError(f"At most {TAGS_MAX} tags, not {len(slugs)}.", field="tags")
+        raise DomainError(
+            _("At most %(max)s tags, not %(count)s.") % {"max": TAGS_MAX, "count": len(slugs)},
+            field="tags",
+        )
     existing = {t.name: t for t in Tag.objects.filter(name__in=slugs)}
     return [existing.get(s) or Tag.objects.get_or_create(name=s)[0] for s in slugs]
 
@@ -69,7 +73,9 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
 def _raise_team(raised_by: User, team: Team | None) -> Team | None:
     if team is not None:
         if not team.is_active:
-            raise DomainError(f"Team {team.name} is no longer active.", field="team")
+            raise DomainError(
+                _("Team %(team)s is no longer active.") % {"team": team.name}, field="team"
+            )
         return team
     mine = Team.objects.filter(members=raised_by, is_active=True, level=Level.L1).first()
     return mine or Team.objects.filter(is_active=True, level=Level.L1).first()
@@ -77,7 +83,10 @@ def _raise_team(raised_by: User, team: Team | None) -> Team | None:
 
 def _check_choice(value: str, choices: Any, *, field: str, label: str) -> str:
     if value not in choices.values:
-        raise DomainError(f"{value!r} is not a valid {label}.", field=field)
+        raise DomainError(
+            _("%(value)s is not a valid %(label)s.") % {"value": repr(value), "label": label},
+            field=field,
+        )
     return value
 
 
@@ -114,7 +123,7 @@ def _raised_texts(raised: CaseToRaise) -> CaseToRaise:
         tried=text_clean(
             raised.tried,
             field="tried",
-            label="What was tried",
+            label=_("What was tried"),
             max_length=TEXT_MAX,
             required=False,
         ),
@@ -123,34 +132,44 @@ def _raised_texts(raised: CaseToRaise) -> CaseToRaise:
 
 def _title_clean(title: str) -> str:
     return text_clean(
-        title, field="title", label="Title", max_length=TITLE_MAX, required=True, multiline=False
+        title, field="title", label=_("Title"), max_length=TITLE_MAX, required=True, multiline=False
     )
 
 
 def _description_clean(description: str) -> str:
     return text_clean(
-        description, field="description", label="Description", max_length=TEXT_MAX, required=True
+        description, field="description", label=_("Description"), max_length=TEXT_MAX, required=True
     )
 
 
 def _raised_check(raised: CaseToRaise) -> None:
     """Refuse an unknown choice, and a customer, product or category no longer active or a
     contact of another customer."""
-    _check_choice(raised.severity, Severity, field="severity", label="severity")
-    _check_choice(raised.impact, Impact, field="impact", label="impact")
-    _check_choice(raised.source, Source, field="source", label="source")
+    _check_choice(raised.severity, Severity, field="severity", label=_("severity"))
+    _check_choice(raised.impact, Impact, field="impact", label=_("impact"))
+    _check_choice(raised.source, Source, field="source", label=_("source"))
     customer, contact = raised.customer, raised.contact
     if not customer.is_active:
-        raise DomainError(f"{customer.name} is no longer an active customer.", field="customer")
+        raise DomainError(
+            _("%(customer)s is no longer an active customer.") % {"customer": customer.name},
+            field="customer",
+        )
     if contact is not None and contact.customer_id != customer.pk:
-        raise DomainError(f"{contact.name} is not a contact of {customer.name}.", field="contact")
-    _check_active(raised.product, field="product", label="product")
-    _check_active(raised.category, field="category", label="category")
+        raise DomainError(
+            _("%(contact)s is not a contact of %(customer)s.")
+            % {"contact": contact.name, "customer": customer.name},
+            field="contact",
+        )
+    _check_active(raised.product, field="product", label=_("product"))
+    _check_active(raised.category, field="category", label=_("category"))
 
 
 def _check_active(row: Product | Category | None, *, field: str, label: str) -> None:
     if row is not None and not row.is_active:
-        raise DomainError(f"{row.name} is no longer an active {label}.", field=field)
+        raise DomainError(
+            _("%(row)s is no longer an active %(label)s.") % {"row": row.name, "label": label},
+            field=field,
+        )
 
 
 def case_raise(
@@ -332,19 +351,19 @@ def case_update_details(
     require(by, lambda u: can_work(u, case))
     for name in clear:
         if name not in ("category", "product"):
-            raise DomainError(f"{name} cannot be cleared.", field=name)
+            raise DomainError(_("%(name)s cannot be cleared.") % {"name": name}, field=name)
     if title is not None:
         title = _title_clean(title)
     if description is not None:
         description = _description_clean(description)
     if impact is not None:
-        _check_choice(impact, Impact, field="impact", label="impact")
-    _check_active(category, field="category", label="category")
-    _check_active(product, field="product", label="product")
+        _check_choice(impact, Impact, field="impact", label=_("impact"))
+    _check_active(category, field="category", label=_("category"))
+    _check_active(product, field="product", label=_("product"))
 
     with transaction.atomic():
         case = case_lock(case)
-        require_not_closed(case, "edited")
+        require_not_closed(case, _("edited"))
         now = timezone.now()
         edit = _DetailsEdit(case)
         edit.change("title", title)
@@ -377,7 +396,7 @@ DETAIL_SHOWN_MAX = 120
 def _detail_shown(name: str, value: str) -> str:
     """A detail's value as its event shows it: an impact by its label, text on one line."""
     if name == "impact" and value in Impact.values:
-        return str(Impact(value).label)
+        return stored_label(Impact(value))
     return Truncator(" ".join(value.split())).chars(DETAIL_SHOWN_MAX)
 
 

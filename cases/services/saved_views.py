@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from cases.filters import CaseFilter
 from cases.models import Case, SavedView, Team
@@ -23,15 +25,16 @@ def saved_view_query(query: str) -> str:
     value its filter refuses."""
     if len(query) > QUERY_MAX:
         raise DomainError(
-            f"These filters are too long to save (at most {QUERY_MAX:,} characters).",
+            _("These filters are too long to save (at most %(max)s characters).")
+            % {"max": number_format(QUERY_MAX, force_grouping=True)},
             field="query",
         )
     data = QueryDict(query.lstrip("?"))
     unknown = sorted(set(data) - set(QUERY_NAMES))
     if unknown:
         raise DomainError(
-            f"Not a filter of the queue: {', '.join(unknown)}. "
-            f"The queue filters by {', '.join(QUERY_NAMES)}.",
+            _("Not a filter of the queue: %(unknown)s. The queue filters by %(names)s.")
+            % {"unknown": ", ".join(unknown), "names": ", ".join(QUERY_NAMES)},
             field="query",
         )
     filterset = CaseFilter(data=data, queryset=Case.objects.none())
@@ -42,11 +45,14 @@ def saved_view_query(query: str) -> str:
             for name, messages in form.errors.items()
             for message in messages
         ]
-        raise DomainError("These filters are not valid. " + " ".join(problems), field="query")
+        raise DomainError(
+            _("These filters are not valid.") + " " + " ".join(problems), field="query"
+        )
     normal = saved_view_query_normal(data)
     if len(normal) > QUERY_MAX:
         raise DomainError(
-            f"These filters are too long to save (at most {QUERY_MAX:,} characters).",
+            _("These filters are too long to save (at most %(max)s characters).")
+            % {"max": number_format(QUERY_MAX, force_grouping=True)},
             field="query",
         )
     return normal
@@ -57,7 +63,7 @@ def saved_view_share_team(owner: User) -> Team:
     DomainError when they are in no team."""
     teams = sorted(owner.teams.all(), key=lambda team: (team.lead_id != owner.pk, team.name))
     if not teams:
-        raise DomainError("You are in no team to share this view with.", field="shared")
+        raise DomainError(_("You are in no team to share this view with."), field="shared")
     return teams[0]
 
 
@@ -65,13 +71,15 @@ def saved_view_save(*, owner: User, name: str, query: str, shared: bool) -> Save
     """Save the queue's filters and order ``query`` under ``name``, for ``owner`` alone or
     shared with their team. Managers only; a name the owner already uses is refused."""
     if not can_triage(owner):
-        raise PermissionDenied("Only escalation managers save views of the queue.")
+        raise PermissionDenied(_("Only escalation managers save views of the queue."))
     name = text_clean(
-        name, field="name", label="Name", max_length=NAME_MAX, required=True, multiline=False
+        name, field="name", label=_("Name"), max_length=NAME_MAX, required=True, multiline=False
     )
     normal = saved_view_query(query)
     team = saved_view_share_team(owner) if shared else None
-    taken = DomainError(f"You already have a view named “{name}”.", field="name")
+    taken = DomainError(
+        _("You already have a view named “%(name)s”.") % {"name": name}, field="name"
+    )
     now = timezone.now()
     with transaction.atomic():
         if SavedView.objects.filter(owner=owner, name__iexact=name).exists():
@@ -89,6 +97,6 @@ def saved_view_save(*, owner: User, name: str, query: str, shared: bool) -> Save
 def saved_view_delete(*, view: SavedView, by: User) -> None:
     """Delete ``view``: its owner only (team-mates see a shared view; they do not remove it)."""
     if view.owner_id != by.pk or not can_triage(by):
-        raise PermissionDenied("Only the manager who saved a view deletes it.")
+        raise PermissionDenied(_("Only the manager who saved a view deletes it."))
     with transaction.atomic():
         SavedView.objects.filter(pk=view.pk).delete()

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.events import CaseAssigned, CaseChanged, CustomerUpdatePosted, announce, announce_many
 from cases.models import Case, CaseEvent, CaseLink, EventKind, LinkKind, Severity, Status, Team
@@ -31,7 +32,7 @@ from cases.services.common import (
     require_not_closed,
 )
 from cases.services.mentions import note_record
-from cases.timeline import event_build, event_record, events_save
+from cases.timeline import event_build, event_record, events_save, stored_label
 from escalation.bulk import objects_update
 from escalation.errors import DomainError
 from escalation.roles import is_manager
@@ -62,7 +63,7 @@ def case_assign(
     """
     require(by, lambda u: can_work(u, case))
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     _assign_check(owner=owner, team=team, level=level, unassign=unassign)
     refusal = hand_on_refusal(by, case, owner=owner, team=team, level=level) if by else None
@@ -70,7 +71,7 @@ def case_assign(
         raise DomainError(refusal, field="owner")
     with transaction.atomic():
         case = case_lock(case)
-        require_not_closed(case, "reassigned")
+        require_not_closed(case, _("reassigned"))
         old_owner, old_team, old_level = case.owner, case.team, case.level
         new_owner, new_team, new_level = _assignment_target(
             case, owner=owner, team=team, level=level, unassign=unassign
@@ -135,18 +136,21 @@ def _assign_check(
     """Refuse an assignment that names nothing, both an owner and no owner, an owner who cannot
     hold cases or a team no longer active."""
     if owner is None and team is None and level is None and not unassign:
-        raise DomainError("Choose an owner, a team or a level.", field="owner")
+        raise DomainError(_("Choose an owner, a team or a level."), field="owner")
     if unassign and owner is not None:
         raise DomainError(
-            "Choose an owner or no owner (back to the team's queue), not both.", field="owner"
+            _("Choose an owner or no owner (back to the team's queue), not both."), field="owner"
         )
     if owner is not None and not can_be_owner(owner):
         raise DomainError(
-            f"{display_name(owner)} cannot hold cases (only active operators and managers can).",
+            _("%(owner)s cannot hold cases (only active operators and managers can).")
+            % {"owner": display_name(owner)},
             field="owner",
         )
     if team is not None and not team.is_active:
-        raise DomainError(f"Team {team.name} is no longer active.", field="team")
+        raise DomainError(
+            _("Team %(team)s is no longer active.") % {"team": team.name}, field="team"
+        )
 
 
 def _assignment_target(
@@ -167,7 +171,8 @@ def _assignment_target(
     new_owner = owner
     if unassign and new_team is None:
         raise DomainError(
-            f"{case.reference} has no team whose queue could take it: choose a team.",
+            _("%(case)s has no team whose queue could take it: choose a team.")
+            % {"case": case.reference},
             field="team",
         )
     if new_owner is None and not unassign:
@@ -182,12 +187,16 @@ def _assignment_target(
         and new_team.pk not in user_team_ids(owner)
     ):
         raise DomainError(
-            f"{display_name(owner)} is not a member of {new_team.name}.", field="owner"
+            _("%(owner)s is not a member of %(new_team)s.")
+            % {"owner": display_name(owner), "new_team": new_team.name},
+            field="owner",
         )
     owner_id = new_owner.pk if new_owner else None
     team_id = new_team.pk if new_team else None
     if (owner_id, team_id, new_level) == (case.owner_id, case.team_id, old_level):
-        raise DomainError(f"{case.reference} is already assigned that way.", field="owner")
+        raise DomainError(
+            _("%(case)s is already assigned that way.") % {"case": case.reference}, field="owner"
+        )
     return new_owner, new_team, new_level
 
 
@@ -200,19 +209,25 @@ def case_change_severity(*, case: Case, by: User | None, severity: str, reason: 
     """Change the severity of an open case, with a reason; the SLA targets follow."""
     require(by, can_triage)
     if severity not in Severity.values:
-        raise DomainError(f"{severity!r} is not a severity.", field="severity")
+        raise DomainError(
+            _("%(severity)s is not a severity.") % {"severity": repr(severity)}, field="severity"
+        )
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     with transaction.atomic():
         case = case_lock(case)
         if not case.is_open:
             raise DomainError(
-                f"{case.reference} is {Status(case.status).label.lower()}: "
-                "only an open case changes severity."
+                _("%(case)s is %(status)s: only an open case changes severity.")
+                % {"case": case.reference, "status": Status(case.status).label.lower()}
             )
         if case.severity == severity:
-            raise DomainError(f"{case.reference} is already {severity}.", field="severity")
+            raise DomainError(
+                _("%(case)s is already %(severity)s.")
+                % {"case": case.reference, "severity": severity},
+                field="severity",
+            )
         now = timezone.now()
         old = case.severity
         case.severity = severity
@@ -234,13 +249,13 @@ def case_add_note(
     """An internal note, or a customer-facing update (which is a response to the customer:
     it sets last_customer_update_at and, the first time, first_response_at)."""
     require(by, lambda u: can_contribute(u, case))
-    body = text_clean(body, field="body", label="The note", max_length=TEXT_MAX, required=True)
+    body = text_clean(body, field="body", label=_("The note"), max_length=TEXT_MAX, required=True)
     with transaction.atomic():
         case = case_lock(case)
         now = timezone.now()
         fields: list[str] = []
         if customer_facing:
-            require_not_closed(case, "updated")
+            require_not_closed(case, _("updated"))
             case.last_customer_update_at = now
             fields.append("last_customer_update_at")
             if case.first_response_at is None:
@@ -281,7 +296,7 @@ def cases_add_customer_updates(
         if update.by is not None:
             require(update.by, partial(can_contribute, case=update.case))
     bodies = [
-        text_clean(u.body, field="body", label="The note", max_length=TEXT_MAX, required=True)
+        text_clean(u.body, field="body", label=_("The note"), max_length=TEXT_MAX, required=True)
         for u in updates
     ]
     outcomes: dict[int, CaseEvent | DomainError] = {}
@@ -297,12 +312,14 @@ def cases_add_customer_updates(
         for update, body in zip(updates, bodies, strict=True):
             case = locked.get(update.case.pk)
             if case is None:
-                outcomes[update.case.pk] = DomainError(f"{update.case.reference} is gone.")
+                outcomes[update.case.pk] = DomainError(
+                    _("%(case)s is gone.") % {"case": update.case.reference}
+                )
                 continue
             if case in changed:
                 continue  # one update a case per call: the first
             try:
-                require_not_closed(case, "updated")
+                require_not_closed(case, _("updated"))
             except DomainError as refusal:
                 outcomes[case.pk] = refusal
                 continue
@@ -335,16 +352,17 @@ def case_link(*, case: Case, by: User | None, target: Case, kind: str) -> CaseLi
     so."""
     require(by, can_triage)
     if kind not in LinkKind.values:
-        raise DomainError(f"{kind!r} is not a kind of link.", field="kind")
+        raise DomainError(_("%(kind)s is not a kind of link.") % {"kind": repr(kind)}, field="kind")
     if target.pk == case.pk:
-        raise DomainError("A case cannot be linked to itself.", field="target")
+        raise DomainError(_("A case cannot be linked to itself."), field="target")
     if by is None:
-        raise DomainError("A link needs a person who makes it.")
+        raise DomainError(_("A link needs a person who makes it."))
     with transaction.atomic():
         case = case_lock(case)
         if CaseLink.objects.filter(source=case, target=target, kind=kind).exists():
             raise DomainError(
-                f"{case.reference} is already linked to {target.reference} that way.",
+                _("%(case)s is already linked to %(target)s that way.")
+                % {"case": case.reference, "target": target.reference},
                 field="target",
             )
         now = timezone.now()
@@ -356,10 +374,11 @@ def case_link(*, case: Case, by: User | None, target: Case, kind: str) -> CaseLi
         except IntegrityError:
             # Two people linked the same pair at the same moment: the other one won.
             raise DomainError(
-                f"{case.reference} is already linked to {target.reference} that way.",
+                _("%(case)s is already linked to %(target)s that way.")
+                % {"case": case.reference, "target": target.reference},
                 field="target",
             ) from None
-        label = LinkKind(kind).label.lower()
+        label = stored_label(LinkKind(kind)).lower()
         event_record(
             case=case,
             actor=by,
@@ -382,18 +401,18 @@ def case_unlink(*, case: Case, by: User | None, link: CaseLink, reason: str) -> 
     """Remove a link made in error; the timelines keep both the link and its removal."""
     require(by, can_triage)
     reason = text_clean(
-        reason, field="reason", label="Reason", max_length=REASON_MAX, required=True
+        reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
     )
     if case.pk not in (link.source_id, link.target_id):
-        raise DomainError("That link does not belong to this case.", field="link")
+        raise DomainError(_("That link does not belong to this case."), field="link")
     with transaction.atomic():
         case = case_lock(case)
         now = timezone.now()
         source, target, kind = link.source, link.target, link.kind
-        deleted, _ = CaseLink.objects.filter(pk=link.pk).delete()
+        deleted, _rows = CaseLink.objects.filter(pk=link.pk).delete()
         if not deleted:
-            raise DomainError("That link was removed already.", field="link")
-        label = LinkKind(kind).label.lower()
+            raise DomainError(_("That link was removed already."), field="link")
+        label = stored_label(LinkKind(kind)).lower()
         for subject in (source, target):
             event_record(
                 case=subject,
@@ -413,9 +432,15 @@ def case_set_watching(*, case: Case, by: User, user: User, watching: bool) -> No
     if by.pk != user.pk:
         require(by, can_triage)
     if not can_view_case(user, case):
-        raise DomainError(f"{display_name(user)} cannot see {case.reference}.", field="user")
+        raise DomainError(
+            _("%(user)s cannot see %(case)s.")
+            % {"user": display_name(user), "case": case.reference},
+            field="user",
+        )
     if not can_watch(user, case):
-        raise PermissionDenied(f"{display_name(user)} reads cases and cannot watch them.")
+        raise PermissionDenied(
+            _("%(user)s reads cases and cannot watch them.") % {"user": display_name(user)}
+        )
     with transaction.atomic():
         case = case_lock(case)
         is_watching = case.watchers.filter(pk=user.pk).exists()

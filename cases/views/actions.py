@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -51,9 +53,12 @@ def _respond_invalid(request: HttpRequest, case: Case, name: str, form: forms.Fo
         # The form is not offered in the case's current state (another tab changed it): say
         # why above the page instead.
         errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
-        context["flash"] = {"level": "danger", "text": " ".join(errors) or "Nothing was changed."}
+        context["flash"] = {
+            "level": "danger",
+            "text": " ".join(errors) or _("Nothing was changed."),
+        }
     else:
-        context["flash"] = {"level": "danger", "text": "Nothing was changed: see the form."}
+        context["flash"] = {"level": "danger", "text": _("Nothing was changed: see the form.")}
     template = "cases/case/_swap.html" if request.htmx else "cases/case/detail.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -62,7 +67,7 @@ def _run(request: HttpRequest, reference: str, name: str, perform: Perform) -> H
     """Check who may do ``name`` on this case, validate the form, call the service, answer."""
     case = case_page_case(viewer=request.user, reference=reference)
     if not may_use(viewer=request.user, case=case, name=name):
-        raise PermissionDenied("You may not make this change to this case.")
+        raise PermissionDenied(_("You may not make this change to this case."))
     form_class = ACTIONS[name][0]
     form = form_class(request.POST, request.FILES, prefix=name)
     if form.is_valid():
@@ -84,7 +89,7 @@ def _note(request: HttpRequest, case: Case, form: forms.Form) -> str:
         body=form.cleaned_data["body"],
         customer_facing=customer_facing,
     )
-    return "Customer update added." if customer_facing else "Internal note added."
+    return _("Customer update added.") if customer_facing else _("Internal note added.")
 
 
 def _attach(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -92,12 +97,15 @@ def _attach(request: HttpRequest, case: Case, form: forms.Form) -> str:
     uploads = form.cleaned_data["attachments"]
     for upload in uploads:
         services.case_add_attachment(case=case, by=signed_in(request), upload=upload)
-    return f"{len(uploads)} file{'s' if len(uploads) != 1 else ''} attached."
+    count = len(uploads)
+    return ngettext("%(count)s file attached.", "%(count)s files attached.", count) % {
+        "count": count
+    }
 
 
 def _acknowledge(request: HttpRequest, case: Case, form: forms.Form) -> str:
     services.case_acknowledge(case=case, by=signed_in(request))
-    return f"{case.reference} acknowledged."
+    return _("%(case)s acknowledged.") % {"case": case.reference}
 
 
 def _assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -114,8 +122,17 @@ def _assign(request: HttpRequest, case: Case, form: forms.Form) -> str:
     holder = display_name(owner)
     team = updated.team.name if updated.team else ""
     if owner is None and data["unassign"]:
-        return f"{case.reference} is back in {team}'s queue, with no owner."
-    return f"{case.reference} assigned to {' in '.join(p for p in (holder, team) if p)}."
+        return _("%(case)s is back in %(team)s's queue, with no owner.") % {
+            "case": case.reference,
+            "team": team,
+        }
+    if holder and team:
+        return _("%(case)s assigned to %(owner)s in %(team)s.") % {
+            "case": case.reference,
+            "owner": holder,
+            "team": team,
+        }
+    return _("%(case)s assigned to %(owner)s.") % {"case": case.reference, "owner": holder or team}
 
 
 def _severity(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -123,7 +140,7 @@ def _severity(request: HttpRequest, case: Case, form: forms.Form) -> str:
     services.case_change_severity(
         case=case, by=signed_in(request), severity=data["severity"], reason=data["reason"]
     )
-    return f"Severity set to {data['severity']}."
+    return _("Severity set to %(severity)s.") % {"severity": data["severity"]}
 
 
 def _status(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -131,7 +148,7 @@ def _status(request: HttpRequest, case: Case, form: forms.Form) -> str:
     updated = services.case_set_status(
         case=case, by=signed_in(request), status=data["status"], reason=data["reason"]
     )
-    return f"Status set to {updated.get_status_display().lower()}."
+    return _("Status set to %(status)s.") % {"status": updated.get_status_display().lower()}
 
 
 def _resolve(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -139,17 +156,17 @@ def _resolve(request: HttpRequest, case: Case, form: forms.Form) -> str:
     services.case_resolve(
         case=case, by=signed_in(request), summary=data["summary"], root_cause=data["root_cause"]
     )
-    return f"{case.reference} resolved."
+    return _("%(case)s resolved.") % {"case": case.reference}
 
 
 def _reopen(request: HttpRequest, case: Case, form: forms.Form) -> str:
     services.case_reopen(case=case, by=signed_in(request), reason=form.cleaned_data["reason"])
-    return f"{case.reference} reopened."
+    return _("%(case)s reopened.") % {"case": case.reference}
 
 
 def _close(request: HttpRequest, case: Case, form: forms.Form) -> str:
     services.case_close(case=case, by=signed_in(request))
-    return f"{case.reference} closed."
+    return _("%(case)s closed.") % {"case": case.reference}
 
 
 def _link(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -157,13 +174,18 @@ def _link(request: HttpRequest, case: Case, form: forms.Form) -> str:
     try:
         target = case_get_for_viewer(viewer=request.user, reference=reference)
     except Http404:
-        raise DomainError(f"There is no case {reference}.", field="reference") from None
+        raise DomainError(
+            _("There is no case %(reference)s.") % {"reference": reference}, field="reference"
+        ) from None
     if target.pk == case.pk:
-        raise DomainError("A case cannot be linked to itself.", field="reference")
+        raise DomainError(_("A case cannot be linked to itself."), field="reference")
     link = services.case_link(
         case=case, by=signed_in(request), target=target, kind=form.cleaned_data["kind"]
     )
-    return f"Linked: {link.get_kind_display().lower()} {target.reference}."
+    return _("Linked: %(kind)s %(target)s.") % {
+        "kind": link.get_kind_display().lower(),
+        "target": target.reference,
+    }
 
 
 def action_view(name: str, perform: Perform) -> Callable[..., HttpResponseBase]:
@@ -196,11 +218,11 @@ link = action_view("link", _link)
 def watch(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_page_case(viewer=request.user, reference=reference)
     if not can_contribute(request.user, case):
-        raise PermissionDenied("Your role does not allow this change.")
+        raise PermissionDenied(_("Your role does not allow this change."))
     form = WatchForm(request.POST)
     if not form.is_valid():
         context = case_page_context(request, case)
-        context["flash"] = {"level": "danger", "text": "Choose to watch or to stop watching."}
+        context["flash"] = {"level": "danger", "text": _("Choose to watch or to stop watching.")}
         template = "cases/case/_swap.html" if request.htmx else "cases/case/detail.html"  # type: ignore[attr-defined]
         return render(request, template, context, status=400)
     watching = form.cleaned_data["watching"]
@@ -208,8 +230,6 @@ def watch(request: HttpRequest, reference: str) -> HttpResponse:
         case=case, by=signed_in(request), user=signed_in(request), watching=watching
     )
     message = (
-        f"You are watching {case.reference}."
-        if watching
-        else f"You stopped watching {case.reference}."
-    )
+        _("You are watching %(case)s.") if watching else _("You stopped watching %(case)s.")
+    ) % {"case": case.reference}
     return _respond_done(request, case.reference, message)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.models import User
@@ -12,6 +12,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases import forms as case_forms
@@ -34,6 +36,9 @@ from cases.views.common import (
 )
 from escalation.access import role_required, signed_in
 from escalation.roles import AnyUser, Role, has_role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 VIEWERS = (Role.OPERATOR, Role.MANAGER, Role.EXECUTIVE)
 
@@ -84,8 +89,8 @@ def may_use(*, viewer: AnyUser, case: Case, name: str) -> bool:
 class Fold:
     """A form of the "Manage this case" panel, shown folded in a ``<details>``."""
 
-    title: str
-    submit: str
+    title: StrOrPromise
+    submit: StrOrPromise
     button_class: str = "btn-primary"
 
 
@@ -93,19 +98,24 @@ class Fold:
 # causes) were most of the page's markup and time, rendered for forms that mostly stay closed:
 # each is now rendered when it is opened (``action_form``).
 FOLDED: dict[str, Fold] = {
-    "assign": Fold("Assign or reassign", "Assign"),
-    "status": Fold("Set status", "Set status"),
-    "severity": Fold("Change severity", "Change severity"),
-    "resolve": Fold("Resolve", "Resolve case", "btn-success"),
-    "reopen": Fold("Reopen", "Reopen case", "btn-warning"),
-    "link": Fold("Link to another case", "Link"),
-    "details": Fold("Edit details", "Save details"),
-    "merge": Fold("Merge into…", "Merge and close this case", "btn-outline-danger"),
+    "assign": Fold(gettext_lazy("Assign or reassign"), gettext_lazy("Assign")),
+    "status": Fold(gettext_lazy("Set status"), gettext_lazy("Set status")),
+    "severity": Fold(gettext_lazy("Change severity"), gettext_lazy("Change severity")),
+    "resolve": Fold(gettext_lazy("Resolve"), gettext_lazy("Resolve case"), "btn-success"),
+    "reopen": Fold(gettext_lazy("Reopen"), gettext_lazy("Reopen case"), "btn-warning"),
+    "link": Fold(gettext_lazy("Link to another case"), gettext_lazy("Link")),
+    "details": Fold(gettext_lazy("Edit details"), gettext_lazy("Save details")),
+    "merge": Fold(
+        gettext_lazy("Merge into…"), gettext_lazy("Merge and close this case"), "btn-outline-danger"
+    ),
 }
 
 
 def not_offered(case: Case) -> str:
-    return f"Not offered now that {case.reference} is {case.get_status_display().lower()}."
+    return _("Not offered now that %(case)s is %(status)s.") % {
+        "case": case.reference,
+        "status": case.get_status_display().lower(),
+    }
 
 
 def offered(*, name: str, case: Case) -> bool:
@@ -130,7 +140,7 @@ def action_form_for(*, name: str, case: Case, viewer: AnyUser) -> forms.Form:
         owner = form.fields["owner"]
         staff = owner.queryset  # type: ignore[attr-defined]
         owner.queryset = staff.filter(teams=case.team_id) if case.team_id else staff.none()  # type: ignore[attr-defined]
-        owner.help_text = (
+        owner.help_text = _(
             "Someone of this case's team. To hand it on to another team, choose the team alone."
         )
     return form
@@ -178,9 +188,9 @@ def fold_entry(*, name: str, case: Case, form: forms.Form | None) -> dict[str, A
 
 # How a link reads from the other end: "B caused by A" shows on A as "Causes B".
 INCOMING_LABELS = {
-    LinkKind.DUPLICATE_OF: "Has duplicate",
-    LinkKind.CAUSED_BY: "Causes",
-    LinkKind.RELATED: "Related to",
+    LinkKind.DUPLICATE_OF: gettext_lazy("Has duplicate"),
+    LinkKind.CAUSED_BY: gettext_lazy("Causes"),
+    LinkKind.RELATED: gettext_lazy("Related to"),
 }
 
 
@@ -191,10 +201,10 @@ def related_with_links(case: Case, *, viewer: User) -> list[Case]:
     labels: dict[int, str] = {}
     for link in links:
         if link.source_id == case.pk:
-            labels.setdefault(link.target_id, LinkKind(link.kind).label)
+            labels.setdefault(link.target_id, str(LinkKind(link.kind).label))
     for link in links:
         if link.target_id == case.pk:
-            labels.setdefault(link.source_id, INCOMING_LABELS[LinkKind(link.kind)])
+            labels.setdefault(link.source_id, str(INCOMING_LABELS[LinkKind(link.kind)]))
     related = case_related(viewer=viewer, case=case, links=links)
     for other in related:
         other.link_label = labels.get(other.pk, "")  # type: ignore[attr-defined]
@@ -262,13 +272,13 @@ def action_form(request: HttpRequest, reference: str, name: str) -> HttpResponse
     may not change this way 403. A form not offered in the case's status now (another tab
     changed it) says so instead of a form."""
     if name not in FOLDED:
-        raise Http404("No such form.")
+        raise Http404(_("No such form."))
     viewer = signed_in(request)
     if not has_role(viewer, *ROLES[ACTIONS[name][1]]):
-        raise PermissionDenied("Your role does not allow this change.")
+        raise PermissionDenied(_("Your role does not allow this change."))
     case = case_page_case(viewer=viewer, reference=reference)
     if not may_use(viewer=viewer, case=case, name=name):
-        raise PermissionDenied("You do not work on this case.")
+        raise PermissionDenied(_("You do not work on this case."))
     if not request.htmx:  # type: ignore[attr-defined]
         context = case_page_context(request, case, unfold=name)
         if name not in context["forms"]:
@@ -324,11 +334,11 @@ def attachment_download(request: HttpRequest, reference: str, token: str) -> Fil
     case = case_get_for_viewer(viewer=request.user, reference=reference)
     attachment = Attachment.objects.filter(case=case, token=token).first()
     if attachment is None:
-        raise Http404("No such attachment on this case.")
+        raise Http404(_("No such attachment on this case."))
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
-        raise Http404("The file of this attachment is missing.") from None
+        raise Http404(_("The file of this attachment is missing.")) from None
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from cases import services
 from cases.forms_details import DetailsForm
@@ -19,9 +20,10 @@ def _details(request: HttpRequest, case: Case, form: forms.Form) -> str:
     assert isinstance(form, DetailsForm)
     changed = list(form.changed_data)
     if not changed:
-        return "Nothing to save: the details are as they were."
+        return _("Nothing to save: the details are as they were.")
     services.case_update_details(case=case, by=signed_in(request), **form.changes())
-    return f"Saved: {', '.join(form[name].label.lower() for name in changed)}."
+    saved = ", ".join(str(form[name].label).lower() for name in changed)
+    return _("Saved: %(fields)s.") % {"fields": saved}
 
 
 def _merge(request: HttpRequest, case: Case, form: forms.Form) -> str:
@@ -29,11 +31,16 @@ def _merge(request: HttpRequest, case: Case, form: forms.Form) -> str:
     try:
         into = case_get_for_viewer(viewer=request.user, reference=reference)
     except Http404:
-        raise DomainError(f"There is no case {reference}.", field="into") from None
+        raise DomainError(
+            _("There is no case %(reference)s.") % {"reference": reference}, field="into"
+        ) from None
     services.case_merge(
         duplicate=case, into=into, by=signed_in(request), reason=form.cleaned_data["reason"]
     )
-    return f"{case.reference} merged into {into.reference} and closed."
+    return _("%(case)s merged into %(into)s and closed.") % {
+        "case": case.reference,
+        "into": into.reference,
+    }
 
 
 details = action_view("details", _details)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import services
@@ -48,7 +49,9 @@ def raise_case(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                messages.success(request, f"Escalation {case.reference} raised.")
+                messages.success(
+                    request, _("Escalation %(case)s raised.") % {"case": case.reference}
+                )
                 return redirect("cases:detail", reference=case.reference)
     else:
         form = CaseRaiseForm(initial={"customer": request.GET.get("customer")})

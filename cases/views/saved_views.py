@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.forms import parse_id
@@ -37,8 +39,8 @@ PAGE_ONLY = (FILTERED, "cursor", "page_size")
 
 
 class SavedViewForm(BootstrapForm):
-    name = forms.CharField(label="Name", max_length=NAME_MAX)
-    shared = forms.BooleanField(label="Share with my team", required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=NAME_MAX)
+    shared = forms.BooleanField(label=gettext_lazy("Share with my team"), required=False)
     # The queue page's own query string, as the page had it.
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2 * QUERY_MAX)
 
@@ -76,7 +78,7 @@ def saved_views(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, f"View “{view.name}” saved.")
+            messages.success(request, _("View “%(view)s” saved.") % {"view": view.name})
             return redirect(view.get_absolute_url())
     viewer = signed_in(request)
     views = list(saved_views_for(viewer=viewer))
@@ -98,10 +100,10 @@ def delete(request: HttpRequest, view_id: str) -> HttpResponse:
     pk = parse_id(view_id)
     view = saved_view_get_for_viewer(viewer=viewer, view_id=pk) if pk else None
     if view is None:
-        messages.info(request, "That view is no longer saved.")
+        messages.info(request, _("That view is no longer saved."))
         return redirect("cases:saved_views")
     saved_view_delete(view=view, by=viewer)
-    messages.success(request, f"View “{view.name}” deleted.")
+    messages.success(request, _("View “%(view)s” deleted.") % {"view": view.name})
     return redirect("cases:saved_views")
 
 

@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import services
@@ -103,7 +105,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
             **form.changes(),
         )
     except DomainError as error:
-        messages.error(request, f"Nothing was changed: {error.message}")
+        messages.error(request, _("Nothing was changed: %(message)s") % {"message": error.message})
         return redirect(back)
     _report(request, result)
     return redirect(back)
@@ -114,13 +116,25 @@ def _report(request: HttpRequest, result: BulkResult) -> None:
     if changed:
         messages.success(
             request,
-            f"{changed} case{'s' if changed != 1 else ''} changed: {', '.join(result.updated)}.",
+            ngettext(
+                "%(count)s case changed: %(updated)s.",
+                "%(count)s cases changed: %(updated)s.",
+                changed,
+            )
+            % {"count": changed, "updated": ", ".join(result.updated)},
         )
     if result.refused:
         shown = list(result.refused.items())[:REFUSALS_SHOWN]
         more = len(result.refused) - len(shown)
         reasons = "; ".join(f"{reference}: {why}" for reference, why in shown)
-        tail = f" (and {more} more)" if more > 0 else ""
-        messages.warning(request, f"{len(result.refused)} refused — {reasons}{tail}".rstrip())
+        tail = " " + (_("(and %(count)s more)") % {"count": more}) if more > 0 else ""
+        messages.warning(
+            request,
+            (
+                _("%(count)s refused — %(reasons)s")
+                % {"count": len(result.refused), "reasons": reasons}
+            )
+            + tail,
+        )
     if not changed and not result.refused:
-        messages.info(request, "Nothing was changed.")
+        messages.info(request, _("Nothing was changed."))

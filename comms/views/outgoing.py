@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.forms import NoteForm
@@ -70,7 +72,7 @@ def update_delivery_list(request: HttpRequest, reference: str, event_id: int) ->
 def _workable(request: HttpRequest, reference: str) -> Case:
     case = case_for_comms(viewer=request.user, reference=reference)
     if not can_work(signed_in(request), case):
-        raise PermissionDenied("You may not change who this case's updates go to.")
+        raise PermissionDenied(_("You may not change who this case's updates go to."))
     return case
 
 
@@ -93,11 +95,13 @@ def cc_add(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_domain_error(error)
         else:
             messages.success(
-                request, f"{cc.contact.email} gets a copy of every update from now on."
+                request,
+                _("%(email)s gets a copy of every update from now on.")
+                % {"email": cc.contact.email},
             )
             return redirect("cases:detail", reference=case.reference)
     problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
-    messages.error(request, f"The contact was not added: {problems}")
+    messages.error(request, _("The contact was not added: %(problems)s") % {"problems": problems})
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -110,7 +114,7 @@ def cc_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "That contact gets no more copies of the updates.")
+        messages.success(request, _("That contact gets no more copies of the updates."))
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -122,9 +126,12 @@ def resend(request: HttpRequest, reference: str) -> HttpResponse:
     count = services.case_deliveries_resend(case=case, by=signed_in(request))
     messages.success(
         request,
-        f"{count} message{'s' if count != 1 else ''} will be sent again."
+        ngettext(
+            "%(count)s message will be sent again.", "%(count)s messages will be sent again.", count
+        )
+        % {"count": count}
         if count
-        else "Nothing to send again.",
+        else _("Nothing to send again."),
     )
     return redirect("cases:detail", reference=case.reference)
 
@@ -132,7 +139,7 @@ def resend(request: HttpRequest, reference: str) -> HttpResponse:
 def _writable(request: HttpRequest, reference: str) -> Case:
     case = case_for_comms(viewer=request.user, reference=reference)
     if not can_contribute(signed_in(request), case):
-        raise PermissionDenied("You may not write to this case's timeline.")
+        raise PermissionDenied(_("You may not write to this case's timeline."))
     return case
 
 

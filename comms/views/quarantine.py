@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from comms.quarantine import SNIPPET_CHARS, quarantine_discard, quarantine_list, quarantine_release
@@ -40,7 +41,11 @@ def quarantine_attach(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _page(request, error=(pk, error.message), status=400)
     assert message.case is not None
-    messages.success(request, f"The message from {message.sender} is on {message.case.reference}.")
+    messages.success(
+        request,
+        _("The message from %(sender)s is on %(reference)s.")
+        % {"sender": message.sender, "reference": message.case.reference},
+    )
     return redirect("comms:quarantine")
 
 
@@ -53,6 +58,8 @@ def quarantine_set_aside(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _page(request, error=(pk, error.message), status=400)
     messages.success(
-        request, f"The message from {message.sender or 'an unknown sender'} is discarded."
+        request,
+        _("The message from %(sender)s is discarded.")
+        % {"sender": message.sender or _("an unknown sender")},
     )
     return redirect("comms:quarantine")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from comms import services
@@ -32,7 +33,7 @@ def _save(request: HttpRequest, form: ReplyTemplateForm, template: ReplyTemplate
     except DomainError as error:
         form.add_domain_error(error)
         return False
-    messages.success(request, f"Reply template {saved.name!r} saved.")
+    messages.success(request, _("Reply template %(name)r saved.") % {"name": saved.name})
     return True
 
 
@@ -71,5 +72,5 @@ def reply_template(request: HttpRequest, pk: int) -> HttpResponse:
 def reply_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(reply_templates_managed(viewer=request.user), pk=pk)
     services.reply_template_delete(by=signed_in(request), template=template)
-    messages.success(request, f"Reply template {template.name!r} deleted.")
+    messages.success(request, _("Reply template %(name)r deleted.") % {"name": template.name})
     return redirect("comms:reply_templates")

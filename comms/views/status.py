@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,10 +42,18 @@ def _refused(request: HttpRequest, error: StatusLinkError) -> HttpResponse:
 def _too_many(request: HttpRequest, *, period: int) -> HttpResponse:
     error = StatusLinkError(
         status=429,
-        title="Too many requests",
-        message="This page was asked for too often in a short time. Please wait "
-        f"{'a minute' if period <= 60 else 'a while'} and try again; nothing was recorded from "
-        "the last request.",
+        title=_("Too many requests"),
+        message=(
+            _(
+                "This page was asked for too often in a short time. Please wait a minute and "
+                "try again; nothing was recorded from the last request."
+            )
+            if period <= 60
+            else _(
+                "This page was asked for too often in a short time. Please wait a while and "
+                "try again; nothing was recorded from the last request."
+            )
+        ),
     )
     response = _refused(request, error)
     response["Retry-After"] = str(window_left(period=period))
@@ -109,7 +118,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                messages.success(request, "Thank you: your message is on the case.")
+                messages.success(request, _("Thank you: your message is on the case."))
                 return redirect(request.path)
     context = {
         "case": case,
@@ -156,7 +165,10 @@ def status_link_new(request: HttpRequest, reference: str) -> HttpResponse:
         return _panel(request, case, revoked=True)
     messages.success(
         request,
-        f"The status links sent so far for {case.reference} no longer work; "
-        "the next update mail carries the new one.",
+        _(
+            "The status links sent so far for %(reference)s no longer work; the next update "
+            "mail carries the new one."
+        )
+        % {"reference": case.reference},
     )
     return redirect("cases:detail", reference=case.reference)

@@ -34,7 +34,7 @@ from reports.definitions import (
     reopenings,
 )
 from reports.selectors.figures import AGE_BUCKETS, age_bucket
-from reports.weeks import Period
+from reports.weeks import Span
 from sla.models import ClockKind
 
 NO_GROUP = "none"  # the group of cases without a team, product or category, in a URL
@@ -63,6 +63,8 @@ class DrillDown:
     customer_id: int | None = None
     root_cause_id: int | None = None
     age: int | None = None
+    # The people page's figures: the cases a person owns (``Case.owner``, the current one).
+    owner_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.age is not None and self.metric.key != "backlog":
@@ -83,6 +85,8 @@ class DrillDown:
             params["root_cause"] = str(self.root_cause_id)
         if self.age is not None:
             params["age"] = str(self.age)
+        if self.owner_id is not None:
+            params["owner"] = str(self.owner_id)
         return params
 
 
@@ -140,10 +144,12 @@ def _narrowing(query: DrillDown, prefix: str) -> Q:
         condition &= Q(**{f"{prefix}customer_id": query.customer_id})
     if query.root_cause_id is not None:
         condition &= Q(**{f"{prefix}root_cause_id": query.root_cause_id})
+    if query.owner_id is not None:
+        condition &= Q(**{f"{prefix}owner_id": query.owner_id})
     return condition
 
 
-def _case_moment(metric: Metric, period: Period) -> Any:
+def _case_moment(metric: Metric, period: Span) -> Any:
     everything = ReportFilters()
     if metric.key == "resolved":
         return F("resolved_at")
@@ -156,7 +162,7 @@ def _case_moment(metric: Metric, period: Period) -> Any:
     return F("raised_at")
 
 
-def drilldown_rows(*, viewer: AnyUser, query: DrillDown, period: Period) -> QuerySet[Any]:
+def drilldown_rows(*, viewer: AnyUser, query: DrillDown, period: Span) -> QuerySet[Any]:
     """Every row behind the figure that ``viewer`` may open, in the order they happened (the
     backlog: oldest first). Cases, or clocks or breach facts with their case, joined in."""
     rows = metric_rows(query.metric, filters=query.filters, period=period)
@@ -183,12 +189,12 @@ def drilldown_rows(*, viewer: AnyUser, query: DrillDown, period: Period) -> Quer
 
 def _row(metric: Metric, item: Any) -> DrillDownRow:
     if metric.rows == CLOCKS:
-        return DrillDownRow(item.case, item.stopped_at, clock_kind=ClockKind(item.kind).label)
+        return DrillDownRow(item.case, item.stopped_at, clock_kind=str(ClockKind(item.kind).label))
     if metric.rows == BREACHES:
         return DrillDownRow(
             item.case,
             item.breached_at,
-            clock_kind=ClockKind(item.clock_kind).label,
+            clock_kind=str(ClockKind(item.clock_kind).label),
             policy_name=item.policy_name,
             calendar_name=item.calendar_name,
         )
@@ -199,7 +205,7 @@ def drilldown_page(
     *,
     viewer: AnyUser,
     query: DrillDown,
-    period: Period,
+    period: Span,
     page: int = 1,
     per_page: int = 50,
     counterpart: Metric | None = None,

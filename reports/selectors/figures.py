@@ -45,7 +45,7 @@ from reports.definitions import (
     resolved_in,
     with_rates,
 )
-from reports.weeks import Period
+from reports.weeks import Span
 
 AGE_BUCKETS: tuple[tuple[str, timedelta | None, timedelta | None], ...] = (
     ("<1d", None, timedelta(days=1)),
@@ -90,7 +90,7 @@ def age_bucket(moment: datetime) -> CaseWhen:
 
 def period_figures(
     *,
-    periods: Sequence[Period],
+    periods: Sequence[Span],
     filters: ReportFilters,
     dimensions: Sequence[Dimension] = (),
     with_ages: bool = True,
@@ -122,7 +122,7 @@ class _Tally:
     """The figures being added up: for each grouping ("all" and one per dimension), each group
     met gets a row of empty metrics per period."""
 
-    def __init__(self, periods: Sequence[Period], dimensions: Sequence[Dimension]) -> None:
+    def __init__(self, periods: Sequence[Span], dimensions: Sequence[Dimension]) -> None:
         self.periods = periods
         self.dimensions = dimensions
         self.groupings = [Grouping("all", ())] + [Grouping(d.key, (_alias(d),)) for d in dimensions]
@@ -240,7 +240,7 @@ def _select(
     return queryset.order_by().values(*fields, **expressions, **dims)
 
 
-def period_counts(*, periods: Sequence[Period], filters: ReportFilters) -> list[dict[str, int]]:
+def period_counts(*, periods: Sequence[Span], filters: ReportFilters) -> list[dict[str, int]]:
     """Raised, resolved and breaches per period: the cheap summary of weeks not yet frozen."""
     rows = [{"raised": 0, "resolved": 0, "breaches": 0} for _ in periods]
     cases = cases_for(filters).order_by()
@@ -265,7 +265,7 @@ def period_counts(*, periods: Sequence[Period], filters: ReportFilters) -> list[
 def dimension_labels(dimension: Dimension, keys: Sequence[Any]) -> dict[Any, str]:
     labels: dict[Any, str] = {None: dimension.empty_label}
     if dimension.choices is not None:
-        labels.update({value: label for value, label in dimension.choices.choices})
+        labels.update({value: str(label) for value, label in dimension.choices.choices})
     elif dimension.model is not None:
         ids = [k for k in keys if k is not None]
         labels.update(dimension.model._default_manager.filter(pk__in=ids).values_list("pk", "name"))

@@ -19,13 +19,11 @@ from reports.definitions import (
     raised_in,
     resolved_in,
 )
-from reports.weeks import Period
+from reports.weeks import Span
 from sla.models import ClockKind
 
 
-def top_customers(
-    *, period: Period, filters: ReportFilters, limit: int = 10
-) -> list[dict[str, Any]]:
+def top_customers(*, period: Span, filters: ReportFilters, limit: int = 10) -> list[dict[str, Any]]:
     """The customers with the most escalations raised in the period."""
     rows = list(
         cases_for(filters)
@@ -61,7 +59,7 @@ def top_customers(
     ]
 
 
-def root_causes(*, period: Period, filters: ReportFilters, limit: int = 10) -> dict[str, Any]:
+def root_causes(*, period: Span, filters: ReportFilters, limit: int = 10) -> dict[str, Any]:
     """The most frequent root causes of the cases resolved in the period."""
     resolved = cases_for(filters).filter(resolved_in([period])).order_by()
     totals = resolved.aggregate(
@@ -117,9 +115,7 @@ def _case_row(row: dict[str, Any], *, moment: datetime) -> dict[str, Any]:
     }
 
 
-def strategic_breaches(
-    *, period: Period, filters: ReportFilters, limit: int = 25
-) -> dict[str, Any]:
+def strategic_breaches(*, period: Span, filters: ReportFilters, limit: int = 25) -> dict[str, Any]:
     """Cases of strategic customers with a deadline breached in the period: how many, and the
     first ``limit`` by breach time with the kinds of deadline they missed."""
     breached = breaches_in(filters, [period]).filter(case__customer__tier=Tier.STRATEGIC).order_by()
@@ -156,7 +152,7 @@ def longest_open(
     return [_case_row(r, moment=moment) for r in merged]
 
 
-def major_incidents(*, period: Period, filters: ReportFilters) -> dict[str, int]:
+def major_incidents(*, period: Span, filters: ReportFilters) -> dict[str, int]:
     """The major incidents declared in the period (their parent case within the filters) and
     the customers they affected: those of the parents and of their children, each once."""
     parents = MajorIncident.objects.filter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
@@ -15,7 +16,10 @@ from reviews.selectors.patterns import CustomerRisk, customers_at_risk
 from reviews.selectors.review import actions_due, reviews_pending
 from sla.selectors import CaseSlaState, ClockState, case_sla_state, clock_states_for
 
-SLA_STATES: tuple[tuple[str, str], ...] = tuple(CaseSlaState.choices)
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+SLA_STATES: tuple[tuple[str, StrOrPromise], ...] = tuple(CaseSlaState.choices)
 LIST_LIMIT = 10
 
 
@@ -53,7 +57,7 @@ class Dashboard:
     actions_due: int
     actions_overdue: int
     actions: list[CorrectiveAction]
-    states: tuple[tuple[str, str], ...] = SLA_STATES
+    states: tuple[tuple[str, StrOrPromise], ...] = SLA_STATES
 
     def state_totals(self) -> list[int]:
         return [sum(t.counts.get(state, 0) for t in self.teams) for state, _ in SLA_STATES]

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.filters import NO_TEAM
@@ -59,7 +60,7 @@ def _queue_scope(teams: list[Team]) -> dict[str, Any]:
 def _figures(board: Dashboard, scope: dict[str, Any]) -> dict[str, Any]:
     """Each count of the dashboard with the queue (or reviews) list of what it counts; the
     queue's ``sla`` filter is the dashboard's own SLA-state expression."""
-    states = [state for state, _ in board.states]
+    states = [state for state, _label in board.states]
     rows = []
     for team in board.teams:
         own = {"team": team.id if team.id is not None else NO_TEAM}
@@ -98,7 +99,8 @@ def _lists(board: Dashboard, scope: dict[str, Any]) -> dict[str, ListTotal]:
     """The totals under the dashboard's lists, linked to where all their rows are listed."""
 
     def in_queue(shown: int, total: int, **more: Any) -> ListTotal:
-        return ListTotal(shown, total, [(f"all {total} in the queue", _queue(scope, **more))])
+        label = _("all %(total)s in the queue") % {"total": total}
+        return ListTotal(shown, total, [(label, _queue(scope, **more))])
 
     at_risk = [CaseSlaState.BREACHED.value, CaseSlaState.AT_RISK.value]
     reviews = reverse("reviews:list")
@@ -118,10 +120,10 @@ def _lists(board: Dashboard, scope: dict[str, Any]) -> dict[str, ListTotal]:
             len(board.reviews),
             board.reviews_pending,
             [
-                (f"{n} {state}", f"{reviews}?state={state}")
-                for n, state in (
-                    (due, ReviewState.DUE),
-                    (board.reviews_overdue, ReviewState.OVERDUE),
+                (label % {"count": n}, f"{reviews}?state={state}")
+                for n, state, label in (
+                    (due, ReviewState.DUE, _("%(count)s due")),
+                    (board.reviews_overdue, ReviewState.OVERDUE, _("%(count)s overdue")),
                 )
                 if n
             ],
@@ -131,8 +133,8 @@ def _lists(board: Dashboard, scope: dict[str, Any]) -> dict[str, ListTotal]:
         "actions": ListTotal(
             len(board.actions),
             board.actions_due,
-            [("my actions", reverse("reviews:actions_mine"))],
-            note="each is on its case's review",
+            [(_("my actions"), reverse("reviews:actions_mine"))],
+            note=_("each is on its case's review"),
         ),
     }
 
@@ -164,7 +166,7 @@ def dashboard_customers_panel(request: HttpRequest) -> HttpResponse:
         "customers": at_risk.customers,
         "figure": Figure(at_risk.count, risk_url),
         "total": ListTotal(
-            len(at_risk.customers), at_risk.count, [("all customers at risk", risk_url)]
+            len(at_risk.customers), at_risk.count, [(_("all customers at risk"), risk_url)]
         ),
     }
     return render(request, "reviews/_dashboard_customers.html", context)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.access import role_required, signed_in
@@ -81,7 +82,7 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
     page = selectors.review_page(viewer=signed_in(request), reference=reference)
     can_edit = is_manager(signed_in(request))
     if request.method == "POST" and not can_edit:
-        raise PermissionDenied("Only escalation managers edit reviews.")
+        raise PermissionDenied(_("Only escalation managers edit reviews."))
     form = formset = None
     if can_edit:
         people = People(case=page.case, kept=[a.owner_id for a in page.actions])
@@ -107,7 +108,11 @@ def review_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 except DomainError as exc:
                     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
                 else:
-                    messages.success(request, f"The review of {page.case.reference} is saved.")
+                    messages.success(
+                        request,
+                        _("The review of %(reference)s is saved.")
+                        % {"reference": page.case.reference},
+                    )
                     return redirect("reviews:review", reference=page.case.reference)
         else:
             form = ReviewForm(initial=initial, people=people)
@@ -145,15 +150,15 @@ def actions_mine(request: HttpRequest) -> HttpResponse:
 def action_done(request: HttpRequest, pk: int) -> HttpResponseBase:
     action = selectors.action_for_update(pk=pk)
     if action is None:
-        raise Http404("No such corrective action.")
+        raise Http404(_("No such corrective action."))
     if not services.can_mark_action_done(signed_in(request), action):
-        raise PermissionDenied("Only the action's owner or a manager can mark it done.")
+        raise PermissionDenied(_("Only the action's owner or a manager can mark it done."))
     try:
         services.action_mark_done(action=action, by=signed_in(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "The corrective action is marked done.")
+        messages.success(request, _("The corrective action is marked done."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

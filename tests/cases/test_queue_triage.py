@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from cases import selectors_queue
 from cases.models import Case, Severity, Status
-from cases.selectors_queue import URGENCY_EXPLAINED, case_queue
+from cases.selectors_queue import case_queue, urgency_explained
 from sla.models import CaseClock, ClockKind
 from sla.services import cases_sla_marks_refresh
 from tests.conftest import client_for
@@ -161,8 +161,9 @@ def test_a_cursor_of_another_segment_than_ours_is_refused(bob, triage) -> None:
 
 def test_the_queue_page_says_how_it_orders_by_default(bob, triage) -> None:
     text = client_for(bob).get(QUEUE).content.decode()
-    assert URGENCY_EXPLAINED in text
-    assert URGENCY_EXPLAINED not in client_for(bob).get(QUEUE, {"sort": "newest"}).content.decode()
+    explained = urgency_explained()
+    assert explained.startswith("Most urgent first:") and explained in text
+    assert explained not in client_for(bob).get(QUEUE, {"sort": "newest"}).content.decode()
 
 
 def test_the_api_default_order_is_still_nearest_breach_and_most_urgent_can_be_asked(
