@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from escalation.access import role_required, signed_in
@@ -34,6 +36,7 @@ from reports.presentation import (
 )
 from reports.selectors import (
     METRICS,
+    DrillDown,
     Metric,
     PageOutOfRange,
     ReportFilters,
@@ -45,7 +48,7 @@ from reports.selectors import (
 )
 from reports.services import WeekReport, week_report
 from reports.subscriptions import subscriptions_of
-from reports.weeks import IsoWeek, period_for
+from reports.weeks import IsoWeek, Span, period_for
 
 READERS = (Role.MANAGER, Role.EXECUTIVE)
 WEEKS_PER_PAGE = 26
@@ -187,40 +190,59 @@ def weekly_cases(request: HttpRequest, week: IsoWeek) -> HttpResponse:
     _week_or_404(week, now=now)
     period = period_for(week, now=now)
     query = form.drilldown()
+    context |= drilldown_context(
+        request=request,
+        form=form,
+        query=query,
+        span=period,
+        url_of=lambda other: figure_url(week, other),
+    )
+    snapshot = None if period.live else snapshot_get(week=week, filters=query.filters)
+    frozen = frozen_figure(payload=snapshot.payload, query=query) if snapshot else None
+    context |= {
+        "period": period,
+        "snapshot": snapshot,
+        "frozen": frozen,
+        "differs": frozen is not None and frozen != context["listing"].count,
+    }
+    return render(request, "reports/weekly_cases.html", context)
+
+
+def drilldown_context(
+    *,
+    request: HttpRequest,
+    form: DrillDownForm,
+    query: DrillDown,
+    span: Span,
+    url_of: Callable[[DrillDown], str],
+) -> dict[str, Any]:
+    """What every drill-down list shows (a week's, a period's, a person's): the page of rows
+    (404 past the last), the counterpart figure with its link (``url_of`` a query) and the
+    share of deadlines met."""
     metric = query.metric
     counterpart = METRICS[metric.counterpart] if metric.counterpart else None
     try:
         listing = drilldown_page(
             viewer=request.user,
             query=query,
-            period=period,
+            period=span,
             page=form.cleaned_data.get("page") or 1,
             per_page=ROWS_PER_PAGE,
             counterpart=counterpart,
         )
     except PageOutOfRange:
-        raise Http404("There is no such page of this list.") from None
-    snapshot = None if period.live else snapshot_get(week=week, filters=query.filters)
-    frozen = frozen_figure(payload=snapshot.payload, query=query) if snapshot else None
-    filters = query.filters
-    context |= {
-        "query": _query(filters),
+        raise Http404(_("There is no such page of this list.")) from None
+    return {
+        "query": _query(query.filters),
         "metric": metric,
-        "period": period,
         "listing": listing,
-        "snapshot": snapshot,
-        "frozen": frozen,
-        "differs": frozen is not None and frozen != listing.count,
         "counterpart": counterpart,
-        "counterpart_url": (
-            figure_url(week, replace(query, metric=counterpart)) if counterpart else ""
-        ),
+        "counterpart_url": url_of(replace(query, metric=counterpart)) if counterpart else "",
         "rate": _rate(metric, listing.count, listing.counterpart),
         "moment": drilldown_moment(metric.key),
         "filter_text": _filter_text(form),
         "narrowing": form.narrowing_text(),
     }
-    return render(request, "reports/weekly_cases.html", context)
 
 
 def _rate(metric: Metric, count: int, counterpart: int | None) -> float | None:

@@ -3,7 +3,6 @@ and the people page: thin views over reports.periods and reports.people."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,15 +25,14 @@ from reports.links import COLUMN_METRICS, FigureLinks
 from reports.people import people_figures
 from reports.period_payload import period_report
 from reports.periods import MAX_RANGE_DAYS, ReportPeriod, period_span
-from reports.presentation import drilldown_moment
 from reports.presentation_periods import (
     people_table,
     period_cards,
     period_charts,
     period_tables,
 )
-from reports.selectors import METRICS, PageOutOfRange, ReportFilters, drilldown_page
-from reports.views import READERS, ROWS_PER_PAGE, _filter_text, _query, _rate
+from reports.selectors import ReportFilters
+from reports.views import READERS, _filter_text, _query, drilldown_context
 
 PERIOD_CASES = "reports:period_cases"
 
@@ -122,35 +120,16 @@ def period_cases(request: HttpRequest, period: ReportPeriod) -> HttpResponse:
         raise PermissionDenied(_("People's figures are for managers."))
     _started_or_404(period)
     span = period_span(period, now=timezone.now())
-    metric = query.metric
-    counterpart = METRICS[metric.counterpart] if metric.counterpart else None
-    try:
-        listing = drilldown_page(
-            viewer=request.user,
-            query=query,
-            period=span,
-            page=form.cleaned_data.get("page") or 1,
-            per_page=ROWS_PER_PAGE,
-            counterpart=counterpart,
-        )
-    except PageOutOfRange:
-        raise Http404(_("There is no such page of this list.")) from None
     path = reverse(PERIOD_CASES, kwargs={"period": period})
+    context |= drilldown_context(
+        request=request,
+        form=form,
+        query=query,
+        span=span,
+        url_of=lambda other: f"{path}?{urlencode(other.as_params(), doseq=True)}",
+    )
     context |= {
-        "query": _query(query.filters),
-        "metric": metric,
         "span": span,
-        "listing": listing,
-        "counterpart": counterpart,
-        "counterpart_url": (
-            f"{path}?{urlencode(replace(query, metric=counterpart).as_params(), doseq=True)}"
-            if counterpart
-            else ""
-        ),
-        "rate": _rate(metric, listing.count, listing.counterpart),
-        "moment": drilldown_moment(metric.key),
-        "filter_text": _filter_text(form),
-        "narrowing": form.narrowing_text(),
         "back_url": _back_url(query.owner_id is not None, period, query.filters),
     }
     return render(request, "reports/period_cases.html", context)
