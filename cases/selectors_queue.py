@@ -4,27 +4,16 @@ newest, oldest, severity), keyset pages with opaque cursors, and a bounded count
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
-    BigIntegerField,
-    BooleanField,
-    CharField,
-    DateTimeField,
-    F,
-    Func,
     Q,
     QuerySet,
-    Value,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.formats import number_format
@@ -44,6 +33,16 @@ from cases.models.case import (
     due_key,
     urgency_key,
 )
+from cases.queue_keyset import (
+    KEYSETS,
+    URGENCY_SEGMENTS,
+    cursor_decode,
+    cursor_encode,
+    keyset_key_of,
+    keyset_order,
+    rows_after,
+)
+from cases.queue_keyset import CursorError as CursorError
 from cases.visibility import case_visible_to
 from escalation.roles import AnyUser
 
@@ -56,49 +55,7 @@ COUNT_BOUND = 10_000
 QUEUE_DEFERRED = ("description", "tried", "resolution_summary")
 
 
-# --- The queue: filters and keyset pagination --------------------------------------------
-
-
-class CursorError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class _Keyset:
-    key: str | None  # annotation or field sorted before the id; None: the id alone
-    ascending: bool  # the key and the id run the same way, so one row comparison pages
-
-
-# The keys that are expressions (annotated on the rows) and datetimes in a cursor.
-KEY_EXPRESSIONS: dict[str, Callable[[], Coalesce]] = {
-    "due_key": due_key,
-    "urgency_key": urgency_key,
-}
-
-KEYSETS: dict[str, _Keyset] = {
-    # The cursor's key; the order itself is URGENCY_SEGMENTS.
-    Sort.URGENCY: _Keyset("urgency_key", True),
-    Sort.DUE: _Keyset("due_key", True),
-    Sort.NEWEST: _Keyset(None, False),
-    Sort.OLDEST: _Keyset(None, True),
-    # S1 first; within a severity the longest-waiting first.
-    Sort.SEVERITY: _Keyset("severity", True),
-}
-
-
-# "Most urgent" (the queue page's default order) in three segments, one after the other, each a
-# range of the urgency key (``Case.urgency_at``: the deadline, or the breach, plus the
-# severity's URGENCY_ALLOWANCE) that case_open_urgency_idx serves, so the order stays a keyset
-# (segment, key, id) and never sorts the open cases:
-#   0. not breached, a running clock's deadline ahead: the soonest (weighted) first;
-#   1. breached: the longest breached (weighted) first;
-#   2. neither a running deadline nor a breach (every clock paused or stopped, or none): the
-#      oldest case first.
-URGENCY_SEGMENTS: tuple[_Keyset, ...] = (
-    _Keyset("urgency_key", True),
-    _Keyset("urgency_key", True),
-    _Keyset("urgency_key", True),
-)
+# --- The queue: filters and keyset pagination (the keysets and cursors: cases.queue_keyset) --
 
 
 def _hours(delta: timedelta) -> str:
@@ -178,30 +135,6 @@ def _urgency_segment_of(case: Case, *, now: datetime) -> int:
     return 0 if key > now + URGENCY_ALLOWANCE[case.severity] else 1
 
 
-class RowComparison(Func):
-    """``(key, id) > (k, i)`` (or ``<``) as one SQL row comparison.
-
-    PostgreSQL turns a row comparison into a single index range condition on a (key, id)
-    index, so a page deep in the queue starts where the cursor points even when thousands of
-    rows share the key (every S3 case, every case without a deadline). SQLite has row values
-    since 3.15.
-    """
-
-    output_field = BooleanField()
-
-    def __init__(self, key: Any, pk: Any, key_value: Any, pk_value: Any, *, op: str) -> None:
-        super().__init__(key, pk, key_value, pk_value)
-        self.op = op
-
-    def as_sql(  # type: ignore[override]
-        self, compiler: Any, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        parts = [compiler.compile(e) for e in self.get_source_expressions()]
-        (a, a_params), (b, b_params), (x, x_params), (y, y_params) = parts
-        sql = f"(({a}, {b}) {self.op} ({x}, {y}))"
-        return sql, [*a_params, *b_params, *x_params, *y_params]
-
-
 @dataclass
 class CaseQueuePage:
     """One page of the queue, and how many cases match: exact up to COUNT_BOUND
@@ -238,79 +171,6 @@ class CaseQueuePage:
     @property
     def has_previous(self) -> bool:
         return self.previous_cursor is not None
-
-
-def _encode_cursor(
-    *, sort: str, key: Any, pk: int, backwards: bool, segment: int | None = None
-) -> str:
-    if isinstance(key, datetime):
-        key = key.isoformat()
-    data = {"s": sort, "k": key, "i": pk, "b": backwards}
-    if segment is not None:
-        data["g"] = segment
-    raw = json.dumps(data, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, *, sort: str) -> tuple[Any, int, bool, int]:
-    """-> (key, id, backwards, segment). Raises CursorError for anything we did not hand out.
-    The segment is the URGENCY_SEGMENTS index of the row (0 for the other sorts)."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise CursorError(_("This page link is not valid.")) from None
-    if not isinstance(data, dict) or data.get("s") != sort:
-        raise CursorError(_("This page link belongs to another sort order."))
-    pk, key, backwards = data.get("i"), data.get("k"), data.get("b")
-    if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
-        raise CursorError(_("This page link is not valid."))
-    if not isinstance(backwards, bool):
-        raise CursorError(_("This page link is not valid."))
-    segment = data.get("g", 0) if sort == Sort.URGENCY else 0
-    if type(segment) is not int or not 0 <= segment < len(URGENCY_SEGMENTS):
-        raise CursorError(_("This page link is not valid."))
-    keyset = KEYSETS[sort]
-    if keyset.key in KEY_EXPRESSIONS:
-        try:
-            key = datetime.fromisoformat(key) if isinstance(key, str) else None
-        except ValueError:
-            key = None
-        if key is None or key.tzinfo is None:
-            raise CursorError(_("This page link is not valid."))
-    elif keyset.key is not None and not (isinstance(key, str) and len(key) <= 20):
-        raise CursorError(_("This page link is not valid."))
-    return key, pk, backwards, segment
-
-
-def _after(keyset: _Keyset, key: Any, pk: int, *, backwards: bool) -> Q | RowComparison:
-    """Rows strictly after (key, pk) in the keyset's order (before it when ``backwards``)."""
-    forward = keyset.ascending != backwards
-    if keyset.key is None:
-        return Q(pk__gt=pk) if forward else Q(pk__lt=pk)
-    expression = KEY_EXPRESSIONS.get(keyset.key)
-    field = DateTimeField() if expression is not None else CharField()
-    key_expr = expression() if expression is not None else F(keyset.key)
-    return RowComparison(
-        key_expr,
-        F("id"),
-        Value(key, output_field=field),
-        Value(pk, output_field=BigIntegerField()),
-        op=">" if forward else "<",
-    )
-
-
-def _order(keyset: _Keyset, *, backwards: bool) -> list[Any]:
-    up = keyset.ascending != backwards
-    order: list[Any] = []
-    if keyset.key is not None:
-        order.append(F(keyset.key).asc() if up else F(keyset.key).desc())
-    order.append("id" if up else "-id")
-    return order
-
-
-def _key_of(keyset: _Keyset, case: Case) -> Any:
-    return getattr(case, keyset.key) if keyset.key else None
 
 
 def _as_multivalue(filters: Mapping[str, Any]) -> MultiValueDict[str, Any]:
@@ -426,16 +286,16 @@ def case_keyset_page(
     queryset = queryset.annotate(due_key=due_key())
     if sort == Sort.URGENCY:
         queryset = queryset.annotate(urgency_key=urgency_key())
-    decoded = _decode_cursor(cursor[:1000], sort=sort) if cursor else None
+    decoded = cursor_decode(cursor[:1000], sort=sort) if cursor else None
     if sort == Sort.URGENCY:
         return _urgency_page(queryset, cursor=decoded, page_size=page_size, segments=segments)
     backwards = False
     if decoded is not None:
         key, pk, backwards, _ = decoded
-        queryset = queryset.filter(_after(keyset, key, pk, backwards=backwards))
+        queryset = queryset.filter(rows_after(keyset, key, pk, backwards=backwards))
 
     queryset = (
-        queryset.order_by(*_order(keyset, backwards=backwards))
+        queryset.order_by(*keyset_order(keyset, backwards=backwards))
         .select_related("customer", "owner", "team", "product", "category")
         .prefetch_related("tags")
         .defer(*QUEUE_DEFERRED)
@@ -452,12 +312,12 @@ def case_keyset_page(
         has_next = more if not backwards else True
         has_previous = bool(cursor) if not backwards else more
         if has_next:
-            next_cursor = _encode_cursor(
-                sort=sort, key=_key_of(keyset, last), pk=last.pk, backwards=False
+            next_cursor = cursor_encode(
+                sort=sort, key=keyset_key_of(keyset, last), pk=last.pk, backwards=False
             )
         if has_previous:
-            previous_cursor = _encode_cursor(
-                sort=sort, key=_key_of(keyset, first), pk=first.pk, backwards=True
+            previous_cursor = cursor_encode(
+                sort=sort, key=keyset_key_of(keyset, first), pk=first.pk, backwards=True
             )
     return KeysetPage(
         rows=rows, page_size=page_size, next_cursor=next_cursor, previous_cursor=previous_cursor
@@ -491,9 +351,9 @@ def _urgency_page(
         keyset = URGENCY_SEGMENTS[segment]
         part = queryset.filter(_urgency_segment_filter(segment, now=now))
         if cursor is not None and segment == start:
-            part = part.filter(_after(keyset, key, pk, backwards=backwards))
+            part = part.filter(rows_after(keyset, key, pk, backwards=backwards))
         part = (
-            part.order_by(*_order(keyset, backwards=backwards))
+            part.order_by(*keyset_order(keyset, backwards=backwards))
             .select_related("customer", "owner", "team", "product", "category")
             .defer(*QUEUE_DEFERRED)
         )
@@ -509,7 +369,7 @@ def _urgency_page(
     def link(case: Case, *, back: bool) -> str:
         key: datetime = case.urgency_key  # type: ignore[attr-defined]  # the annotation
         segment = _urgency_segment_of(case, now=now)
-        return _encode_cursor(
+        return cursor_encode(
             sort=Sort.URGENCY, key=key, pk=case.pk, backwards=back, segment=segment
         )
 

@@ -28,12 +28,10 @@ answers each question by bisection.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,9 +41,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from cases.models import Case
 from escalation.errors import DomainError
 from sla.calendars import calendar_for
 from sla.clock_index import BusinessTime
@@ -62,6 +58,18 @@ from sla.models import (
     SlaPolicy,
     WhatIfReplay,
 )
+from sla.whatif_tally import (
+    MOVE_BUCKETS,
+    Tally,
+    Terms,
+    WeekTally,
+    epoch_seconds,
+    heap_keep,
+    heap_wanted,
+    instant,
+    seconds_of,
+    tally_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,18 +81,6 @@ FLIP_LIMIT = 50
 MOVE_LIMIT = 20
 # A replay still "running" this long after it started lost its worker: it may be claimed again.
 STALE_AFTER = timedelta(minutes=10)
-HOUR, DAY = 3600, 86400
-# Moves of a running deadline, in seconds: (upper bound exclusive, label). The labels stay
-# English in the stored result; the replay page translates them.
-MOVE_BUCKETS: tuple[tuple[float, str], ...] = (
-    (-DAY, gettext_noop("more than a day earlier")),
-    (-HOUR, gettext_noop("1 h to a day earlier")),
-    (0, gettext_noop("up to an hour earlier")),
-    (1, gettext_noop("unchanged")),
-    (HOUR + 1, gettext_noop("up to an hour later")),
-    (DAY + 1, gettext_noop("1 h to a day later")),
-    (float("inf"), gettext_noop("more than a day later")),
-)
 PAUSE_KINDS = (LedgerKind.PAUSED, LedgerKind.RESUMED, LedgerKind.STOPPED, LedgerKind.REOPENED)
 _FIELDS = (
     "case_id",
@@ -102,58 +98,6 @@ _FIELDS = (
 )
 Row = tuple[Any, ...]
 PauseKey = tuple[int, str, int]
-# A flip or a move kept for the page: (its key, what is shown of it).
-Kept = tuple[tuple[int, int, str], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Terms:
-    """What the draft makes of one policy's clocks: a calendar and a target per clock kind."""
-
-    business: BusinessTime
-    targets: dict[str, int | None]
-
-
-@dataclass
-class WeekTally:
-    clocks: int = 0
-    live_breached: int = 0
-    draft_breached: int = 0
-    cases: set[int] = field(default_factory=set)
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "clocks": self.clocks,
-            "cases": len(self.cases),
-            "live_met": self.clocks - self.live_breached,
-            "live_breached": self.live_breached,
-            "draft_met": self.clocks - self.draft_breached,
-            "draft_breached": self.draft_breached,
-            "live_percent": _percent(self.clocks - self.live_breached, self.clocks),
-            "draft_percent": _percent(self.clocks - self.draft_breached, self.clocks),
-        }
-
-
-@dataclass
-class Tally:
-    """Everything a replay keeps while the clocks stream by."""
-
-    weeks: list[WeekTally]
-    to_met: list[Kept] = field(default_factory=list)
-    to_breached: list[Kept] = field(default_factory=list)
-    to_met_count: int = 0
-    to_breached_count: int = 0
-    moves: list[Kept] = field(default_factory=list)
-    buckets: list[int] = field(default_factory=lambda: [0] * len(MOVE_BUCKETS))
-    running: int = 0
-    paused: int = 0
-    past_due_live: int = 0
-    past_due_draft: int = 0
-    approximate: int = 0
-    no_target: int = 0
-    clocks: int = 0
-
-
 # --- Requesting and running a replay (services) -------------------------------------------------
 
 
@@ -242,9 +186,9 @@ def replay_terms(draft: SlaDraft) -> dict[int, Terms]:
     if draft.kind == DraftKind.POLICY:
         assert draft.policy_id is not None and draft.policy_calendar is not None
         targets: dict[str, int | None] = {
-            ClockKind.RESPONSE: _seconds_of(draft.response_minutes),
-            ClockKind.RESOLUTION: _seconds_of(draft.resolution_minutes),
-            ClockKind.UPDATE: _seconds_of(draft.update_minutes),
+            ClockKind.RESPONSE: seconds_of(draft.response_minutes),
+            ClockKind.RESOLUTION: seconds_of(draft.resolution_minutes),
+            ClockKind.UPDATE: seconds_of(draft.update_minutes),
         }
         return {draft.policy_id: Terms(BusinessTime(calendar_for(draft.policy_calendar)), targets)}
     business = BusinessTime(draft_calendar(draft))
@@ -254,7 +198,7 @@ def replay_terms(draft: SlaDraft) -> dict[int, Terms]:
             {
                 ClockKind.RESPONSE: policy.response_minutes * 60,
                 ClockKind.RESOLUTION: policy.resolution_minutes * 60,
-                ClockKind.UPDATE: _seconds_of(policy.update_minutes),
+                ClockKind.UPDATE: seconds_of(policy.update_minutes),
             },
         )
         for policy in SlaPolicy.objects.filter(calendar_id=draft.calendar_id).only(
@@ -291,18 +235,18 @@ def replay_compute(
     3. Say the tally: weeks, totals, flips (the newest first), running deadlines' moves.
     """
     starts = week_starts(now=now, weeks=weeks)
-    bounds = [_epoch(s) for s in starts]
+    bounds = [epoch_seconds(s) for s in starts]
     terms = replay_terms(draft)
     tally = Tally(weeks=[WeekTally() for _ in starts])
     clocks = replay_clocks(draft=draft, since=starts[0], now=now)
-    now_s = _epoch(now)
+    now_s = epoch_seconds(now)
     for chunk in _pages(clocks, CHUNK):
         pauses = _pauses_for(chunk, now=now_s)
         for row in chunk:
             _judge(row, terms=terms, pauses=pauses, bounds=bounds, now=now_s, tally=tally)
         if progress is not None:
             progress(tally.clocks)
-    return _result(tally, starts=starts, now=now, draft=draft)
+    return tally_result(tally, starts=starts, now=now, draft=draft)
 
 
 def _judge(
@@ -325,8 +269,8 @@ def _judge(
         tally.no_target += 1
         return
     business = term.business
-    start = _epoch(started)
-    end = _epoch(stopped) if stopped is not None else now
+    start = epoch_seconds(started)
+    end = epoch_seconds(stopped) if stopped is not None else now
     spans = pauses.get((case_id, kind, cycle))
     if spans is not None:
         paused = sum(business.between(max(a, start), min(b, end)) for a, b in spans)
@@ -334,7 +278,7 @@ def _judge(
         tally.approximate += 1
         paused = paused_seconds
         if paused_at is not None:
-            paused += business.between(_epoch(paused_at), end)
+            paused += business.between(epoch_seconds(paused_at), end)
     else:
         paused = 0
     if stopped is not None:
@@ -354,7 +298,7 @@ def _judge(
                 tally.to_met_count += 1
                 flips, limit = tally.to_met, FLIP_LIMIT
             key = (end, case_id, kind)
-            if _wanted(flips, limit, key):
+            if heap_wanted(flips, limit, key):
                 flip = {
                     "case_id": case_id,
                     "kind": kind,
@@ -364,27 +308,27 @@ def _judge(
                     "draft_elapsed": elapsed,
                     "draft_target": target,
                 }
-                _keep(flips, limit, (key, flip))
+                heap_keep(flips, limit, (key, flip))
         return
     if paused_at is not None:
         tally.paused += 1
         return
     tally.running += 1
     draft_due = business.add(start, target + paused)
-    live_due = _epoch(due)
+    live_due = epoch_seconds(due)
     tally.past_due_live += live_due <= now
     tally.past_due_draft += draft_due <= now
     delta = draft_due - live_due
     tally.buckets[next(i for i, (upper, _) in enumerate(MOVE_BUCKETS) if delta < upper)] += 1
-    if delta and _wanted(tally.moves, MOVE_LIMIT, (abs(delta), case_id, kind)):
+    if delta and heap_wanted(tally.moves, MOVE_LIMIT, (abs(delta), case_id, kind)):
         move = {
             "case_id": case_id,
             "kind": kind,
             "live_due": due.isoformat(),
-            "draft_due": _instant(draft_due).isoformat(),
+            "draft_due": instant(draft_due).isoformat(),
             "delta": delta,
         }
-        _keep(tally.moves, MOVE_LIMIT, ((abs(delta), case_id, kind), move))
+        heap_keep(tally.moves, MOVE_LIMIT, ((abs(delta), case_id, kind), move))
 
 
 def _pauses_for(chunk: list[Row], *, now: int) -> dict[PauseKey, list[tuple[int, int]]]:
@@ -408,7 +352,7 @@ def _pauses_for(chunk: list[Row], *, now: int) -> dict[PauseKey, list[tuple[int,
         key = (case_id, clock_kind, cycle)
         if key not in keys:
             continue
-        moment = _epoch(at)
+        moment = epoch_seconds(at)
         if kind == LedgerKind.PAUSED:
             opened[key] = moment
         elif kind == LedgerKind.RESUMED and key in opened:
@@ -422,63 +366,6 @@ def _pauses_for(chunk: list[Row], *, now: int) -> dict[PauseKey, list[tuple[int,
     for key, moment in opened.items():
         spans.setdefault(key, []).append((moment, now))
     return spans
-
-
-def _result(
-    tally: Tally, *, starts: list[datetime], now: datetime, draft: SlaDraft
-) -> dict[str, Any]:
-    total = WeekTally()
-    weeks = []
-    for start, week in zip(starts, tally.weeks, strict=True):
-        weeks.append({"start": start.date().isoformat(), **week.figures()})
-        total.clocks += week.clocks
-        total.live_breached += week.live_breached
-        total.draft_breached += week.draft_breached
-        total.cases |= week.cases
-    return {
-        "draft": draft.pk,
-        "since": starts[0].isoformat(),
-        "as_of": now.isoformat(),
-        "clocks": tally.clocks,
-        "weeks": weeks,
-        "totals": total.figures(),
-        "to_met": _newest(tally.to_met),
-        "to_met_count": tally.to_met_count,
-        "to_breached": _newest(tally.to_breached),
-        "to_breached_count": tally.to_breached_count,
-        "open": {
-            "running": tally.running,
-            "paused": tally.paused,
-            "moved": tally.running - tally.buckets[3],
-            "buckets": [
-                [label, n] for (_, label), n in zip(MOVE_BUCKETS, tally.buckets, strict=True)
-            ],
-            "biggest": _newest(tally.moves),
-            "past_due_live": tally.past_due_live,
-            "past_due_draft": tally.past_due_draft,
-        },
-        "approximate": tally.approximate,
-        "no_target": tally.no_target,
-    }
-
-
-def _wanted(heap: list[Kept], limit: int, key: tuple[int, int, str]) -> bool:
-    """Whether an item of ``key`` would be kept: only those are built."""
-    return len(heap) < limit or key > heap[0][0]
-
-
-def _keep(heap: list[Kept], limit: int, item: Kept) -> None:
-    """Keep the ``limit`` items of largest key in ``heap`` (keys are unique: one per clock)."""
-    if len(heap) < limit:
-        heapq.heappush(heap, item)
-    elif item[0] > heap[0][0]:
-        heapq.heapreplace(heap, item)
-
-
-def _newest(heap: list[Kept]) -> list[dict[str, Any]]:
-    """The kept items, largest key first, each with its case's reference."""
-    kept = [item for _, item in sorted(heap, key=lambda entry: entry[0], reverse=True)]
-    return [{**item, "reference": Case(pk=item["case_id"]).reference} for item in kept]
 
 
 def _pages(clocks: QuerySet[CaseClock], size: int) -> Iterator[list[Row]]:
@@ -495,23 +382,3 @@ def _pages(clocks: QuerySet[CaseClock], size: int) -> Iterator[list[Row]]:
     for at in range(0, len(ids), size):
         last = ids[min(at + size, len(ids)) - 1]
         yield list(clocks.filter(pk__gte=ids[at], pk__lte=last).values_list(*_FIELDS))
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _seconds_of(minutes: int | None) -> int | None:
-    return minutes * 60 if minutes else None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _epoch(moment: datetime) -> int:
-    """Whole seconds since the epoch (aware datetimes only, as the ORM gives them)."""
-    return int(moment.timestamp())
-
-
-def _instant(seconds: int) -> datetime:
-    return _EPOCH + timedelta(seconds=seconds)

@@ -7,19 +7,12 @@ delivered twice finds the replay claimed and returns; a replay whose row is gone
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
+from escalation.task_retry import DATABASE_RETRY
 from sla.whatif import replay_run
 
 
-@shared_task(
-    name="sla.whatif_tasks.whatif_replay",
-    autoretry_for=(OperationalError,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name="sla.whatif_tasks.whatif_replay", **DATABASE_RETRY)
 def whatif_replay(replay_id: int) -> None:
     replay_run(replay_id=replay_id, now=timezone.now())

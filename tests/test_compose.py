@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 PROCFILE = ROOT / "Procfile"
-SETTINGS_FILE = ROOT / "escalation" / "settings.py"
+SETTINGS_PACKAGE = ROOT / "escalation" / "settings"
 
 PROCESSES = ("web", "worker", "beat")
 APP_SERVICES = (*PROCESSES, "migrate")
@@ -58,7 +58,14 @@ def procfile() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def settings_variables() -> frozenset[str]:
-    return frozenset(SETTINGS_READ.findall(SETTINGS_FILE.read_text(encoding="utf-8")))
+    return frozenset(SETTINGS_READ.findall(settings_text()))
+
+
+def settings_text() -> str:
+    """Every part of the settings package, as one text."""
+    return "\n".join(
+        path.read_text(encoding="utf-8") for path in sorted(SETTINGS_PACKAGE.glob("*.py"))
+    )
 
 
 def environment_of(service: dict[str, Any]) -> dict[str, str]:
@@ -231,7 +238,7 @@ def test_the_worker_serves_every_queue_the_settings_declare(procfile: dict[str, 
     SLA sweep, named after CELERY_QUEUE). A -Q list here would have to repeat them all."""
     words = procfile["worker"].split()
     assert "-Q" not in words and not any(word.startswith("--queues") for word in words)
-    assert "CELERY_TASK_QUEUES" in SETTINGS_FILE.read_text(encoding="utf-8")
+    assert "CELERY_TASK_QUEUES" in settings_text()
 
 
 # --- Metrics (the `metrics` profile) and the processes' shared metrics directory --------------

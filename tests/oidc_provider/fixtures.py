@@ -35,7 +35,7 @@ ROLE_MAP = (
     ("esc-executives", "executive"),
 )
 TEAM_MAP = (("sd-team", "Service desk"), ("field-team", "Field support"))
-# What escalation/settings.py makes of AUTHENTICATION_BACKENDS when OIDC_ENABLED is on.
+# What escalation/settings/ makes of AUTHENTICATION_BACKENDS when OIDC_ENABLED is on.
 OIDC_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "escalation.oidc.LocalPasswordBackend",
