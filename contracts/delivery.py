@@ -1,6 +1,6 @@
 """The month's contract statements as PDFs: printed for the statement page's PDF link, and
 mailed to the subscribers once the month is frozen (through ``reports.subscriptions``, which
-logs each delivery and sends it once)."""
+logs each delivery and queues it once in the outbox)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from contracts.services import Statement, month_statements
 from reports.charts import svg_geometry
 from reports.models import SubscriptionKind
 from reports.pdf import html_pdf
-from reports.subscriptions import Attachment, DeliveryRun, Message, deliveries_send
+from reports.subscriptions import DeliveryRun, Message, deliveries_send
+from sla.outbox import Attachment
 
 
 def statement_pdf_render(*, statement: Statement, month: Month) -> bytes:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
 from contracts.delivery import statements_deliver
 from contracts.services import monthly_freeze_run
-from reports.subscriptions import delivery_retry_countdown
 
 
 @shared_task(
@@ -21,17 +20,10 @@ def monthly_statements_freeze() -> int:
 
 
 @shared_task(
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=60,
-    retry_backoff_max=900,
-    max_retries=5,
+    autoretry_for=(OperationalError,), retry_backoff=60, retry_backoff_max=900, max_retries=5
 )
-def monthly_statements_deliver(self: Task) -> int:
+def monthly_statements_deliver() -> int:
     """The 1st, after the freeze (beat "contracts-statements-deliver"): last month's
-    statements to each subscriber, once; returns how many this run sent. Failed deliveries are
-    logged on their row and tried again by a retry of this task."""
-    run = statements_deliver(now=timezone.now())
-    if run.remaining:
-        raise self.retry(countdown=delivery_retry_countdown(self.request.retries))
-    return run.sent
+    statements queued in the outbox for each subscriber, once; returns how many this run
+    queued. The outbox sends each and retries what fails."""
+    return statements_deliver(now=timezone.now()).queued

@@ -65,18 +65,21 @@ class ReportSubscription(models.Model):
 
 class DeliveryOutcome(models.TextChoices):
     PENDING = "pending", _("Pending")
+    # Handed to the outbox: its message says whether it was sent.
     SENDING = "sending", _("Sending")
+    # Only deliveries logged before the outbox carried them (reports/0003) say these.
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 
 
 class ReportDelivery(models.Model):
-    """One period's PDF for one subscription: the log of its delivery, and its claim.
+    """One period's PDF for one subscription: the log of its delivery.
 
-    Unique per subscription and period, so a re-run finds the row and never sends twice: a
-    worker claims it with a conditional update (pending or failed, or a claim that ran out,
-    to ``sending``) before it sends, and marks it ``sent`` after. ``period`` is the ISO week
-    ("2026-W47") or the month ("2026-11").
+    Unique per subscription and period, so a re-run finds the row and never queues twice: a
+    run claims the pending rows with a conditional update (to ``sending``) and puts one
+    message in the outbox for each, linked here (``mail``); the outbox sends it once, with its
+    retries, and its state is the delivery's (sent, failed and why). ``period`` is the ISO
+    week ("2026-W47") or the month ("2026-11").
     """
 
     subscription = models.ForeignKey(
@@ -86,11 +89,11 @@ class ReportDelivery(models.Model):
     outcome = models.CharField(
         max_length=10, choices=DeliveryOutcome.choices, default=DeliveryOutcome.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     created_at = models.DateTimeField()
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    # The message in the outbox (``sla.OutgoingMail``) once queued.
+    mail = models.ForeignKey(
+        "sla.OutgoingMail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -1,21 +1,16 @@
 """Report PDFs by email: who subscribes to which, and the logged delivery of each period.
 
-Delivery, once per subscription and period, in layers (the outbox's, ``sla.outbox``, for a
-message with an attachment; the outbox stores text and HTML only, so these go through
-Django's mail here, from a task that retries):
+Delivery, once per subscription and period, through the outbox (``sla.outbox``, which sends
+each message once, with its attachments, retrying with back-off):
 
 1. ``deliveries_prepare`` inserts a pending delivery row for every active subscriber of a
    kind and period that has none (``INSERT ... ON CONFLICT DO NOTHING`` on the unique
    subscription and period): a re-run adds nothing for those already logged.
-2. ``delivery_claim`` claims one row with a conditional UPDATE (pending, failed with attempts
-   left, or a claim that ran out: to ``sending``, one more attempt, claimed until
-   ``DELIVERY_CLAIM`` from now), so two runs at once send it once.
-3. The message is sent; the row becomes ``sent`` with ``sent_at``, or ``failed`` with the error
-   (the task retries later, and the next run claims it again until ``DELIVERY_MAX_ATTEMPTS``).
-
-At least once, not exactly once, in one window only: a worker killed after the mail server
-accepted the message and before step 3 leaves the row claimed, sent again when the claim runs
-out (the task time limit).
+2. In one transaction the pending rows are claimed with a conditional UPDATE (pending to
+   ``sending``: handed to the outbox), and a message is put in the outbox for each row the
+   claim won, so a run twice, or two runs at once, queue each once.
+3. The outbox sends it; the log reads the outbox's state of the message (``deliveries_of``):
+   a delivery is sent when its message is, failed when its message failed for good.
 """
 
 from __future__ import annotations
@@ -23,19 +18,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from escalation.errors import DomainError
 from escalation.roles import Role, has_role, users_with_role
+from escalation.users import user_language, users_languages
 from reports.definitions import ReportFilters
 from reports.models import DeliveryOutcome, ReportDelivery, ReportSubscription, SubscriptionKind
 from reports.narrative import narrative_sentences, payload_links
@@ -43,20 +39,11 @@ from reports.pdf import report_pdf
 from reports.presentation import filter_text
 from reports.services import week_report
 from reports.weeks import IsoWeek
-from sla.outbox import mail_retry_countdown
+from sla.outbox import Attachment, Mail, outbox_add
 
 logger = logging.getLogger(__name__)
 
 SUBSCRIBERS = (Role.MANAGER, Role.EXECUTIVE)
-DELIVERY_MAX_ATTEMPTS = 5
-DELIVERY_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mimetype: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -135,41 +122,10 @@ def deliveries_prepare(*, kind: SubscriptionKind, period: str, now: datetime) ->
     return len(rows)
 
 
-def delivery_claim(*, delivery_id: int, now: datetime) -> bool:
-    """Step 2: True for exactly one caller while the delivery is due."""
-    due = (
-        Q(outcome=DeliveryOutcome.PENDING)
-        | Q(outcome=DeliveryOutcome.FAILED, attempts__lt=DELIVERY_MAX_ATTEMPTS)
-        | Q(outcome=DeliveryOutcome.SENDING, claimed_until__lt=now)
-    )
-    claimed = (
-        ReportDelivery.objects.filter(due, pk=delivery_id)
-        .exclude(outcome=DeliveryOutcome.SENT)
-        .update(
-            outcome=DeliveryOutcome.SENDING,
-            attempts=F("attempts") + 1,
-            claimed_until=now + DELIVERY_CLAIM,
-        )
-    )
-    return claimed == 1
-
-
-def _due(*, kind: SubscriptionKind, period: str) -> list[ReportDelivery]:
-    return list(
-        ReportDelivery.objects.filter(subscription__kind=kind, period=period)
-        .exclude(outcome=DeliveryOutcome.SENT)
-        .filter(attempts__lt=DELIVERY_MAX_ATTEMPTS)
-        .select_related("subscription__user")
-        .order_by("pk")
-    )
-
-
 @dataclass
 class DeliveryRun:
-    sent: int = 0
-    failed: int = 0
-    # Still to send (failed with attempts left): the task retries while there are some.
-    remaining: int = 0
+    # Handed to the outbox by this run (a re-run hands out none).
+    queued: int = 0
 
 
 def deliveries_send(
@@ -179,47 +135,64 @@ def deliveries_send(
     message: Callable[[], Message],
     now: datetime,
 ) -> DeliveryRun:
-    """Send ``period``'s PDF to every subscriber of ``kind`` once, logging each delivery.
+    """Queue ``period``'s PDF for every subscriber of ``kind`` once, logging each delivery.
 
-    ``message`` builds the mail (rendering the PDF) the first time a delivery is claimed, so a
-    re-run with nothing left to send renders nothing.
+    ``message`` builds the mail (rendering the PDF) in the active language: once per language
+    of the subscribers still pending, so a re-run with nothing left to queue renders nothing.
     """
     deliveries_prepare(kind=kind, period=period, now=now)
-    run = DeliveryRun()
-    built: list[Message] = []
-    for delivery in _due(kind=kind, period=period):
-        if not delivery_claim(delivery_id=delivery.pk, now=now):
-            continue
-        try:
-            if not built:
-                built.append(message())
-            _send(built[0], to=delivery.subscription.user.email)
-        except Exception as problem:  # noqa: BLE001 - logged on the row, retried by the task
-            logger.warning("report delivery %s of %s failed: %s", delivery.pk, period, problem)
-            ReportDelivery.objects.filter(pk=delivery.pk).update(
-                outcome=DeliveryOutcome.FAILED, error=str(problem)[:2000], claimed_until=None
-            )
-            run.failed += 1
-            continue
-        ReportDelivery.objects.filter(pk=delivery.pk).update(
-            outcome=DeliveryOutcome.SENT, sent_at=now, error="", claimed_until=None
+    pending = ReportDelivery.objects.filter(
+        subscription__kind=kind, period=period, outcome=DeliveryOutcome.PENDING
+    )
+    readers = list(pending.values_list("subscription__user_id", flat=True))
+    if not readers:
+        return DeliveryRun()
+    languages = users_languages(readers)
+    built: dict[str, Message] = {}
+    for language in sorted(set(languages.values())):
+        with translation.override(language):
+            built[language] = message()
+    with transaction.atomic():
+        won = list(
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscription__user")
+            .order_by("pk")
         )
-        run.sent += 1
-    run.remaining = len(_due(kind=kind, period=period))
-    return run
-
-
-def _send(message: Message, *, to: str) -> None:
-    mail = EmailMessage(subject=message.subject, body=message.body, to=[to])
-    for attachment in message.attachments:
-        mail.attach(attachment.filename, attachment.content, attachment.mimetype)
-    mail.send(fail_silently=False)
+        mails = []
+        for delivery in won:
+            user = delivery.subscription.user
+            # A subscriber since the rendering above: their language, rendered now.
+            language = languages.get(user.pk) or user_language(user)
+            if language not in built:
+                with translation.override(language):
+                    built[language] = message()
+            mails.append(
+                Mail(
+                    to=delivery.subscription.user.email,
+                    subject=built[language].subject,
+                    body=built[language].body,
+                    attachments=built[language].attachments,
+                )
+            )
+        queued = outbox_add(mails=mails, now=now)
+        for delivery, row in zip(won, queued, strict=True):
+            delivery.outcome, delivery.mail = DeliveryOutcome.SENDING, row
+        ReportDelivery.objects.bulk_update(won, ["outcome", "mail"])
+    return DeliveryRun(queued=len(won))
 
 
 def deliveries_of(*, period: str, kind: SubscriptionKind) -> QuerySet[ReportDelivery]:
-    """The delivery log of one period (admin, tests)."""
-    return ReportDelivery.objects.filter(period=period, subscription__kind=kind).select_related(
-        "subscription__user"
+    """The delivery log of one period (admin, tests), each row with its outbox message's
+    ``mail_status``, ``mail_sent_at`` and ``mail_error`` (None while it is not queued)."""
+    return delivery_log().filter(period=period, subscription__kind=kind)
+
+
+def delivery_log() -> QuerySet[ReportDelivery]:
+    """Every delivery with its subscriber and its outbox message's state."""
+    return ReportDelivery.objects.select_related("subscription__user").annotate(
+        mail_status=F("mail__status"),
+        mail_sent_at=F("mail__sent_at"),
+        mail_error=F("mail__last_error"),
     )
 
 
@@ -255,9 +228,3 @@ def weekly_report_deliver(*, now: datetime) -> DeliveryRun:
         message=lambda: weekly_report_message(week=week, now=now),
         now=now,
     )
-
-
-def delivery_retry_countdown(retries: int) -> float:
-    """Seconds before a delivery task tries its failed deliveries again: the outbox's back-off
-    (doubling from MAIL_RETRY_SECONDS, at most five minutes)."""
-    return mail_retry_countdown(retries)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
 from reports import subscriptions
 from reports.services import CATCH_UP_WEEKS, CatchUp, snapshot_catch_up, weekly_snapshot_run
-from reports.subscriptions import delivery_retry_countdown
 
 _RETRY = {
     "autoretry_for": (OperationalError,),
@@ -49,12 +48,9 @@ def _continue(result: CatchUp) -> None:
         weekly_snapshot_catch_up.delay()
 
 
-@shared_task(bind=True, **_RETRY)
-def weekly_report_deliver(self: Task) -> int:
-    """Monday, after the freeze (beat "reports-weekly-deliver"): last week's PDF to each
-    subscriber, once; returns how many this run sent. Deliveries that failed are logged on
-    their row and tried again by a retry of this task, with back-off."""
-    run = subscriptions.weekly_report_deliver(now=timezone.now())
-    if run.remaining:
-        raise self.retry(countdown=delivery_retry_countdown(self.request.retries))
-    return run.sent
+@shared_task(**_RETRY)
+def weekly_report_deliver() -> int:
+    """Monday, after the freeze (beat "reports-weekly-deliver"): last week's PDF queued in the
+    outbox for each subscriber, once; returns how many this run queued. The outbox sends each
+    and retries what fails."""
+    return subscriptions.weekly_report_deliver(now=timezone.now()).queued

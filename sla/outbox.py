@@ -4,8 +4,8 @@ refusing an address never fails, slows or half-does the change itself.
 
 Each message is sent once, in layers:
 
-1. The row commits with the change or not at all; after commit its id goes to the broker
-   (``mail_dispatch``), a few ids per task, in task ``sla.tasks.mail_send``.
+1. The row (and its attachments) commits with the change or not at all; after commit its id
+   goes to the broker (``mail_dispatch``), a few ids per task, in task ``sla.tasks.mail_send``.
 2. A worker claims its task's messages with one conditional UPDATE (pending, not sent: status
    ``sending``, one more attempt, claimed until about ``MAIL_CLAIM`` from now: an instant of its
    own, by which it then reads back the rows it won) before it sends them, so a task delivered
@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from escalation.celery import app
 from escalation.metrics import mail_failure_count
-from sla.models import MailStatus, OutgoingMail
+from sla.models import MailStatus, OutgoingAttachment, OutgoingMail
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,15 @@ MAIL_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 REDISPATCH_LIMIT = 5_000
 # Refusals that concern one message (its address, its content), not the connection.
 MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a report's PDF): stored with it, attached when it is sent."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -68,15 +77,18 @@ class Mail:
     headers: Mapping[str, str] = field(default_factory=dict)
     # Held until then (the reader's working hours, sla.quiet_hours); None: now.
     not_before: datetime | None = None
-    # May be folded into a digest with other such mail to the same reader (a notification).
+    # May be folded into a digest with other such mail to the same reader (a notification);
+    # never a message with attachments.
     fold: bool = False
+    attachments: Sequence[Attachment] = ()
 
 
 def outbox_add(
     *, mails: Iterable[tuple[str, str, str] | Mail], now: datetime
 ) -> list[OutgoingMail]:
-    """Put messages ((to, subject, body) or ``Mail``) in the outbox, in the caller's
-    transaction; they are handed to workers once it commits."""
+    """Put messages ((to, subject, body) or ``Mail``) in the outbox, with their attachments, in
+    the caller's transaction; they are handed to workers once it commits."""
+    wanted = [m if isinstance(m, Mail) else Mail(*m) for m in mails]
     rows = OutgoingMail.objects.bulk_create(
         OutgoingMail(
             to=mail.to,
@@ -87,9 +99,19 @@ def outbox_add(
             created_at=now,
             next_attempt_at=mail.not_before or now,
             not_before=mail.not_before,
-            fold=mail.fold,
+            fold=mail.fold and not mail.attachments,
         )
-        for mail in (m if isinstance(m, Mail) else Mail(*m) for m in mails)
+        for mail in wanted
+    )
+    OutgoingAttachment.objects.bulk_create(
+        OutgoingAttachment(
+            mail=row,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            content=attachment.content,
+        )
+        for row, mail in zip(rows, wanted, strict=True)
+        for attachment in mail.attachments
     )
     # Held mail is handed out by the redispatch once its time has come.
     ids = [row.pk for row in rows if row.not_before is None]
@@ -137,12 +159,13 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
     claimed, riders = _riders(_claim(mail_ids=mail_ids))
     if not claimed:
         return retry
+    files = _attachments(claimed)
     connection = get_connection(fail_silently=False)
     try:
         for position, mail in enumerate(claimed):
             folded = sorted([*riders.get(mail.pk, []), *_fold(mail)], key=_created)
             try:
-                message = _message(mail, folded)
+                message = _message(mail, folded, files.get(mail.pk, []))
                 connection.open()
                 connection.send_messages([message])
             except (*MESSAGE_REFUSALS, BadHeaderError) as problem:
@@ -305,8 +328,19 @@ def _unfold(folded: list[OutgoingMail]) -> None:
     )
 
 
-def _message(mail: OutgoingMail, folded: list[OutgoingMail]) -> EmailMultiAlternatives:
-    """The message to send: the mail itself, or a digest of it and the ones it folded."""
+def _attachments(claimed: Sequence[OutgoingMail]) -> dict[int, list[OutgoingAttachment]]:
+    """The attachments of the claimed messages, by message (one query however many)."""
+    files: dict[int, list[OutgoingAttachment]] = {}
+    for attachment in OutgoingAttachment.objects.filter(mail__in=[m.pk for m in claimed]):
+        files.setdefault(attachment.mail_id, []).append(attachment)
+    return files
+
+
+def _message(
+    mail: OutgoingMail, folded: list[OutgoingMail], files: Sequence[OutgoingAttachment]
+) -> EmailMultiAlternatives:
+    """The message to send: the mail itself with its files, or a digest of it and the ones it
+    folded (notifications, which carry no files)."""
     if not folded:
         message = EmailMultiAlternatives(
             mail.subject,
@@ -317,6 +351,8 @@ def _message(mail: OutgoingMail, folded: list[OutgoingMail]) -> EmailMultiAltern
         )
         if mail.html:
             message.attach_alternative(mail.html, "text/html")
+        for file in files:
+            message.attach(file.filename, bytes(file.content), file.content_type)
         return message
     parts = [mail, *folded]
     body = "\n\n".join(f"{part.subject}\n{part.body}" for part in parts)

@@ -7,17 +7,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from contracts.delivery import statements_deliver
 from contracts.models import MonthlyStatement
 from contracts.tasks import monthly_statements_deliver
-from reports.models import DeliveryOutcome, ReportDelivery, SubscriptionKind
-from reports.subscriptions import subscription_set
+from reports.models import DeliveryOutcome, SubscriptionKind
+from reports.subscriptions import deliveries_of, subscription_set
+from sla.models import MailStatus, OutgoingMail
+from sla.outbox import outbox_send
 from tests.conftest import client_for
 from tests.contracts.factories import ContractFactory, resolution
 from tests.factories import CustomerFactory
+from tests.sla.smtp import SmtpServer, smtp_server_fixture  # noqa: F401 - smtp_server
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 # The 1st of December, after the freeze: November's statements go out.
@@ -42,37 +44,48 @@ def customers(db: None) -> list[Any]:
     return [acme, beta]
 
 
-def test_subscribers_get_last_months_statements_once(customers: list[Any], erin: Any) -> None:
+def outbox_run() -> None:
+    """What the mail workers do with the queued messages."""
+    pending = OutgoingMail.objects.filter(status=MailStatus.PENDING).order_by("pk")
+    outbox_send(mail_ids=list(pending.values_list("pk", flat=True)))
+
+
+def test_subscribers_get_last_months_statements_once(
+    customers: list[Any], erin: Any, smtp_server: SmtpServer
+) -> None:
     subscription_set(user=erin, kind=SubscriptionKind.MONTHLY_STATEMENTS, active=True, now=NOW)
     assert monthly_statements_deliver.run() == 1
-    [message] = mail.outbox
-    assert message.to == ["erin@example.com"]
-    assert message.subject == "Contract statements, November 2026"
+    # The beat running twice queues nothing more.
+    assert statements_deliver(now=NOW).queued == 0
+    outbox_run()
+    outbox_run()
+    [received] = smtp_server.received
+    assert received.to == "erin@example.com"
+    assert received.subject == "Contract statements, November 2026"
+    assert received.message is not None
+    files = list(received.message.iter_attachments())
     acme, beta = customers
-    assert [(name, mimetype) for name, _, mimetype in message.attachments] == [
+    assert [(f.get_filename(), f.get_content_type()) for f in files] == [
         (f"statement-2026-11-customer-{acme.pk}.pdf", "application/pdf"),
         (f"statement-2026-11-customer-{beta.pk}.pdf", "application/pdf"),
     ]
-    assert all(content.startswith(b"%PDF") for _, content, _ in message.attachments)
-    assert "- Acme: commitment missed" in message.body
-    assert "- Beta: commitment met" in message.body
+    assert all(f.get_content().startswith(b"%PDF") for f in files)
+    assert "- Acme: commitment missed" in received.body
+    assert "- Beta: commitment met" in received.body
     # Frozen by the delivery if the freeze had not run yet, like a first viewer would.
     assert MonthlyStatement.objects.count() == 2
-    [delivery] = ReportDelivery.objects.all()
-    assert (delivery.period, delivery.outcome, delivery.sent_at) == (
-        "2026-11",
-        DeliveryOutcome.SENT,
+    [delivery] = deliveries_of(period="2026-11", kind=SubscriptionKind.MONTHLY_STATEMENTS)
+    assert (delivery.outcome, delivery.mail_status, delivery.mail_sent_at) == (
+        DeliveryOutcome.SENDING,
+        MailStatus.SENT,
         NOW,
     )
-    # The beat running twice sends nothing more.
-    assert statements_deliver(now=NOW).sent == 0
-    assert len(mail.outbox) == 1
 
 
 def test_weekly_subscribers_do_not_get_the_statements(customers: list[Any], bob: Any) -> None:
     subscription_set(user=bob, kind=SubscriptionKind.WEEKLY_REPORT, active=True, now=NOW)
-    statements_deliver(now=NOW)
-    assert mail.outbox == []
+    assert statements_deliver(now=NOW).queued == 0
+    assert not OutgoingMail.objects.exists()
 
 
 def test_the_statement_pdf_page_prints_what_the_mail_attaches(

@@ -1,22 +1,25 @@
-"""Subscribing to the weekly report's PDF, and its delivery: once per subscriber and week,
-logged, retried after a failure."""
+"""Subscribing to the weekly report's PDF, and its delivery through the outbox: once per
+subscriber and week, logged with the outbox's state of its message, against a real SMTP server."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from celery.exceptions import Retry
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from escalation.errors import DomainError
-from reports.models import DeliveryOutcome, ReportDelivery, ReportSubscription, SubscriptionKind
-from reports.subscriptions import DELIVERY_MAX_ATTEMPTS, subscription_set, weekly_report_deliver
+from escalation.users import user_language_set
+from reports.models import DeliveryOutcome, ReportSubscription, SubscriptionKind
+from reports.subscriptions import deliveries_of, subscription_set, weekly_report_deliver
 from reports.tasks import weekly_report_deliver as weekly_report_deliver_task
+from sla.models import MailStatus, OutgoingAttachment, OutgoingMail
+from sla.outbox import outbox_send
 from tests.conftest import client_for
+from tests.factories import UserFactory
 from tests.reports.conftest import NOW, Fortnight
+from tests.sla.smtp import SmtpServer, smtp_server_fixture  # noqa: F401 - smtp_server
 from tests.threads import in_threads
 
 WEEKLY = SubscriptionKind.WEEKLY_REPORT
@@ -89,76 +92,144 @@ def subscribed(fortnight: Fortnight, erin: Any, bob: Any, alice: Any) -> list[An
     return [erin, bob]
 
 
+def outbox_run() -> None:
+    """What the mail workers do with the queued messages."""
+    pending = OutgoingMail.objects.filter(status=MailStatus.PENDING).order_by("pk")
+    outbox_send(mail_ids=list(pending.values_list("pk", flat=True)))
+
+
+def log() -> list[tuple[str, str, str, str | None]]:
+    return [
+        (d.subscription.user.username, d.period, d.outcome, d.mail_status)
+        for d in deliveries_of(period="2026-W10", kind=WEEKLY).order_by(
+            "subscription__user__username"
+        )
+    ]
+
+
 @pytest.mark.django_db
-def test_each_subscriber_gets_last_weeks_pdf_once(subscribed: list[Any], settings: Any) -> None:
-    run = weekly_report_deliver(now=NOW)
-    assert (run.sent, run.failed, run.remaining) == (2, 0, 0)
-    assert sorted(m.to[0] for m in mail.outbox) == ["bob@example.com", "erin@example.com"]
-    message = mail.outbox[0]
-    assert message.subject == "Weekly escalation report, Week 10, 2–8 Mar 2026"
-    [(name, content, mimetype)] = message.attachments
-    assert (name, mimetype) == ("escalations-2026-W10.pdf", "application/pdf")
-    assert content.startswith(b"%PDF")
+def test_each_subscriber_gets_last_weeks_pdf_once_through_the_outbox(
+    subscribed: list[Any], settings: Any, smtp_server: SmtpServer
+) -> None:
+    assert weekly_report_deliver_task.run() == 2
+    # Queued, not sent yet: the log says so.
+    assert log() == [
+        ("bob", "2026-W10", DeliveryOutcome.SENDING, MailStatus.PENDING),
+        ("erin", "2026-W10", DeliveryOutcome.SENDING, MailStatus.PENDING),
+    ]
+    # The task running twice (a second beat, a redelivered task) queues nothing more.
+    assert weekly_report_deliver_task.run() == 0
+    outbox_run()
+    outbox_run()
+    assert sorted(m.to for m in smtp_server.received) == ["bob@example.com", "erin@example.com"]
+    received = smtp_server.received[0]
+    # (A long non-ASCII subject is folded on the wire; the reader sees it unfolded.)
+    assert received.subject.strip() == "Weekly escalation report, Week 10, 2–8 Mar 2026"
+    assert received.message is not None
+    [pdf] = list(received.message.iter_attachments())
+    assert (pdf.get_filename(), pdf.get_content_type()) == (
+        "escalations-2026-W10.pdf",
+        "application/pdf",
+    )
+    assert pdf.get_content().startswith(b"%PDF")
     # The summary opens the mail, each sentence with its absolute link.
     assert "The largest change against last week: SLA breaches worsened from 1 to 4." in (
-        message.body
+        received.body
     )
-    assert f"{settings.SITE_URL}/reports/weekly/2026-W10/cases/?metric=breaches" in message.body
-    log = ReportDelivery.objects.order_by("subscription__user__username")
-    assert [(d.subscription.user, d.period, d.outcome) for d in log] == [
-        (subscribed[1], "2026-W10", DeliveryOutcome.SENT),
-        (subscribed[0], "2026-W10", DeliveryOutcome.SENT),
+    assert f"{settings.SITE_URL}/reports/weekly/2026-W10/cases/?metric=breaches" in received.body
+    assert log() == [
+        ("bob", "2026-W10", DeliveryOutcome.SENDING, MailStatus.SENT),
+        ("erin", "2026-W10", DeliveryOutcome.SENDING, MailStatus.SENT),
     ]
-    assert all(d.sent_at == NOW and d.attempts == 1 for d in log)
-    # Run again (a second beat, a redelivered task): nothing more is sent.
-    again = weekly_report_deliver(now=NOW)
-    assert (again.sent, len(mail.outbox), ReportDelivery.objects.count()) == (0, 2, 2)
 
 
 @pytest.mark.django_db
-def test_who_stopped_being_a_reader_gets_nothing(subscribed: list[Any]) -> None:
+def test_each_subscriber_reads_the_mail_and_the_pdf_in_their_language(
+    subscribed: list[Any], smtp_server: SmtpServer
+) -> None:
+    erin, bob = subscribed
+    user_language_set(user=erin, language="it")
+    user_language_set(user=bob, language="en-gb")
+    weekly_report_deliver(now=NOW)
+    outbox_run()
+    received = {m.to: m for m in smtp_server.received}
+    italian, english = received["erin@example.com"], received["bob@example.com"]
+    assert italian.subject.strip().startswith("Report settimanale delle escalation, ")
+    assert "In breve:" in italian.body
+    assert english.subject.strip().startswith("Weekly escalation report, ")
+    assert "In short:" in english.body
+    assert italian.message is not None and english.message is not None
+    [it_pdf] = list(italian.message.iter_attachments())
+    [en_pdf] = list(english.message.iter_attachments())
+    assert it_pdf.get_content().startswith(b"%PDF") and en_pdf.get_content().startswith(b"%PDF")
+    assert it_pdf.get_content() != en_pdf.get_content()
+
+
+@pytest.mark.django_db
+def test_who_stopped_being_a_reader_gets_nothing(
+    subscribed: list[Any], smtp_server: SmtpServer
+) -> None:
     erin = subscribed[0]
     erin.groups.clear()
     weekly_report_deliver(now=NOW)
-    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
+    outbox_run()
+    assert [m.to for m in smtp_server.received] == ["bob@example.com"]
 
 
 @pytest.mark.django_db
-def test_a_failed_delivery_is_logged_and_sent_by_the_retry(
-    subscribed: list[Any], settings: Any
+def test_a_refused_delivery_shows_the_outbox_failure_and_is_not_queued_again(
+    subscribed: list[Any], smtp_server: SmtpServer
 ) -> None:
-    # A real mail server that is not there: nothing listens on port 1.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
-    with pytest.raises(Retry):
-        weekly_report_deliver_task.run()
-    failed = list(ReportDelivery.objects.all())
-    assert {d.outcome for d in failed} == {DeliveryOutcome.FAILED}
-    assert all("refused" in d.error.lower() and d.attempts == 1 for d in failed)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert weekly_report_deliver_task.run() == 2
-    assert len(mail.outbox) == 2
-    assert {(d.outcome, d.attempts, d.error) for d in ReportDelivery.objects.all()} == {
-        (DeliveryOutcome.SENT, 2, "")
-    }
+    smtp_server.refuse["erin@example.com"] = "550 No such user"
+    weekly_report_deliver(now=NOW)
+    outbox_run()
+    assert [m.to for m in smtp_server.received] == ["bob@example.com"]
+    assert log() == [
+        ("bob", "2026-W10", DeliveryOutcome.SENDING, MailStatus.SENT),
+        ("erin", "2026-W10", DeliveryOutcome.SENDING, MailStatus.FAILED),
+    ]
+    [erin] = [d for d in deliveries_of(period="2026-W10", kind=WEEKLY) if d.mail_error]
+    assert "No such user" in erin.mail_error
+    assert weekly_report_deliver(now=NOW).queued == 0
 
 
 @pytest.mark.django_db
-def test_a_delivery_stops_after_its_last_attempt(subscribed: list[Any], settings: Any) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
-    for _ in range(DELIVERY_MAX_ATTEMPTS):
-        weekly_report_deliver(now=NOW)
-    last = weekly_report_deliver(now=NOW)
-    assert (last.sent, last.failed, last.remaining) == (0, 0, 0)
-    assert set(ReportDelivery.objects.values_list("attempts", flat=True)) == {DELIVERY_MAX_ATTEMPTS}
+def test_the_outbox_keeps_the_pdf_with_each_message(subscribed: list[Any]) -> None:
+    weekly_report_deliver(now=NOW)
+    files = OutgoingAttachment.objects.select_related("mail").order_by("mail__to")
+    assert [(f.mail.to, f.filename) for f in files] == [
+        ("bob@example.com", "escalations-2026-W10.pdf"),
+        ("erin@example.com", "escalations-2026-W10.pdf"),
+    ]
+    assert not any(f.mail.fold for f in files)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_send_each_subscriber_one_mail(subscribed: list[Any]) -> None:
+def test_two_runs_at_once_queue_each_subscriber_one_mail(subscribed: list[Any]) -> None:
     errors = in_threads(
         lambda: weekly_report_deliver(now=NOW), lambda: weekly_report_deliver(now=NOW)
     )
     assert not errors
-    assert sorted(m.to[0] for m in mail.outbox) == ["bob@example.com", "erin@example.com"]
-    assert ReportDelivery.objects.filter(outcome=DeliveryOutcome.SENT).count() == 2
+    assert sorted(OutgoingMail.objects.values_list("to", flat=True)) == [
+        "bob@example.com",
+        "erin@example.com",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_admin_log_shows_each_deliverys_mail_and_operators_cannot_read_it(
+    subscribed: list[Any], smtp_server: SmtpServer, alice: Any
+) -> None:
+    weekly_report_deliver_task.run()
+    outbox_run()
+    url = reverse("admin:reports_reportdelivery_changelist")
+    root = client_for(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = root.get(url)
+    assert page.status_code == 200
+    rows = list(page.context["cl"].result_list)
+    assert sorted((d.period, d.mail_status) for d in rows) == [
+        ("2026-W10", MailStatus.SENT),
+        ("2026-W10", MailStatus.SENT),
+    ]
+    assert "field-mail_status" in page.content.decode()
+    assert client_for(alice).get(url).status_code == 302  # to the admin's login

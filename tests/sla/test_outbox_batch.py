@@ -38,7 +38,7 @@ def test_a_batch_takes_the_same_statements_for_twenty_messages_as_for_two(
 ) -> None:
     two = statements_to_send(queued(2, prefix="few"))
     twenty = statements_to_send(queued(20, prefix="many"))
-    assert two == twenty == 3  # the claim, the read of what it won, the mark
+    assert two == twenty == 4  # the claim, the read of what it won, its attachments, the mark
     assert len(smtp_server.received) == 22
     assert set(OutgoingMail.objects.values_list("status", flat=True)) == {MailStatus.SENT}
     assert set(OutgoingMail.objects.values_list("attempts", flat=True)) == {1}
