@@ -27,11 +27,13 @@ figure agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import (
     Count,
     DurationField,
@@ -50,10 +52,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseEvent, EventKind, Status
-from reports.pauses_time import OpenTime
+from cases.models import Case, CaseEvent, EventKind, Status, Team
+from escalation.db import is_postgresql
 from reports.weeks import Span
 from sla.calendars import calendar_default, calendar_for
+from sla.clock_index import BusinessTime
 from sla.models import BusinessCalendar, CaseClock, ClockKind
 
 # The events that end a pause: the next status change, the resolution, the closure.
@@ -99,6 +102,12 @@ class Epoch(Func):
 
     template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS bigint)"
     output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django's SQLite functions give a difference of instants in microseconds.
+        return self.as_sql(
+            compiler, connection, template="CAST((%(expressions)s) / 1000000 AS integer)", **extra
+        )
 
 
 def pause_starts() -> QuerySet[CaseEvent]:
@@ -151,40 +160,108 @@ def _narrowed(pauses: QuerySet[Any], narrowing: Narrowing) -> QuerySet[Any]:
     return pauses
 
 
-def waiting_rows(*, span: Span, by: str) -> list[dict[str, Any]]:
-    """Waiting time per current team (``by="team"``) or owner (``by="owner"``), most first:
-    ``key`` (None: no team / unassigned), ``name``, ``seconds``, ``cases``, ``pauses``. One
-    query."""
-    if by == "team":
-        key, name = "case__team_id", F("case__team__name")
-    else:
-        key, name = "case__owner_id", F("case__owner__username")
-    rows = (
-        pauses_in(span)
-        .values(key)
-        .annotate(
-            name=name,
-            first_name=F("case__owner__first_name") if by == "owner" else Value(""),
-            last_name=F("case__owner__last_name") if by == "owner" else Value(""),
-            total=Sum("seconds"),
-            cases=Count("case_id", distinct=True),
-            pauses=Count("id"),
+class _Group(NamedTuple):
+    """The pauses of one (current team, current owner) pair inside a span."""
+
+    team_id: int | None
+    owner_id: int | None
+    seconds: int
+    cases: int
+    pauses: int
+
+
+def _pauses_sql(where: str) -> str:
+    """PostgreSQL: the pause starts matching ``where`` (on ``s``, the start event) as rows
+    ``id, case_id, began, ended_at``, the end found once per pause by a LATERAL probe of the
+    case's timeline (the ORM's subquery, ``pauses_with_end``, runs once for each place it
+    appears)."""
+    events = CaseEvent._meta.db_table
+    ends = ", ".join(f"'{kind}'" for kind in PAUSE_END_KINDS)
+    return f"""
+        SELECT s.id, s.case_id, s.created_at AS began, e.ended_at
+        FROM {events} s
+        LEFT JOIN LATERAL (
+            SELECT n.created_at AS ended_at FROM {events} n
+            WHERE n.case_id = s.case_id AND n.created_at > s.created_at AND n.kind IN ({ends})
+            ORDER BY n.created_at, n.id LIMIT 1
+        ) e ON true
+        WHERE s.kind = '{EventKind.STATUS}' AND s.to_value = '{Status.WAITING}' AND {where}
+    """
+
+
+def _waiting_groups(span: Span) -> list[_Group]:
+    """``pauses_in(span)`` summed per current team and owner (one query)."""
+    if not is_postgresql():
+        rows = (
+            pauses_in(span)
+            .values_list("case__team_id", "case__owner_id")
+            .annotate(
+                total=Sum("seconds"), cases=Count("case_id", distinct=True), pauses=Count("id")
+            )
+            .order_by()
         )
-        .order_by("-total", key)
+        return [_Group(t, o, int(total or 0), c, n) for t, o, total, c, n in rows]
+    inside = "LEAST(COALESCE(p.ended_at, %(end)s), %(end)s) - GREATEST(p.began, %(start)s)"
+    sql = f"""
+        SELECT c.team_id, c.owner_id, SUM(p.seconds), COUNT(DISTINCT p.case_id), COUNT(*)
+        FROM (
+            SELECT p.case_id, CAST(EXTRACT(EPOCH FROM {inside}) AS bigint) AS seconds
+            FROM ({_pauses_sql("s.created_at >= %(lookback)s AND s.created_at < %(end)s")}) p
+        ) p
+        JOIN {Case._meta.db_table} c ON c.id = p.case_id
+        WHERE p.seconds > 0
+        GROUP BY c.team_id, c.owner_id
+    """
+    params = {"start": span.start, "end": span.end, "lookback": span.start - LOOKBACK}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_Group(t, o, int(total or 0), c, n) for t, o, total, c, n in cursor.fetchall()]
+
+
+def waiting_breakdowns(*, span: Span) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Waiting time per current team and per current owner, most first: rows of ``key``
+    (None: no team / unassigned), ``name``, ``seconds``, ``cases``, ``pauses``. A case has
+    one team and one owner, so both add up from its (team, owner) group: one query for the
+    pauses, one each for the names."""
+    groups = _waiting_groups(span)
+    teams = dict(
+        Team.objects.filter(pk__in={g.team_id for g in groups if g.team_id}).values_list(
+            "pk", "name"
+        )
     )
-    out = []
-    for row in rows:
-        full = f"{row['first_name'] or ''} {row['last_name'] or ''}".strip()
-        out.append(
+    owners = {
+        pk: f"{first or ''} {last or ''}".strip() or username
+        for pk, username, first, last in User.objects.filter(
+            pk__in={g.owner_id for g in groups if g.owner_id}
+        ).values_list("pk", "username", "first_name", "last_name")
+    }
+    return (
+        _breakdown(groups, key=lambda g: g.team_id, names=teams),
+        _breakdown(groups, key=lambda g: g.owner_id, names=owners),
+    )
+
+
+def _breakdown(
+    groups: list[_Group], *, key: Callable[[_Group], int | None], names: dict[int, str]
+) -> list[dict[str, Any]]:
+    rows: dict[int | None, dict[str, Any]] = {}
+    for group in groups:
+        k = key(group)
+        row = rows.setdefault(
+            k,
             {
-                "key": row[key],
-                "name": full or row["name"] or "",
-                "seconds": int(row["total"] or 0),
-                "cases": row["cases"],
-                "pauses": row["pauses"],
-            }
+                "key": k,
+                "name": names.get(k, "") if k else "",
+                "seconds": 0,
+                "cases": 0,
+                "pauses": 0,
+            },
         )
-    return out
+        row["seconds"] += group.seconds
+        row["cases"] += group.cases
+        row["pauses"] += group.pauses
+    # Most waiting first; ties by key, the group without one last.
+    return sorted(rows.values(), key=lambda r: (-r["seconds"], r["key"] is None, r["key"] or 0))
 
 
 def waiting_total(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -203,12 +280,63 @@ def waiting_total(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
 @dataclass(frozen=True)
 class ShortlyFigure:
     """Pauses begun in the span (``begun``, on ``begun_cases`` cases) and those begun with
-    less than the threshold of their resolution target left (``pauses`` on ``case_ids``)."""
+    less than the threshold of their resolution target left (``pauses`` on ``case_ids``);
+    and the cases paused at least the repeated threshold up to the span's end (``repeated``:
+    the same stretches answer it)."""
 
     begun: int
     begun_cases: int
     pauses: int
     case_ids: frozenset[int]
+    repeated: int = 0
+
+
+# A pause as whole epoch seconds: its start, and its end (None while it goes on).
+Stretch = tuple[int, int | None]
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+def _begun_in(span: Span) -> QuerySet[CaseEvent]:
+    """The pauses begun in ``span``."""
+    return pause_starts().filter(created_at__gte=span.start, created_at__lt=span.end)
+
+
+def _stretches(span: Span) -> dict[int, list[Stretch]]:
+    """Every pause up to the span's end of the cases with a pause begun in it, per case in
+    time order (one query)."""
+    out: dict[int, list[Stretch]] = {}
+    if not is_postgresql():
+        in_span = _begun_in(span)
+        rows: Iterable[tuple[int, Any, Any]] = (
+            pauses_with_end()
+            .filter(case_id__in=in_span.values("case_id"), created_at__lt=span.end)
+            .order_by("case_id", "created_at", "id")
+            .values_list("case_id", "created_at", "ended_at")
+        )
+        for case_id, began, ended in rows:
+            out.setdefault(case_id, []).append((int(began.timestamp()), _epoch(ended)))
+        return out
+    events = CaseEvent._meta.db_table
+    begun_in_span = (
+        f"SELECT b.case_id FROM {events} b WHERE b.kind = '{EventKind.STATUS}' "
+        f"AND b.to_value = '{Status.WAITING}' AND b.created_at >= %(start)s "
+        "AND b.created_at < %(end)s"
+    )
+    pauses = _pauses_sql(f"s.created_at < %(end)s AND s.case_id IN ({begun_in_span})")
+    sql = f"""
+        SELECT p.case_id, FLOOR(EXTRACT(EPOCH FROM p.began))::bigint,
+            FLOOR(EXTRACT(EPOCH FROM p.ended_at))::bigint
+        FROM ({pauses}) p
+        ORDER BY p.case_id, p.began, p.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": span.start, "end": span.end})
+        for case_id, began, ended in cursor.fetchall():
+            out.setdefault(case_id, []).append((began, ended))
+    return out
 
 
 def shortly_before_breach(*, terms: PauseTerms, now: datetime) -> ShortlyFigure:
@@ -217,8 +345,8 @@ def shortly_before_breach(*, terms: PauseTerms, now: datetime) -> ShortlyFigure:
     1. The cases with a pause begun in the span, every pause of theirs up to the span's end
        with its end (one query), their resolution clocks (one query) and those clocks'
        calendars (one query; their hours from the calendar cache).
-    2. Per calendar, its open runs from the earliest clock start to now, listed once
-       (``reports.pauses_time.OpenTime``), so each business time below is a binary search.
+    2. Per calendar, one ``sla.clock_index.BusinessTime`` (its open runs listed once), so
+       each business time below is a binary search, in whole seconds as the engine counts.
     3. Per case, walk its pauses in order: what the clock has left when one begins is its
        target plus the business time of the earlier pauses, less the business time since it
        started (what ``remaining_seconds_at_pause`` says while it is paused).
@@ -226,29 +354,22 @@ def shortly_before_breach(*, terms: PauseTerms, now: datetime) -> ShortlyFigure:
        of the target left counts; a pause begun after the clock stopped does not.
     """
     span = terms.span
-    in_span = pause_starts().filter(created_at__gte=span.start, created_at__lt=span.end)
-    pauses: dict[int, list[tuple[datetime, datetime | None]]] = {}
-    for case_id, began, ended in (
-        pauses_with_end()
-        .filter(case_id__in=in_span.values("case_id"), created_at__lt=span.end)
-        .order_by("case_id", "created_at", "id")
-        .values_list("case_id", "created_at", "ended_at")
-    ):
-        pauses.setdefault(case_id, []).append((began, ended))
+    pauses = _stretches(span)
     clocks = {
-        row[0]: _Clock(*row[1:])
-        for row in CaseClock.objects.filter(
-            case_id__in=in_span.values("case_id"), kind=ClockKind.RESOLUTION
+        case_id: _Clock(_epoch(started) or 0, _epoch(stopped), target, calendar)
+        for case_id, started, stopped, target, calendar in CaseClock.objects.filter(
+            case_id__in=_begun_in(span).values("case_id"), kind=ClockKind.RESOLUTION
         ).values_list("case_id", "started_at", "stopped_at", "target_seconds", "policy__calendar")
     }
-    times = _open_times(clocks.values(), now=max(now, span.end))
+    times = _business_times({c.calendar_id for c in clocks.values()})
+    start, end, moment = int(span.start.timestamp()), int(span.end.timestamp()), _epoch(now)
     begun = matched = 0
     begun_cases: set[int] = set()
     matched_cases: set[int] = set()
     for case_id, stretches in pauses.items():
         clock = clocks.get(case_id)
-        for began, left in _left_at_each_pause(clock, times, stretches, now=now):
-            if not span.start <= began < span.end:
+        for began, left in _left_at_each_pause(clock, times, stretches, now=moment or 0):
+            if not start <= began < end:
                 continue
             begun += 1
             begun_cases.add(case_id)
@@ -261,40 +382,35 @@ def shortly_before_breach(*, terms: PauseTerms, now: datetime) -> ShortlyFigure:
         begun_cases=len(begun_cases),
         pauses=matched,
         case_ids=frozenset(matched_cases),
+        repeated=sum(1 for s in pauses.values() if len(s) >= terms.repeated_min),
     )
 
 
 @dataclass(frozen=True)
 class _Clock:
-    started_at: datetime
-    stopped_at: datetime | None
+    started_at: int
+    stopped_at: int | None
     target_seconds: int
     calendar_id: int | None
 
 
-def _open_times(clocks: Iterable[_Clock], *, now: datetime) -> dict[int | None, OpenTime]:
-    """An ``OpenTime`` per calendar of ``clocks`` (None: no policy, the default 24x7), from
-    the earliest start among them to ``now``."""
-    starts: dict[int | None, datetime] = {}
-    for clock in clocks:
-        known = starts.get(clock.calendar_id)
-        starts[clock.calendar_id] = min(known, clock.started_at) if known else clock.started_at
-    rows = {c.pk: c for c in BusinessCalendar.objects.filter(pk__in=[k for k in starts if k])}
-    times = {}
-    for key, start in starts.items():
-        row = rows.get(key) if key is not None else None
-        calendar = calendar_for(row) if row is not None else calendar_default()
-        times[key] = OpenTime(calendar, start, max(now, start))
-    return times
+def _business_times(calendar_ids: Iterable[int | None]) -> dict[int | None, BusinessTime]:
+    """A ``BusinessTime`` per calendar (None: no policy, the default 24x7)."""
+    ids = set(calendar_ids)
+    rows = {c.pk: c for c in BusinessCalendar.objects.filter(pk__in=[k for k in ids if k])}
+    return {
+        key: BusinessTime(calendar_for(rows[key]) if key in rows else calendar_default())
+        for key in ids
+    }
 
 
 def _left_at_each_pause(
     clock: _Clock | None,
-    times: dict[int | None, OpenTime],
-    stretches: list[tuple[datetime, datetime | None]],
+    times: dict[int | None, BusinessTime],
+    stretches: list[Stretch],
     *,
-    now: datetime,
-) -> Iterable[tuple[datetime, int | None]]:
+    now: int,
+) -> Iterable[tuple[int, int | None]]:
     """Each pause's start with the business seconds its resolution clock had left then (None
     without a clock, or when the clock had stopped or not yet started)."""
     if clock is None:
@@ -311,7 +427,7 @@ def _left_at_each_pause(
             yield began, None
             continue
         yield began, clock.target_seconds + paused - business(clock.started_at, began)
-        until = min(ended or now, clock.stopped_at or now)
+        until = min(ended if ended is not None else now, clock.stopped_at or now)
         paused += business(began, max(until, began))
 
 
@@ -335,9 +451,8 @@ def repeated_cases(*, terms: PauseTerms) -> QuerySet[Case]:
     """Cases paused at least ``repeated_min`` times up to the end of the span, at least once
     within it, annotated with ``pause_count``."""
     span = terms.span
-    in_span = pause_starts().filter(created_at__gte=span.start, created_at__lt=span.end)
     return (
-        Case.objects.filter(pk__in=in_span.values("case_id"))
+        Case.objects.filter(pk__in=_begun_in(span).values("case_id"))
         .annotate(pause_count=_pause_count(span))
         .filter(pause_count__gte=terms.repeated_min)
     )
@@ -373,14 +488,15 @@ def saved_figures(*, span: Span) -> dict[str, int]:
 
 
 def pause_figures(*, terms: PauseTerms, now: datetime) -> dict[str, Any]:
-    """Everything the page shows (six queries, and the calendar cache's)."""
-    teams = waiting_rows(span=terms.span, by="team")
+    """Everything the page shows (seven queries, and the calendar cache's)."""
+    teams, owners = waiting_breakdowns(span=terms.span)
+    shortly = shortly_before_breach(terms=terms, now=now)
     return {
         "teams": teams,
-        "owners": waiting_rows(span=terms.span, by="owner"),
+        "owners": owners,
         "waiting": waiting_total(teams),
-        "shortly": shortly_before_breach(terms=terms, now=now),
-        "repeated": repeated_cases(terms=terms).count(),
+        "shortly": shortly,
+        "repeated": shortly.repeated,
         "saved": saved_figures(span=terms.span),
     }
 

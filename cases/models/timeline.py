@@ -68,6 +68,14 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "created_at", "id"], name="caseevent_case_time_idx"),
             models.Index(fields=["kind", "created_at"], name="caseevent_kind_time_idx"),
+            # The pauses (status changes to "Waiting on customer") by time, read without the
+            # table: pause analytics (reports.pauses) over a quarter of a million cases.
+            models.Index(
+                fields=["created_at"],
+                include=["case", "id"],
+                condition=models.Q(kind="status", to_value="waiting"),
+                name="caseevent_pause_start_idx",
+            ),
         ]
 
     def __str__(self) -> str:

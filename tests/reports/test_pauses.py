@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from cases.models import Case, Team
+from reports import pauses
 from reports.forms_pauses import PauseRangeForm
 from reports.pauses import (
     Narrowing,
@@ -22,6 +23,7 @@ from reports.pauses import (
 from reports.weeks import Span
 from sla.models import CaseClock, ClockKind
 from tests.conftest import client_for
+from tests.portable import PATHS, PORTABLE, take_portable_path
 from tests.reports.pauses_world import HOUR, NOW, PauseWorld, at, pause_world
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +319,38 @@ def test_the_pages_make_as_many_queries_for_forty_cases_as_for_two(
     few = [_queries(client, url) for url in urls]
     more(38)
     assert [_queries(client, url) for url in urls] == few
+
+
+def figures_seen(terms: PauseTerms) -> tuple[Any, ...]:
+    figures = pause_figures(terms=terms, now=NOW)
+    return (
+        figures["teams"],
+        figures["owners"],
+        figures["waiting"],
+        figures["shortly"],
+        figures["repeated"],
+        figures["saved"],
+    )
+
+
+@pytest.mark.skipif(PATHS == [PORTABLE], reason="the fast path is PostgreSQL's")
+def test_the_fast_and_portable_paths_give_the_same_figures(
+    world: PauseWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL counts the pauses with LATERAL queries; the portable ORM path (SQLite) must
+    say the same for every figure, in a finished range and in a live one."""
+    ranges = [
+        default_terms(),
+        default_terms(start="2026-03-02", end="2026-03-08"),
+        default_terms(start="2026-02-11", repeated="2", shortly="61"),
+    ]
+    fast = [figures_seen(terms) for terms in ranges]
+    take_portable_path(monkeypatch, pauses)
+    assert [figures_seen(terms) for terms in ranges] == fast
+    assert fast[0][3].begun > 0 and fast[0][4] == 1
+
+
+def test_the_repeated_figure_counts_the_cases_of_its_list(world: PauseWorld) -> None:
+    for terms in (default_terms(), default_terms(repeated="2", start="2026-02-11")):
+        repeated = pause_figures(terms=terms, now=NOW)["repeated"]
+        assert repeated == len(references(PauseFigure.REPEATED, terms))
