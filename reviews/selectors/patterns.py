@@ -11,6 +11,8 @@ from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from cases.models import Case, Customer, Severity
 from reviews.models import SatisfactionSurvey
@@ -190,15 +192,17 @@ def repeat_customers(*, now: datetime | None = None, limit: int = 50) -> list[Re
 def customers_at_risk(
     *, now: datetime | None = None, limit: int | None = None
 ) -> list[CustomerRisk]:
-    """Customers at risk, each with the reasons why, most reasons first.
+    """Customers at risk, each with the reasons why, most reasons first: as things stand, or
+    as they stood at ``now`` (a week's report asks about the end of its week, and must say the
+    same when it is read months later).
 
-    1. Escalations: at least RISK_ESCALATIONS cases raised in the last SHORT_DAYS days.
-    2. Breaches: at least RISK_BREACHES cases with an SLA breach in the last SHORT_DAYS days.
-    3. Any open S1 case.
-    4. Satisfaction: average answer below RISK_SATISFACTION_BELOW over LONG_DAYS days.
+    1. Escalations: at least RISK_ESCALATIONS cases raised in the SHORT_DAYS days before.
+    2. Breaches: at least RISK_BREACHES cases with an SLA breach in the SHORT_DAYS days before.
+    3. Any open S1 case (at a past moment: raised before it and not resolved by then).
+    4. Satisfaction: average answer below RISK_SATISFACTION_BELOW over LONG_DAYS days before.
     One grouped query per measure, then one for the names: five queries whatever the size.
     """
-    risks = _risks_measured(now=now or timezone.now())
+    risks = _risks_measured(now=now)
     if not risks:
         return []
     for customer in Customer.objects.filter(pk__in=risks).only("id", "name", "tier"):
@@ -211,16 +215,17 @@ def customers_at_risk(
     return ranked[:limit] if limit is not None else ranked
 
 
-def _risks_measured(*, now: datetime) -> dict[int, CustomerRisk]:
+def _risks_measured(*, now: datetime | None) -> dict[int, CustomerRisk]:
     """The customers that meet any of the four measures, by id, with the reasons (unnamed)."""
-    since = now - timedelta(days=SHORT_DAYS)
+    moment = now or timezone.now()
+    since = moment - timedelta(days=SHORT_DAYS)
     risks: dict[int, CustomerRisk] = {}
 
     def risk(customer_id: int) -> CustomerRisk:
         return risks.setdefault(customer_id, CustomerRisk(id=customer_id, name=""))
 
     escalations = (
-        Case.objects.filter(raised_at__gte=since)
+        Case.objects.filter(raised_at__gte=since, raised_at__lt=moment)
         .values_list("customer_id")
         .annotate(n=Count("id"))
         .filter(n__gte=RISK_ESCALATIONS)
@@ -228,9 +233,12 @@ def _risks_measured(*, now: datetime) -> dict[int, CustomerRisk]:
     for customer_id, n in escalations:
         r = risk(customer_id)
         r.escalations = n
-        r.reasons.append(f"{n} escalations in {SHORT_DAYS} days")
+        r.reasons.append(
+            ngettext("%(n)s escalation in %(days)s days", "%(n)s escalations in %(days)s days", n)
+            % {"n": n, "days": SHORT_DAYS}
+        )
     breaches = (
-        SlaBreach.objects.filter(breached_at__gte=since)
+        SlaBreach.objects.filter(breached_at__gte=since, breached_at__lt=moment)
         .values_list("case__customer_id")
         .annotate(n=Count("case_id", distinct=True))
         .filter(n__gte=RISK_BREACHES)
@@ -238,19 +246,37 @@ def _risks_measured(*, now: datetime) -> dict[int, CustomerRisk]:
     for customer_id, n in breaches:
         r = risk(customer_id)
         r.breaches = n
-        r.reasons.append(f"{n} cases breached their SLA in {SHORT_DAYS} days")
-    open_s1 = (
+        r.reasons.append(
+            ngettext(
+                "%(n)s case breached its SLA in %(days)s days",
+                "%(n)s cases breached their SLA in %(days)s days",
+                n,
+            )
+            % {"n": n, "days": SHORT_DAYS}
+        )
+    # Open now by status (the partial index of open cases); open at a past moment as the
+    # reports count it.
+    open_then = (
         Case.objects.open()
-        .filter(severity=Severity.S1)
+        if now is None
+        else Case.objects.filter(
+            Q(raised_at__lt=moment), Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)
+        )
+    )
+    open_s1 = (
+        open_then.filter(severity=Severity.S1)
         .values_list("customer_id")
         .annotate(n=Count("id"))
+        .order_by()
     )
     for customer_id, n in open_s1:
         r = risk(customer_id)
         r.open_s1 = n
-        r.reasons.append(f"{n} open S1 case{'s' * (n != 1)}")
+        r.reasons.append(ngettext("%(n)s open S1 case", "%(n)s open S1 cases", n) % {"n": n})
     unhappy = (
-        SatisfactionSurvey.objects.filter(answered_at__gte=now - timedelta(days=LONG_DAYS))
+        SatisfactionSurvey.objects.filter(
+            answered_at__gte=moment - timedelta(days=LONG_DAYS), answered_at__lt=moment
+        )
         .values_list("case__customer_id")
         .annotate(average=Avg("score"), n=Count("id"))
         .filter(average__lt=RISK_SATISFACTION_BELOW)
@@ -259,7 +285,11 @@ def _risks_measured(*, now: datetime) -> dict[int, CustomerRisk]:
         r = risk(customer_id)
         r.satisfaction, r.answers = float(average), n
         r.reasons.append(
-            f"satisfaction {r.satisfaction:.1f}/5 from {n} answer"
-            f"{'s' * (n != 1)} in {LONG_DAYS} days"
+            ngettext(
+                "satisfaction %(score)s/5 from %(n)s answer in %(days)s days",
+                "satisfaction %(score)s/5 from %(n)s answers in %(days)s days",
+                n,
+            )
+            % {"score": number_format(r.satisfaction, 1), "n": n, "days": LONG_DAYS}
         )
     return risks

@@ -152,6 +152,41 @@ def test_customers_at_risk_come_with_their_reasons() -> None:
     }
 
 
+def test_customers_at_risk_at_a_past_moment_are_those_of_that_moment() -> None:
+    """A week's report asks about the end of its week: what happened after it does not count,
+    and an S1 open then counts even once it is resolved."""
+    then = ago(20)
+    busy = CustomerFactory(name="Busy then")
+    for days in (21, 22, 23):
+        CaseFactory(customer=busy, raised_at=ago(days))
+    later = CustomerFactory(name="Busy later")
+    for days in (1, 2, 3):
+        CaseFactory(customer=later, raised_at=ago(days))
+    late = CustomerFactory(name="Late later")
+    for days in (5, 6):
+        breach(CaseFactory(customer=late, raised_at=ago(40)), days)
+    burned = CustomerFactory(name="Burned then")
+    CaseFactory(
+        customer=burned,
+        severity=Severity.S1,
+        status=Status.RESOLVED,
+        raised_at=ago(25),
+        resolved_at=ago(10),
+    )
+    CaseFactory(customer=burned, severity=Severity.S1, status=Status.NEW, raised_at=ago(5))
+
+    assert {r.name: r.reasons for r in customers_at_risk(now=then)} == {
+        "Busy then": ["3 escalations in 30 days"],
+        "Burned then": ["1 open S1 case"],
+    }
+    assert {r.name for r in customers_at_risk()} == {
+        "Busy then",
+        "Busy later",
+        "Late later",
+        "Burned then",
+    }
+
+
 def test_customers_with_most_reasons_come_first_and_the_limit_holds() -> None:
     both = CustomerFactory(name="Both")
     for days in (1, 2, 3):
