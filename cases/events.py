@@ -57,7 +57,11 @@ class CaseRaised(CaseEvent):
 @dataclass(frozen=True)
 class CaseChanged(CaseEvent):
     """A case service changed the case (status, severity, responses, assignment, details, ...):
-    whatever follows the case's state, such as its SLA clocks, re-aligns now."""
+    whatever follows the case's state, such as its SLA clocks, re-aligns now. ``fields``: the
+    only fields of the case the change touched, when the service knows them (a reassignment:
+    owner, team, level), so what does not follow them may skip it; None: anything."""
+
+    fields: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

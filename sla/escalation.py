@@ -45,6 +45,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import Case, EventKind, Team
 from escalation.errors import DomainError
@@ -295,7 +296,7 @@ def _climb(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> list
         step=step,
         target=target,
         batch=batch,
-        news=f"{case.reference} was not acknowledged in time",
+        news=lambda: _("%(case)s was not acknowledged in time") % {"case": case.reference},
     )
     return [step]
 
@@ -337,8 +338,14 @@ def _escalate(
             ],
             case=case,
             kind=NotificationKind.SLA_BREACH,
-            subject=f"{case.reference} breached its {_what(clock)} target "
-            + ("at management level" if at_top else "and nobody can take it"),
+            subject=lambda: (
+                (
+                    _("%(case)s breached its %(what)s target at management level")
+                    if at_top
+                    else _("%(case)s breached its %(what)s target and nobody can take it")
+                )
+                % {"case": case.reference, "what": _what(clock)}
+            ),
         )
         return True
     _reassign_and_tell(
@@ -347,7 +354,10 @@ def _escalate(
         step=step,
         target=target,
         batch=batch,
-        news=f"{case.reference} breached its {_what(clock)} target",
+        news=lambda: (
+            _("%(case)s breached its %(what)s target")
+            % {"case": case.reference, "what": _what(clock)}
+        ),
     )
     clock.climb_count = 0
     clock.climb_at = acknowledge_deadline(policy=clock.policy, now=now)
@@ -368,14 +378,25 @@ def _update_overdue(
         recipients=[case.owner, _lead(case.team)],
         case=case,
         kind=NotificationKind.SLA_BREACH,
-        subject=f"{case.reference} is owed a customer update "
-        f"({duration_words(now - (clock.breached_at or clock.due_at))} late)",
+        subject=lambda: (
+            _("%(case)s is owed a customer update (%(late)s late)")
+            % {
+                "case": case.reference,
+                "late": duration_words(now - (clock.breached_at or clock.due_at)),
+            }
+        ),
     )
     return True
 
 
 def _reassign_and_tell(
-    *, case: Case, clock: CaseClock, step: str, target: Target, batch: Batch, news: str
+    *,
+    case: Case,
+    clock: CaseClock,
+    step: str,
+    target: Target,
+    batch: Batch,
+    news: Callable[[], str],
 ) -> None:
     """Give the case to ``target`` (a refusal is said on the timeline instead) and tell the
     old owner, the leads and the watchers."""
@@ -404,7 +425,10 @@ def _reassign_and_tell(
         recipients=[r for r in recipients if r is not None and r != told_by_assign],
         case=case,
         kind=NotificationKind.SLA_BREACH,
-        subject=f"{news}: escalated to {_assignee(new_owner, target.team)}",
+        subject=lambda: (
+            _("%(news)s: escalated to %(assignee)s")
+            % {"news": news(), "assignee": _assignee(new_owner, target.team)}
+        ),
     )
 
 
@@ -439,6 +463,7 @@ def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str, batch:
 
 def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
     left = duration_words(clock.due_at - now)
+    due = clock.due_at
     batch.event(
         case=case,
         actor=None,
@@ -457,7 +482,10 @@ def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
         recipients=[case.owner, _lead(case.team)],
         case=case,
         kind=NotificationKind.SLA_WARNING,
-        subject=f"{case.reference} at risk: {_what(clock)} due in {left}",
+        subject=lambda: (
+            _("%(case)s at risk: %(what)s due in %(left)s")
+            % {"case": case.reference, "what": _what(clock), "left": duration_words(due - now)}
+        ),
     )
 
 
@@ -496,5 +524,5 @@ def _known_user(user_id: int | None, *candidates: User | None) -> User | None:
 
 
 def _assignee(owner: User | None, team: Team | None) -> str:
-    who = display_name(owner, nobody="unassigned")
+    who = display_name(owner, nobody=_("unassigned"))
     return f"{who} ({team.name})" if team is not None else who

@@ -19,7 +19,7 @@ from escalation.bulk import objects_update
 from escalation.metrics import steps_committed
 from sla.facts import facts_save
 from sla.models import CaseClock, EscalationRecord, NotificationKind, SlaBreach
-from sla.notifications import Message, notifications_send
+from sla.notifications import Message, Text, notifications_send
 from sla.rules import Lookups, Rule, Target
 
 # The fields of a clock the engine changes (sla.escalation); the clock sync owns the others.
@@ -83,7 +83,7 @@ class Batch:
         self.touched[clock.pk] = clock
 
     def notify(
-        self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: str
+        self, *, recipients: list[User | None], case: Case, kind: NotificationKind, subject: Text
     ) -> None:
         """Tell people; the rows and mail of the whole batch go out together at its end."""
         self.outbox.append(

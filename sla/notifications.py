@@ -4,20 +4,23 @@ after it commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.events import CaseAssigned, CaseMentioned, CustomerReplied
 from cases.models import Case, CustomerChannel, Status
-from escalation.users import display_name
+from escalation.users import display_name, users_languages
 from sla.models import Notification, NotificationKind, OutgoingMail
 from sla.outbox import Mail, outbox_add
 from sla.quiet_hours import Urgency, hours_of, not_before
@@ -28,23 +31,32 @@ MENTION_EXCERPT = 500
 CUSTOMER_EXCERPT = 500
 
 
+# A message's subject or body: a text, or a function that writes it in the active language
+# (``notifications_send`` calls it once per language of the recipients).
+Text = str | Callable[[], str]
+
+
 @dataclass(frozen=True)
 class Message:
     """One message to some people (None entries are ignored)."""
 
     recipients: Iterable[User | None]
     kind: NotificationKind
-    subject: str
-    body: str = ""
+    subject: Text
+    body: Text = ""
     case: Case | None = None
+
+
+def _written(text: Text) -> str:
+    return text() if callable(text) else text
 
 
 def notification_send(
     *,
     recipients: Iterable[User | None],
     kind: NotificationKind,
-    subject: str,
-    body: str = "",
+    subject: Text,
+    body: Text = "",
     case: Case | None = None,
 ) -> list[Notification]:
     """Notify each distinct active recipient once (None entries are ignored).
@@ -65,8 +77,7 @@ def owners_on_cases_assigned(events: Sequence[CaseAssigned]) -> None:
             recipients=[event.owner],
             kind=NotificationKind.ESCALATED if event.escalated else NotificationKind.ASSIGNED,
             subject=f"{event.case.reference} {event.case.title}",
-            body=f"Assigned to you by {display_name(event.by, nobody='the SLA engine')}: "
-            f"{event.reason}",
+            body=partial(_assigned_text, event),
             case=event.case,
         )
         for event in events
@@ -74,17 +85,30 @@ def owners_on_cases_assigned(events: Sequence[CaseAssigned]) -> None:
     )
 
 
+def _assigned_text(event: CaseAssigned) -> str:
+    return _("Assigned to you by %(by)s: %(reason)s") % {
+        "by": display_name(event.by, nobody=_("the SLA engine")),
+        "reason": event.reason,
+    }
+
+
 def mentioned_on_case_mentioned(event: CaseMentioned) -> None:
     """Tell each person a note mentions that it did, with the note (``cases`` has kept only
     those who may see the case, and never the note's author)."""
     case = event.case
-    author = display_name(event.by, nobody="Someone")
     note = Truncator(event.note.body).chars(MENTION_EXCERPT)
     notification_send(
         recipients=event.mentioned,
         kind=NotificationKind.MENTIONED,
-        subject=f"You were mentioned on {case.reference} {case.title}",
-        body=f"{author} mentioned you in an internal note:\n\n{note}",
+        subject=lambda: (
+            _("You were mentioned on %(case)s %(title)s")
+            % {"case": case.reference, "title": case.title}
+        ),
+        body=lambda: (
+            _("%(author)s mentioned you in an internal note:")
+            % {"author": display_name(event.by, nobody=_("Someone"))}
+            + f"\n\n{note}"
+        ),
         case=case,
     )
 
@@ -93,57 +117,82 @@ def owner_on_customer_replied(event: CustomerReplied) -> None:
     """Tell the case's owner (no owner: its team's lead) that the customer wrote, with the
     message; on a finished case, that they decide whether it is to be reopened."""
     case = event.case
-    message = event.event
-    by_status_page = message.data.get("via") == CustomerChannel.STATUS_PAGE
-    channel = "on the status page" if by_status_page else "by email"
-    sender = message.data.get("sender", "") or "The customer"
-    files = len(message.data.get("attachments", []))
-    parts = [f"{sender} wrote {channel}:", Truncator(message.body).chars(CUSTOMER_EXCERPT)]
-    if files:
-        parts.append(f"({files} attached file{'s' if files != 1 else ''})")
-    if case.status in Status.FINISHED:
-        parts.append(
-            f"The case is {Status(case.status).label.lower()}: reopen it if the problem is back."
-        )
     recipient = case.owner if case.owner is not None else (case.team.lead if case.team else None)
     notification_send(
         recipients=[recipient],
         kind=NotificationKind.CUSTOMER_REPLIED,
-        subject=f"Customer replied on {case.reference} {case.title}",
-        body="\n\n".join(p for p in parts if p),
+        subject=lambda: (
+            _("Customer replied on %(case)s %(title)s")
+            % {"case": case.reference, "title": case.title}
+        ),
+        body=partial(_replied_text, event),
         case=case,
     )
 
 
+def _replied_text(event: CustomerReplied) -> str:
+    case, message = event.case, event.event
+    sender = message.data.get("sender", "") or _("The customer")
+    if message.data.get("via") == CustomerChannel.STATUS_PAGE:
+        wrote = _("%(sender)s wrote on the status page:") % {"sender": sender}
+    else:
+        wrote = _("%(sender)s wrote by email:") % {"sender": sender}
+    parts = [wrote, Truncator(message.body).chars(CUSTOMER_EXCERPT)]
+    files = len(message.data.get("attachments", []))
+    if files:
+        parts.append(
+            ngettext("(%(n)s attached file)", "(%(n)s attached files)", files) % {"n": files}
+        )
+    if case.status in Status.FINISHED:
+        parts.append(
+            _("The case is %(status)s: reopen it if the problem is back.")
+            % {"status": str(Status(case.status).label).lower()}
+        )
+    return "\n\n".join(p for p in parts if p)
+
+
 def notifications_send(messages: Iterable[Message]) -> list[Notification]:
     """``notification_send`` for many messages at once: one insert for all the rows and one for
-    all their emails."""
+    all their emails. Each recipient reads the message in their language
+    (``escalation.users.users_languages``, one query for all): a subject or body given as a
+    function is written once per language of its recipients."""
     now = timezone.now()
+    messages = list(messages)
+    people_of = [
+        {u.pk: u for u in message.recipients if u is not None and u.is_active}
+        for message in messages
+    ]
+    languages = users_languages({pk for people in people_of for pk in people})
     rows: list[Notification] = []
     mail: list[tuple[User, Case | None, str, str]] = []
-    for message in messages:
-        people = {u.pk: u for u in message.recipients if u is not None and u.is_active}
-        subject = message.subject[:200]
+    for message, people in zip(messages, people_of, strict=True):
         case = message.case
         link = (
             f"{settings.SITE_URL}/cases/{case.reference}/"
             if case is not None
             else settings.SITE_URL
         )
-        text = f"{message.body}\n\n{link}\n" if message.body else f"{link}\n"
+        written: dict[str, tuple[str, str, str, str]] = {}
         for person in people.values():
+            language = languages[person.pk]
+            if language not in written:
+                with translation.override(language):
+                    subject, body = _written(message.subject)[:200], _written(message.body)
+                text = f"{body}\n\n{link}\n" if body else f"{link}\n"
+                written[language] = (subject, body, f"[Escalation] {subject}", text)
+            subject, body, mail_subject, text = written[language]
             rows.append(
                 Notification(
                     recipient=person,
                     case=case,
                     kind=message.kind,
                     subject=subject,
-                    body=message.body,
+                    body=body,
                     created_at=now,
                 )
             )
             if getattr(person, "email", ""):
-                mail.append((person, case, f"[Escalation] {subject}", text))
+                mail.append((person, case, mail_subject, text))
     if not rows:
         return []
     with transaction.atomic():

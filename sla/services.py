@@ -64,9 +64,30 @@ def clocks_on_cases_raised(events: Sequence[CaseRaised]) -> None:
         cases_clocks_sync(changes=[(event.case, event.at) for event in events])
 
 
+# What a case's clocks follow (``case_clocks_sync``): a change of none of these (a
+# reassignment) cannot move them.
+CLOCK_INPUTS = frozenset(
+    {
+        "severity",
+        "status",
+        "customer",
+        "raised_at",
+        "update_every_minutes",
+        "first_response_at",
+        "last_customer_update_at",
+        "last_customer_contact_at",
+        "resolved_at",
+    }
+)
+
+
 def clocks_on_cases_changed(events: Sequence[CaseChanged]) -> None:
     """Re-align the clocks of the cases case services have just changed: one by itself, many
-    (from a set-based service, ``cases.events.announce_many``) together."""
+    (from a set-based service, ``cases.events.announce_many``) together; none for a change
+    that touched nothing the clocks follow (``CaseChanged.fields``)."""
+    events = [e for e in events if e.fields is None or e.fields & CLOCK_INPUTS]
+    if not events:
+        return
     if len(events) == 1:
         case_clocks_sync(case=events[0].case, now=events[0].at)
     else:

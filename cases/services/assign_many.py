@@ -27,6 +27,7 @@ from escalation.bulk import objects_update
 from escalation.text import REASON_MAX, text_clean
 
 ASSIGNED_FIELDS = ("owner", "team", "level", "updated_at")
+_ASSIGNED = frozenset(ASSIGNED_FIELDS)
 
 
 class AssignerMark(NamedTuple):
@@ -52,6 +53,8 @@ class CasesAssigner:
         self.timeline: list[CaseEvent] = []
         self._changed: dict[int, Case] = {}
         self._assigned: list[CaseAssigned] = []
+        # Translated once for the set, not once per case.
+        self._labels = (_("Reason"), _("reassigned"))
 
     def mark(self) -> AssignerMark:
         return AssignerMark(len(self.timeline), len(self._assigned), frozenset(self._changed))
@@ -78,10 +81,10 @@ class CasesAssigner:
         """Give the locked ``case`` to ``owner`` and/or ``team`` as ``case_assign`` would; the
         case, changed in memory."""
         reason = text_clean(
-            reason, field="reason", label=_("Reason"), max_length=REASON_MAX, required=True
+            reason, field="reason", label=self._labels[0], max_length=REASON_MAX, required=True
         )
         _assign_check(owner=owner, team=team, level=level)
-        require_not_closed(case, _("reassigned"))
+        require_not_closed(case, self._labels[1])
         old_owner, old_team, old_level = case.owner, case.team, case.level
         new_owner, new_team, new_level = _assignment_target(
             case, owner=owner, team=team, level=level
@@ -121,6 +124,9 @@ class CasesAssigner:
         events_save(self.timeline)
         cases = list(self._changed.values())
         objects_update(cases, ASSIGNED_FIELDS)
-        announce_many(CaseChanged, [CaseChanged(case=c, at=c.updated_at) for c in cases])
+        announce_many(
+            CaseChanged,
+            [CaseChanged(case=c, at=c.updated_at, fields=_ASSIGNED) for c in cases],
+        )
         announce_many(CaseAssigned, self._assigned)
         self.timeline, self._changed, self._assigned = [], {}, []

@@ -219,3 +219,43 @@ def test_two_workers_given_the_same_batch_take_each_step_once(
     assert in_threads(worker(0, clock_ids), worker(1, list(reversed(clock_ids)))) == []
     assert sorted(taken[0] + taken[1]) == ["breach"] * 20
     assert_each_case_escalated_once(cases)
+
+
+def test_a_reassignment_leaves_the_clocks_alone_and_a_status_change_does_not(
+    alice: Any, customer: Any, service_desk: Any, policy: Any
+) -> None:
+    """A set-based reassignment touches only owner, team and level, which no clock follows:
+    the SLA app does not read the clocks again for it; a change the clocks follow (the case
+    now waits on the customer) still re-aligns them."""
+    from cases.models import Status
+    from cases.services.assign_many import CasesAssigner
+    from sla.services import clocks_on_cases_changed
+
+    cases = raise_cases(3, alice=alice, customer=customer, team=service_desk)
+    ids = [c.pk for c in cases]
+
+    def clocks() -> list[tuple[Any, ...]]:
+        return sorted(
+            CaseClock.objects.filter(case_id__in=ids).values_list("pk", "due_at", "paused_at")
+        )
+
+    before = clocks()
+    assert before and all(paused is None for *_, paused in before)
+    assigner = CasesAssigner()
+    for case in Case.objects.filter(pk__in=ids).select_related("team"):
+        assigner.assign(case=case, level=Level.L2, reason="Needs the second line")
+    with CaptureQueriesContext(connection) as captured:
+        assigner.save()
+    assert not [q for q in captured if "sla_caseclock" in q["sql"]]
+    assert set(Case.objects.filter(pk__in=ids).values_list("level", flat=True)) == {Level.L2}
+    assert clocks() == before
+
+    Case.objects.filter(pk__in=ids).update(status=Status.WAITING)
+    with time_machine.travel(NOON + M, tick=False):
+        clocks_on_cases_changed(
+            [
+                events.CaseChanged(case=c, at=NOON + M, fields=frozenset({"status"}))
+                for c in Case.objects.filter(pk__in=ids)
+            ]
+        )
+    assert any(paused is not None for *_, paused in clocks())

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from cases.models import Status
 from cases.services import case_add_note
+from escalation.users import user_language_set
 from sla.models import Notification, NotificationKind, OutgoingMail
 from sla.notifications import MENTION_EXCERPT
 from tests.cases.factories import case_in
@@ -93,3 +94,24 @@ def test_the_bell_shows_the_mention_to_the_mentioned_user_only(alice, bob, charl
     assert f"You were mentioned on {case.reference} Proxy down" in listed
     other = client_for(charlie).get(reverse("sla:notifications")).content.decode()
     assert "You were mentioned" not in other and 'data-testid="unread-count"' not in other
+
+
+def test_each_person_mentioned_reads_it_in_their_language(
+    alice, bob, erin, case, django_capture_on_commit_callbacks
+) -> None:
+    """One note mentions two people: the one who chose Italian reads Italian, in the bell and
+    the mail; the other the site's English."""
+    user_language_set(user=alice, language="it")
+    with django_capture_on_commit_callbacks(execute=True):
+        case_add_note(case=case, by=bob, body="@alice @erin the proxy logs, please.")
+
+    by_reader = {n.recipient: n for n in Notification.objects.all()}
+    assert by_reader[alice].subject == f"Sei stato menzionato in {case.reference} Proxy down"
+    assert by_reader[alice].body.startswith("Bob ti ha menzionato in una nota interna:")
+    assert by_reader[erin].subject == f"You were mentioned on {case.reference} Proxy down"
+    mailed = {m.to[0]: m.subject for m in mail.outbox}
+    assert (
+        mailed["alice@example.com"]
+        == f"[Escalation] Sei stato menzionato in {case.reference} Proxy down"
+    )
+    assert mailed["erin@example.com"].startswith("[Escalation] You were mentioned on")
