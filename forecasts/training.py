@@ -51,8 +51,11 @@ class Encoder:
         out = np.empty((len(frame), len(FEATURES)), dtype=np.float64)
         for j, name in enumerate(FEATURES):
             if name in self.vocabulary:
+                # Each distinct value looked up once (a few hundred), not each row (millions).
                 codes = self.vocabulary[name]
-                out[:, j] = [codes.get(str(v), np.nan) for v in frame.columns[name]]
+                values, inverse = np.unique(frame.columns[name].astype(str), return_inverse=True)
+                lookup = np.array([codes.get(str(v), np.nan) for v in values], dtype=np.float64)
+                out[:, j] = lookup[inverse.reshape(-1)]
             else:
                 out[:, j] = frame.columns[name]
         return out
