@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from reports.charts import report_charts, svg_geometry
 from reports.narrative import narrative_sentences, payload_links
+from reports.periods import ReportPeriod
 from reports.presentation import headline_cards, tables_for
+from reports.presentation_periods import period_cards, period_charts, period_tables
 from reports.weeks import IsoWeek
 
 
@@ -35,6 +37,25 @@ def report_pdf_html(payload: dict[str, Any], *, filter_text: str) -> str:
             "sentences": narrative_sentences(
                 payload, links=payload_links(payload), base_url=settings.SITE_URL
             ),
+        },
+    )
+
+
+def period_pdf_html(payload: dict[str, Any], *, filter_text: str) -> str:
+    """A month's, quarter's or range's print document: the page's cards, charts and tables
+    (``reports.presentation_periods``) from the page's own payload."""
+    period = ReportPeriod.parse(payload["period"])
+    charts = period_charts(report_charts(payload), grain=period.grain)
+    return render_to_string(
+        "reports/period_pdf.html",
+        {
+            "period": period,
+            "payload": payload,
+            "cards": period_cards(payload),
+            "tables": period_tables(payload),
+            "charts": [(chart, svg_geometry(chart)) for chart in charts],
+            "filter_text": filter_text,
+            "printed_at": timezone.now(),
         },
     )
 

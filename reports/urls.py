@@ -51,5 +51,6 @@ urlpatterns = [
     path("people/", views_periods.people, name="people"),
     path("<reportperiod:period>/", views_periods.period, name="period"),
     path("<reportperiod:period>/cases/", views_periods.period_cases, name="period_cases"),
+    path("<reportperiod:period>/pdf/", views_periods.period_pdf, name="period_pdf"),
     path("<reportperiod:period>/csv/<slug:table>/", views_periods.period_csv, name="period_csv"),
 ]

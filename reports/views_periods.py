@@ -22,6 +22,7 @@ from reports.exports import table_csv
 from reports.forms import ReportFilterForm
 from reports.forms_periods import PeopleForm, PeriodDrillDownForm, PeriodRangeForm
 from reports.links import COLUMN_METRICS, FigureLinks
+from reports.pdf import html_pdf, period_pdf_html
 from reports.people import people_figures
 from reports.period_payload import period_report
 from reports.periods import MAX_RANGE_DAYS, ReportPeriod, period_span
@@ -156,13 +157,32 @@ def period_csv(request: HttpRequest, period: ReportPeriod, table: str) -> HttpRe
     return _csv(tables[table], f"escalations-{period}-{table}", filters)
 
 
-def _csv(table: Any, name: str, filters: ReportFilters) -> HttpResponse:
+@require_GET
+@role_required(*READERS)
+def period_pdf(request: HttpRequest, period: ReportPeriod) -> HttpResponse:
+    """The period's report as a PDF: the page's payload, cards, charts and tables."""
+    _started_or_404(period)
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    filters = form.filters()
+    payload = period_report(period=period, filters=filters, now=timezone.now())
+    pdf = html_pdf(period_pdf_html(payload, filter_text=_filter_text(form)))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = _file_name(f"escalations-{period}", filters)
+    response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    return response
+
+
+def _file_name(name: str, filters: ReportFilters) -> str:
     suffix = "".join(f"-{k}-{v}" for k, v in filters.as_params().items())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     # A range's ".." would read as a path in some browsers' file names.
-    response["Content-Disposition"] = (
-        f'attachment; filename="{name.replace("..", "_")}{suffix}.csv"'
-    )
+    return f"{name.replace('..', '_')}{suffix}"
+
+
+def _csv(table: Any, name: str, filters: ReportFilters) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(name, filters)}.csv"'
     table_csv(table, response)
     return response
 

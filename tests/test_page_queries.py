@@ -49,6 +49,8 @@ STILL_ABOVE = {
     # (bench/RESULTS.md, Reports) would make it 14; the CSV file is the page without the page.
     "reports:period": 19,
     "reports:period_csv": 16,
+    # The period's PDF: the CSV's queries (the same payload) and the filter's teams.
+    "reports:period_pdf": 16,
 }
 
 

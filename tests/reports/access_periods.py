@@ -22,6 +22,7 @@ RULES = {
     "reports:period": Rule(allowed=READERS, kwargs=last_month),
     "reports:period_cases": Rule(allowed=READERS, kwargs=last_month, query="?metric=breaches"),
     "reports:period_csv": Rule(allowed=READERS, kwargs=last_month_table),
+    "reports:period_pdf": Rule(allowed=READERS, kwargs=last_month),
     "reports:period_range": Rule(allowed=READERS),
     "reports:people": Rule(allowed=frozenset({MANAGER})),
 }
