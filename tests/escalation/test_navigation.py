@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from escalation.navigation import nav_for
 from tests.conftest import client_for
 
 
@@ -43,3 +44,32 @@ def test_anonymous_visitors_are_sent_to_log_in() -> None:
     response = Client().get("/")
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_a_managers_bar_groups_the_reviews_and_the_administration_in_menus(
+    alice, bob, erin
+) -> None:  # type: ignore[no-untyped-def]
+    from escalation.navigation import nav_bar_for
+
+    def bar(user):  # type: ignore[no-untyped-def]
+        return [(str(e.label), [str(c) for c, _url in e.children]) for e in nav_bar_for(user)]
+
+    manager = bar(bob)
+    assert ("Reviews", ["Reviews", "Patterns", "At risk"]) in manager
+    assert ("Administration", ["SLA drafts", "Quarantined mail"]) in manager
+    assert len(manager) == 8  # was 12 links side by side
+    # Every link of the flat list is on the bar, in a menu or not.
+    on_bar = {label for label, children in manager for label in (children or [label])}
+    assert on_bar == {str(label) for label, _url in nav_for(bob)}
+    # An executive's one administration link stays a plain link; an operator has no menus.
+    assert ("SLA drafts", []) in bar(erin)
+    assert all(not children for _label, children in bar(alice))
+
+
+@pytest.mark.django_db
+def test_the_menu_of_the_current_page_is_marked_active(bob) -> None:  # type: ignore[no-untyped-def]
+    html = client_for(bob).get(reverse("reviews:patterns")).content.decode()
+    url = reverse("reviews:patterns")
+    assert f'class="dropdown-item active" href="{url}" aria-current="page"' in html
+    assert "dropdown-toggle active" in html

@@ -74,6 +74,7 @@ def test_a_reply_is_fetched_once_and_a_manager_releases_a_strangers_mail(
     failed = failed_responses(page)
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server.url, "bob", password)
+    page.get_by_role("button", name="Administration").click()  # the bar's menu
     page.get_by_role("link", name="Quarantined mail").click()
     item = page.locator("li", has_text="Checkout still broken here too")
     expect(item.get_by_text("sam.colleague@customer.example")).to_be_visible()

@@ -54,6 +54,7 @@ def test_a_manager_drafts_replays_and_publishes_a_policy(
     celery_worker_process()
     log_in(page, live_server.url, "bob", password)
 
+    page.get_by_role("button", name="Administration").click()  # the bar's menu
     page.get_by_role("link", name="SLA drafts").click()
     page.get_by_label("Make a draft of").select_option(label=f"{policy} ({policy.calendar})")
     page.get_by_role("button", name="Start a draft").click()
