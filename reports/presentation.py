@@ -152,7 +152,8 @@ HEADLINES: tuple[Headline, ...] = (
 )
 
 
-def _display(kind: str, value: Any) -> str:
+def figure_text(kind: str, value: Any) -> str:
+    """The text of a headline figure: a duration as business time, else as a table cell."""
     return format_duration(value) if kind == "duration" else format_value(kind, value)
 
 
@@ -186,6 +187,44 @@ class Card:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def compared(h: Headline, value: float | None, previous: float | None) -> tuple[str, str]:
+    """A figure against the one before, as a card's tone and direction (``Card``): "none"
+    without both, "same", "neutral" for a volume, else "better" or "worse"; up, down or ""."""
+    if value is None or previous is None:
+        return "none", ""
+    delta = value - previous
+    if abs(delta) < 1e-9:
+        return "same", ""
+    direction = "up" if delta > 0 else "down"
+    if h.higher_is_better is None:
+        return "neutral", direction
+    return ("better" if (delta > 0) == h.higher_is_better else "worse"), direction
+
+
+def headline_card(
+    h: Headline,
+    label: StrOrPromise,
+    value: float | None,
+    previous: float | None,
+    *,
+    change: str,
+    detail: str,
+) -> Card:
+    """The card of one headline figure and the one before, both in the measure's format, with
+    its tone and direction (``compared``)."""
+    tone, direction = compared(h, value, previous)
+    return Card(
+        h.key,
+        label,
+        figure_text(h.kind, value),
+        figure_text(h.kind, previous),
+        change,
+        tone,
+        detail=detail,
+        direction=direction,
+    )
+
+
 def headline_cards(payload: dict[str, Any]) -> list[Card]:
     """One card per headline figure: this week, last week and the change in words, the verdict
     first (never colour or a sign alone): "worse: 12 more than the previous week's 110", "better:
@@ -199,40 +238,28 @@ def headline_cards(payload: dict[str, Any]) -> list[Card]:
             cards.append(Card(h.key, label, note, "—", "", "none"))
             continue
         value, previous = now.get(h.key), before.get(h.key)
-        direction = ""
-        if value is None or previous is None:
-            change, tone = (_("no comparison") if value is not None else ""), "none"
-        else:
-            delta = value - previous
-            if abs(delta) < 1e-9:
-                change, tone = _("same as the week before"), "same"
-            else:
-                direction = "up" if delta > 0 else "down"
-                change = _("%(change)s than the previous week's %(previous)s") % {
-                    "change": _change_text(h.kind, delta),
-                    "previous": _display(h.kind, previous),
-                }
-                if h.higher_is_better is None:
-                    tone = "neutral"
-                else:
-                    tone = "better" if (delta > 0) == h.higher_is_better else "worse"
-                    verdict = (
-                        _("better: %(change)s") if tone == "better" else _("worse: %(change)s")
-                    )
-                    change = verdict % {"change": change}
+        change = _week_change(h, value, previous)
         cards.append(
-            Card(
-                h.key,
-                label,
-                _display(h.kind, value),
-                _display(h.kind, previous),
-                change,
-                tone,
-                detail=_detail(h.key, now),
-                direction=direction,
-            )
+            headline_card(h, label, value, previous, change=change, detail=_detail(h.key, now))
         )
     return cards
+
+
+def _week_change(h: Headline, value: float | None, previous: float | None) -> str:
+    """The change in words, against the week before (``headline_cards``)."""
+    if value is None or previous is None:
+        return _("no comparison") if value is not None else ""
+    tone, _direction = compared(h, value, previous)
+    if tone == "same":
+        return _("same as the week before")
+    change = _("%(change)s than the previous week's %(previous)s") % {
+        "change": _change_text(h.kind, value - previous),
+        "previous": figure_text(h.kind, previous),
+    }
+    if tone == "neutral":
+        return change
+    verdict = _("better: %(change)s") if tone == "better" else _("worse: %(change)s")
+    return verdict % {"change": change}
 
 
 def _detail(key: str, figures: dict[str, Any]) -> str:
@@ -257,16 +284,28 @@ def _detail(key: str, figures: dict[str, Any]) -> str:
     return ""
 
 
-BREAKDOWN_COLUMNS = [
-    Column("raised", gettext_lazy("Raised"), "count"),
-    Column("resolved", gettext_lazy("Resolved"), "count"),
-    Column("backlog", gettext_lazy("Open at end"), "count"),
-    Column("breaches", gettext_lazy("Breaches"), "count"),
-    Column("response_compliance", gettext_lazy("First-response SLA"), "pct"),
-    Column("resolution_compliance", gettext_lazy("Resolution SLA"), "pct"),
-    Column("resolve_p50_h", gettext_lazy("Median time to resolve"), "hours"),
-    Column("reopened", gettext_lazy("Reopened"), "count"),
-]
+# The figures of a week, a group or a period's part, as the columns of the tables that list them.
+MEASURES = {
+    column.key: column
+    for column in (
+        Column("raised", gettext_lazy("Raised"), "count"),
+        Column("resolved", gettext_lazy("Resolved"), "count"),
+        Column("backlog", gettext_lazy("Open at end"), "count"),
+        Column("response_compliance", gettext_lazy("First-response SLA"), "pct"),
+        Column("resolution_compliance", gettext_lazy("Resolution SLA"), "pct"),
+        Column("resolve_p50_h", gettext_lazy("Median time to resolve"), "hours"),
+        Column("resolve_p90_h", gettext_lazy("90th percentile"), "hours"),
+        Column("breaches", gettext_lazy("Breaches"), "count"),
+        Column("reopened", gettext_lazy("Reopened"), "count"),
+    )
+}
+
+BREAKDOWN_COLUMNS = [MEASURES[key] for key in (
+    "raised", "resolved", "backlog", "breaches", "response_compliance", "resolution_compliance",
+    "resolve_p50_h", "reopened",
+)]  # fmt: skip
+# A trend table's, after the column naming its weeks (or a period's parts).
+TREND_COLUMNS = list(MEASURES.values())
 
 CASE_COLUMNS = [
     Column("reference", gettext_lazy("Case"), "case"),
@@ -280,12 +319,27 @@ CASE_COLUMNS = [
 def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
     """Every table of the report, by key (the key names the CSV file too), in reading order."""
     tables = [
-        _headline_table(headline_cards(payload)),
-        _trend_table(payload["trend"]),
-        *_breakdown_tables(payload["breakdowns"]),
+        headline_table(
+            headline_cards(payload),
+            [
+                Column("value", _("This week")),
+                Column("previous", _("Week before")),
+                Column("change", _("Change")),
+            ],
+        ),
+        trend_table(
+            payload["trend"],
+            _("The last 12 weeks"),
+            [
+                Column("week", _("Week")),
+                *TREND_COLUMNS,
+                Column("csat_average", _("Satisfaction"), "score"),
+            ],
+        ),
+        *breakdown_tables(payload["breakdowns"]),
         _top_customers_table(payload["top_customers"]),
         _root_causes_table(payload["root_causes"]),
-        _backlog_age_table(payload["backlog_age"]),
+        backlog_age_table(payload["backlog_age"]),
         *_change_tables(payload["highlights"]),
         _strategic_breaches_table(payload["strategic_breaches"]),
         _longest_open_table(payload["longest_open"]),
@@ -293,40 +347,26 @@ def tables_for(payload: dict[str, Any]) -> dict[str, Table]:
     return {table.key: table for table in tables}
 
 
-def _headline_table(cards: list[Card]) -> Table:
+def headline_table(cards: list[Card], columns: list[Column]) -> Table:
+    """The headline cards as rows: the measure, then ``columns``, each keyed by the card's
+    field it shows (value, previous, change)."""
     return Table(
         "headline",
         _("Headline figures"),
+        [Column("measure", _("Measure")), *columns],
         [
-            Column("measure", _("Measure")),
-            Column("this_week", _("This week")),
-            Column("last_week", _("Week before")),
-            Column("change", _("Change")),
-        ],
-        [
-            {"measure": c.label, "this_week": c.value, "last_week": c.previous, "change": c.change}
+            {"measure": c.label, "value": c.value, "previous": c.previous, "change": c.change}
             for c in cards
         ],
     )
 
 
-def _trend_table(trend: list[dict[str, Any]]) -> Table:
+def trend_table(trend: list[dict[str, Any]], title: StrOrPromise, columns: list[Column]) -> Table:
+    """The trend's rows (a week or a period's part each) under ``columns``, times in hours."""
     return Table(
         "trend",
-        _("The last 12 weeks"),
-        [
-            Column("week", _("Week")),
-            Column("raised", _("Raised"), "count"),
-            Column("resolved", _("Resolved"), "count"),
-            Column("backlog", _("Open at end"), "count"),
-            Column("response_compliance", _("First-response SLA"), "pct"),
-            Column("resolution_compliance", _("Resolution SLA"), "pct"),
-            Column("resolve_p50_h", _("Median time to resolve"), "hours"),
-            Column("resolve_p90_h", _("90th percentile"), "hours"),
-            Column("breaches", _("Breaches"), "count"),
-            Column("reopened", _("Reopened"), "count"),
-            Column("csat_average", _("Satisfaction"), "score"),
-        ],
+        title,
+        columns,
         [
             {
                 **row,
@@ -348,7 +388,7 @@ BREAKDOWN_TITLES: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
 }
 
 
-def _breakdown_tables(breakdowns: dict[str, list[dict[str, Any]]]) -> list[Table]:
+def breakdown_tables(breakdowns: dict[str, list[dict[str, Any]]]) -> list[Table]:
     return [
         Table(
             f"by_{key}",
@@ -397,7 +437,7 @@ def _root_causes_table(causes: dict[str, Any]) -> Table:
     )
 
 
-def _backlog_age_table(rows: list[dict[str, Any]]) -> Table:
+def backlog_age_table(rows: list[dict[str, Any]]) -> Table:
     return Table(
         "backlog_age",
         _("Age of the open backlog"),

@@ -15,65 +15,53 @@ from reports.charts import _fmt as chart_value
 from reports.people import PersonFigures
 from reports.presentation import (
     HEADLINES,
+    TREND_COLUMNS,
     Card,
     Column,
+    Headline,
     Table,
-    _backlog_age_table,
-    _breakdown_tables,
-    format_duration,
-    format_value,
+    backlog_age_table,
+    breakdown_tables,
+    compared,
+    figure_text,
+    headline_card,
+    headline_table,
     hours,
+    trend_table,
 )
 
 # Satisfaction is counted per ISO week (reviews.selectors.satisfaction_by_week): not here.
 PERIOD_HEADLINES = tuple(h for h in HEADLINES if h.key != "csat_average")
 
 
-def _display(kind: str, value: Any) -> str:
-    return format_duration(value) if kind == "duration" else format_value(kind, value)
-
-
 def period_cards(payload: dict[str, Any]) -> list[Card]:
     """One card per headline figure: the period's, and the previous period's beside it with the
     verdict in words first ("worse", "better"; a volume is neither)."""
     now, before = payload["headline"], payload["previous"]
-    previous_label = payload["previous_label"]
     cards = []
     for h in PERIOD_HEADLINES:
         label = str(h.label)
         if h.key == "backlog":
             label = _("Open now") if payload["live"] else _("Open at the end")
         value, previous = now.get(h.key), before.get(h.key)
-        tone, direction, change = "none", "", ""
-        if value is not None and previous is not None:
-            delta = value - previous
-            direction = "" if abs(delta) < 1e-9 else ("up" if delta > 0 else "down")
-            if not direction:
-                tone = "same"
-            elif h.higher_is_better is None:
-                tone = "neutral"
-            else:
-                tone = "better" if (delta > 0) == h.higher_is_better else "worse"
-            verdict = {"better": _("better"), "worse": _("worse")}.get(tone)
-            change = _("%(previous)s in %(period)s") % {
-                "previous": _display(h.kind, previous),
-                "period": previous_label,
-            }
-            if verdict:
-                change = f"{verdict}: {change}"
+        change = _period_change(h, value, previous, payload["previous_label"])
         cards.append(
-            Card(
-                h.key,
-                label,
-                _display(h.kind, value),
-                _display(h.kind, previous),
-                change,
-                tone,
-                detail=_detail(h.key, now),
-                direction=direction,
-            )
+            headline_card(h, label, value, previous, change=change, detail=_detail(h.key, now))
         )
     return cards
+
+
+def _period_change(h: Headline, value: float | None, previous: float | None, period: str) -> str:
+    """The previous period's figure, the verdict first: "worse: 12 in October 2026"."""
+    tone, _direction = compared(h, value, previous)
+    if tone == "none":
+        return ""
+    change = _("%(previous)s in %(period)s") % {
+        "previous": figure_text(h.kind, previous),
+        "period": period,
+    }
+    verdict = {"better": _("better"), "worse": _("worse")}.get(tone)
+    return f"{verdict}: {change}" if verdict else change
 
 
 BACKLOG_TITLES = {
@@ -126,55 +114,18 @@ def period_tables(payload: dict[str, Any]) -> dict[str, Table]:
     """Every table of a period's report, by key (the key names its CSV file too)."""
     empty = _("Nothing in this period.")
     tables = [
-        _headline_table(period_cards(payload), payload),
-        _trend_table(payload["trend"]),
-        *_breakdown_tables(payload["breakdowns"]),
-        _backlog_age_table(payload["backlog_age"]),
+        # No change column: a card's change is the previous period's figure again.
+        headline_table(
+            period_cards(payload),
+            [Column("value", payload["label"]), Column("previous", payload["previous_label"])],
+        ),
+        trend_table(
+            payload["trend"], _("Over the period"), [Column("label", _("From")), *TREND_COLUMNS]
+        ),
+        *breakdown_tables(payload["breakdowns"]),
+        backlog_age_table(payload["backlog_age"]),
     ]
     return {t.key: replace(t, empty=empty) if t.key != "backlog_age" else t for t in tables}
-
-
-def _headline_table(cards: list[Card], payload: dict[str, Any]) -> Table:
-    return Table(
-        "headline",
-        _("Headline figures"),
-        [
-            Column("measure", _("Measure")),
-            Column("this_period", payload["label"]),
-            Column("previous_period", payload["previous_label"]),
-        ],
-        [
-            {"measure": c.label, "this_period": c.value, "previous_period": c.previous}
-            for c in cards
-        ],
-    )
-
-
-def _trend_table(trend: list[dict[str, Any]]) -> Table:
-    return Table(
-        "trend",
-        _("Over the period"),
-        [
-            Column("label", _("From")),
-            Column("raised", _("Raised"), "count"),
-            Column("resolved", _("Resolved"), "count"),
-            Column("backlog", _("Open at end"), "count"),
-            Column("response_compliance", _("First-response SLA"), "pct"),
-            Column("resolution_compliance", _("Resolution SLA"), "pct"),
-            Column("resolve_p50_h", _("Median time to resolve"), "hours"),
-            Column("resolve_p90_h", _("90th percentile"), "hours"),
-            Column("breaches", _("Breaches"), "count"),
-            Column("reopened", _("Reopened"), "count"),
-        ],
-        [
-            {
-                **row,
-                "resolve_p50_h": hours(row.get("resolve_p50")),
-                "resolve_p90_h": hours(row.get("resolve_p90")),
-            }
-            for row in trend
-        ],
-    )
 
 
 def people_table(people: Sequence[PersonFigures]) -> Table:

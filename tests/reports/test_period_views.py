@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -144,6 +145,32 @@ def test_a_periods_table_downloads_as_csv(fortnight: Fortnight, erin) -> None:  
     assert sum(int(r[1]) for r in rows[1:]) == 3
     missing = reverse("reports:period_csv", kwargs={"period": "2026-02", "table": "nope"})
     assert client_for(erin).get(missing).status_code == 404
+
+
+def test_a_periods_headline_csv_sets_each_figure_beside_the_previous_periods(
+    fortnight: Fortnight, erin
+) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("reports:period_csv", kwargs={"period": "2026-02", "table": "headline"})
+    rows = list(csv.reader(io.StringIO(client_for(erin).get(url).content.decode())))
+    assert rows[0] == ["Measure", "February 2026", "January 2026"]
+    figures = {row[0]: row[1:] for row in rows[1:]}
+    assert figures["Escalations raised"] == ["3", "1"]
+    assert figures["SLA breaches"] == ["1", "0"]
+    assert "Customer satisfaction" not in figures
+
+
+@pytest.mark.parametrize("path", ["/reports/2026-02/", "/reports/weekly/2026-W10/"])
+def test_the_met_and_missed_counts_under_a_card_read_in_the_pages_language(
+    fortnight: Fortnight, erin, path: str
+) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(erin).get(path, HTTP_ACCEPT_LANGUAGE="it")
+    page = response.content.decode()
+    card = page[page.index('data-figure="response_compliance"') :]
+    card = card[: card.index("data-figure=", 1)]
+    [(met, met_word), (missed, missed_word)] = re.findall(r">(\d+) (\w+)</a>", card)
+    assert (met_word, missed_word) == ("rispettate", "mancate")
+    cards = {c.key: c for c in response.context["cards"]}
+    assert [str(c[0]) for c in cards["response_compliance"].extra["counts"]] == [met, missed]
 
 
 def test_operators_and_people_without_a_role_are_refused_a_period(alice, nora) -> None:  # type: ignore[no-untyped-def]
