@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from threadpoolctl import ThreadpoolController
 
 from cases.models import Case
@@ -28,7 +32,8 @@ from sla.notifications import Message, notifications_send
 logger = logging.getLogger(__name__)
 
 SCORE_CHUNK = 20_000
-BREACHED_REASON = "the deadline has already passed"
+# Stored in the language the scoring runs in, like the model's reasons (``forecast``).
+BREACHED_REASON = gettext_noop("the deadline has already passed")
 # The open load of every team, as the last full scoring run counted it (for one case's score).
 TEAM_LOADS_CACHE = "forecasts:team-open-loads"
 # Found once per process: building a controller scans the loaded libraries (~6 ms a call).
@@ -65,7 +70,7 @@ def risks_score_all(*, now: datetime, chunk: int = SCORE_CHUNK) -> ScoreResult:
         warned += _store(frame, active, now=now)
         scored += len(frame)
         last = int(frame.clock_ids.max())
-    removed, _ = ClockRisk.objects.filter(scored_at__lt=now).delete()
+    removed, _kinds = ClockRisk.objects.filter(scored_at__lt=now).delete()
     return ScoreResult(scored=scored, warned=warned, removed=removed, version=active[0])
 
 
@@ -80,7 +85,7 @@ def case_risks_score(*, case_id: int, now: datetime) -> ScoreResult:
     frame = running_frame(now=now, limit=len(ClockKind.values), case_ids=[case_id], loads=loads)
     with transaction.atomic():  # one commit, not two
         warned = _store(frame, active, now=now) if len(frame) else 0
-        removed, _ = (
+        removed, _kinds = (
             ClockRisk.objects.filter(case_id=case_id)
             .exclude(clock_id__in=frame.clock_ids.tolist())
             .delete()
@@ -93,7 +98,7 @@ def forecast(forecaster: Forecaster, frame: Frame) -> tuple[np.ndarray, list[lis
     past its deadline) is certain: 1.0, and the model is asked about the others only."""
     breached = frame.extra.get("breached", np.zeros(len(frame), dtype=bool))
     probabilities = np.ones(len(frame), dtype=np.float64)
-    reasons: list[list[str]] = [[BREACHED_REASON] for _ in range(len(frame))]
+    reasons: list[list[str]] = [[_(BREACHED_REASON)] for _row in range(len(frame))]
     ahead = np.flatnonzero(~breached)
     if len(ahead):
         part = frame.take(ahead)
@@ -126,7 +131,7 @@ def _store(frame: Frame, active: tuple[int, Forecaster], *, now: datetime) -> in
     probabilities, reasons = forecast(forecaster, frame)
     with transaction.atomic():
         _upsert(frame, probabilities, reasons, version=version, now=now)
-        return _warn(frame, probabilities, reasons, now=now)
+        return _warn(frame, probabilities, reasons, forecaster=forecaster, now=now)
 
 
 def _upsert(
@@ -169,12 +174,17 @@ def _upsert(
 
 
 def _warn(
-    frame: Frame, probabilities: np.ndarray, reasons: list[list[str]], *, now: datetime
+    frame: Frame,
+    probabilities: np.ndarray,
+    reasons: list[list[str]],
+    *,
+    forecaster: Forecaster,
+    now: datetime,
 ) -> int:
     """Warn each owner once per clock cycle whose risk reached the threshold: the unique
     RiskWarning row claims the cycle (INSERT ... ON CONFLICT DO NOTHING RETURNING), so two
     scoring runs never warn twice. The notification uses the SLA warning kind (no new kind:
-    the SLA app's migrations are not ours to add)."""
+    the SLA app's migrations are not ours to add). Each owner reads it in their language."""
     risky = np.flatnonzero(probabilities >= risk_threshold())
     if len(risky) == 0:
         return 0
@@ -196,23 +206,60 @@ def _warn(
     cases = Case.objects.select_related("owner").in_bulk(
         {int(frame.case_ids[index[c]]) for c in claimed}
     )
-    messages = []
+    told: list[tuple[int, Case]] = []  # (frame row, case) of each warning with an owner
     for clock_id in sorted(claimed):
-        i = index[clock_id]
-        case = cases.get(int(frame.case_ids[i]))
-        owner: User | None = case.owner if case is not None else None
-        if case is None or owner is None:
-            continue
-        kind = ClockKind(str(frame.columns["kind"][i])).label
-        messages.append(
-            Message(
-                recipients=[owner],
-                kind=NotificationKind.SLA_WARNING,
-                subject=f"{case.reference}: {kind} likely to breach "
-                f"({round(100 * float(probabilities[i]))}%)",
-                body="Why: " + "; ".join(reasons[i]) + ".",
-                case=case,
-            )
+        case = cases.get(int(frame.case_ids[index[clock_id]]))
+        if case is not None and case.owner is not None:
+            told.append((index[clock_id], case))
+    reasons_of = _reasons_in_language(
+        forecaster, frame, rows=[i for i, _case in told], reasons=reasons
+    )
+    notifications_send(
+        Message(
+            recipients=[case.owner],
+            kind=NotificationKind.SLA_WARNING,
+            subject=partial(
+                _warning_subject,
+                case,
+                kind=ClockKind(str(frame.columns["kind"][i])),
+                percent=round(100 * float(probabilities[i])),
+            ),
+            body=partial(_warning_body, reasons_of, i),
+            case=case,
         )
-    notifications_send(messages)
+        for i, case in told
+    )
     return len(claimed)
+
+
+def _reasons_in_language(
+    forecaster: Forecaster, frame: Frame, *, rows: list[int], reasons: list[list[str]]
+) -> Callable[[int], list[str]]:
+    """The reasons of ``frame``'s row ``i`` (one of ``rows``) in the active language: in the
+    scoring's own language those it found, in another the warned rows explained again, once
+    per language (one model call for those rows, not one per warning)."""
+    written = {translation.get_language(): {i: reasons[i] for i in rows}}
+
+    def of(i: int) -> list[str]:
+        language = translation.get_language()
+        if language not in written:
+            _probabilities, again = forecast(forecaster, frame.take(np.array(rows, dtype=int)))
+            written[language] = dict(zip(rows, again, strict=True))
+        return written[language][i]
+
+    return of
+
+
+# A warning's texts, written in the active language (``notifications_send`` calls them once
+# per language of the owners).
+
+
+def _warning_subject(case: Case, *, kind: ClockKind, percent: int) -> str:
+    return f"{case.reference}: " + _("%(kind_label)s: %(percent)s%% likely to breach") % {
+        "kind_label": kind.label,
+        "percent": percent,
+    }
+
+
+def _warning_body(reasons_of: Callable[[int], list[str]], i: int) -> str:
+    return _("Why: %(reasons)s.") % {"reasons": "; ".join(reasons_of(i))}

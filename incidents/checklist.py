@@ -4,6 +4,7 @@ playbook; and the overdue reminder, sent once per task however many workers run 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -203,18 +204,38 @@ def tasks_notify_overdue(*, now: datetime) -> int:
             ).update(overdue_notified_at=now)
             if not claimed:
                 continue
-            case = task.incident.case
             notification_send(
                 recipients=[task.owner, task.incident.lead],
                 kind=NotificationKind.OTHER,
-                subject=f"Overdue task on major incident {case.reference}: {task.title}"[:200],
-                body=(
-                    f"The task \u201c{task.title}\u201d of major incident {case.reference} "
-                    f"({case.title}) was due at {timezone.localtime(task.due_at):%Y-%m-%d %H:%M}. "
-                    f"Owner: {display_name(task.owner, nobody='nobody')}; incident lead: "
-                    f"{display_name(task.incident.lead, nobody='nobody')}."
-                ),
-                case=case,
+                subject=partial(_overdue_subject, task),
+                body=partial(_overdue_body, task),
+                case=task.incident.case,
             )
             sent += 1
     return sent
+
+
+# The overdue reminder's texts, in the active language (``notification_send`` writes them once
+# per language of the recipients).
+
+
+def _overdue_subject(task: IncidentTask) -> str:
+    return _("Overdue task on major incident %(case)s: %(task)s") % {
+        "case": task.incident.case.reference,
+        "task": task.title,
+    }
+
+
+def _overdue_body(task: IncidentTask) -> str:
+    case = task.incident.case
+    return _(
+        "The task “%(task)s” of major incident %(case)s (%(title)s) was due at %(due_at)s. "
+        "Owner: %(owner)s; incident lead: %(lead)s."
+    ) % {
+        "task": task.title,
+        "case": case.reference,
+        "title": case.title,
+        "due_at": f"{timezone.localtime(task.due_at):%Y-%m-%d %H:%M}",
+        "owner": display_name(task.owner, nobody=_("nobody")),
+        "lead": display_name(task.incident.lead, nobody=_("nobody")),
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -126,8 +127,9 @@ def digest_send(*, snapshot: WeeklySnapshot, now: datetime) -> int:
         rows = notification_send(
             recipients=list(executives),
             kind=NotificationKind.REPORT,
-            subject=_("Weekly escalation report, %(week)s") % {"week": week.label},
-            body=digest_text(snapshot.payload, link=f"{settings.SITE_URL}{path}"),
+            # Written once per language of the executives (week names, numbers, words).
+            subject=lambda: _("Weekly escalation report, %(week)s") % {"week": week.label},
+            body=partial(digest_text, snapshot.payload, link=f"{settings.SITE_URL}{path}"),
         )
         return len(rows)
 

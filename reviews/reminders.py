@@ -6,21 +6,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cases.models import Severity
+from cases.models import Case, Severity
 from cases.permissions import can_view_case
 from escalation.roles import Role, is_manager, users_with_role
-from escalation.users import user_language, users_languages
 from reviews.models import PENDING_ACTION_STATUSES, CorrectiveAction, Review
 from sla.models import NotificationKind
 from sla.notifications import notification_send
@@ -42,15 +42,6 @@ class ReminderResult:
 
 def _managers() -> list[User]:
     return list(users_with_role(Role.MANAGER))
-
-
-def _by_language(users: list[User]) -> dict[str, list[User]]:
-    """``users`` grouped by the language they read mail in (one query)."""
-    languages = users_languages(u.pk for u in users)
-    groups: dict[str, list[User]] = {}
-    for user in users:
-        groups.setdefault(languages[user.pk], []).append(user)
-    return groups
 
 
 def reminders_send(*, today: date | None = None) -> ReminderResult:
@@ -95,29 +86,14 @@ def _review_reminders_send(*, today: date, not_today: Q) -> int:
             else:
                 managers = _managers() if managers is None else managers
                 recipients = managers
-            days = (today - review.due_on).days
             link = f"{settings.SITE_URL}{reverse('reviews:review', args=[case.reference])}"
-            for language, group in _by_language(recipients).items():
-                with translation.override(language):
-                    words = {"reference": case.reference, "title": case.title, "days": days}
-                    words["due_on"] = date_format(review.due_on, "d M Y")
-                    notification_send(
-                        recipients=group,
-                        kind=NotificationKind.REVIEW_DUE,
-                        subject=ngettext(
-                            "Review of %(reference)s is %(days)s day overdue",
-                            "Review of %(reference)s is %(days)s days overdue",
-                            days,
-                        )
-                        % words,
-                        body=_(
-                            "The post-resolution review of %(reference)s “%(title)s” was due on "
-                            "%(due_on)s."
-                        )
-                        % words
-                        + f"\n{link}",
-                        case=case,
-                    )
+            notification_send(
+                recipients=recipients,
+                kind=NotificationKind.REVIEW_DUE,
+                subject=partial(_review_subject, review, days=(today - review.due_on).days),
+                body=partial(_review_body, review, link=link),
+                case=case,
+            )
             sent_reviews += 1
     return sent_reviews
 
@@ -142,23 +118,50 @@ def _action_reminders_send(*, today: date, not_today: Q) -> int:
                 continue
             # An owner who may no longer open the case is not told which case it is.
             case = action.review.case if can_view_case(action.owner, action.review.case) else None
-            with translation.override(user_language(action.owner)):
-                notification_send(
-                    recipients=[action.owner],
-                    kind=NotificationKind.ACTION_DUE,
-                    subject=(
-                        _("Corrective action for %(reference)s is overdue")
-                        % {"reference": case.reference}
-                        if case is not None
-                        else _("A corrective action of yours is overdue")
-                    ),
-                    body=_("%(description)s\nDue on %(due_on)s. Mark it done at %(link)s")
-                    % {
-                        "description": action.description,
-                        "due_on": date_format(action.due_on, "d M Y"),
-                        "link": f"{settings.SITE_URL}{reverse('reviews:actions_mine')}",
-                    },
-                    case=case,
-                )
+            notification_send(
+                recipients=[action.owner],
+                kind=NotificationKind.ACTION_DUE,
+                subject=partial(_action_subject, case),
+                body=partial(_action_body, action),
+                case=case,
+            )
             sent_actions += 1
     return sent_actions
+
+
+# The texts, each written in the active language: ``notification_send`` calls them once per
+# language of the recipients.
+
+
+def _review_subject(review: Review, *, days: int) -> str:
+    return ngettext(
+        "Review of %(reference)s is %(days)s day overdue",
+        "Review of %(reference)s is %(days)s days overdue",
+        days,
+    ) % {"reference": review.case.reference, "days": days}
+
+
+def _review_body(review: Review, *, link: str) -> str:
+    return (
+        _("The post-resolution review of %(reference)s “%(title)s” was due on %(due_on)s.")
+        % {
+            "reference": review.case.reference,
+            "title": review.case.title,
+            "due_on": date_format(review.due_on, "d M Y"),
+        }
+        + f"\n{link}"
+    )
+
+
+def _action_subject(case: Case | None) -> str:
+    if case is None:
+        return _("A corrective action of yours is overdue")
+    return _("Corrective action for %(reference)s is overdue") % {"reference": case.reference}
+
+
+def _action_body(action: CorrectiveAction) -> str:
+    return _("%(description)s\nDue on %(due_on)s. Mark it done at %(link)s") % {
+        "description": action.description,
+        "due_on": date_format(action.due_on, "d M Y"),
+        "link": f"{settings.SITE_URL}{reverse('reviews:actions_mine')}",
+    }

@@ -9,12 +9,14 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case, Severity, Status
+from escalation.roles import Role
+from escalation.users import user_language_set
 from forecasts.models import ClockRisk, RiskWarning
 from forecasts.scoring import BREACHED_REASON, case_risks_score, risks_score_all
 from forecasts.services import forecast_train
 from forecasts.tasks import risks_score
 from sla.models import CaseClock, Notification, NotificationKind
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, UserFactory
 from tests.forecasts.conftest import history, running_clock, severity_decides
 from tests.sla.factories import clock_stored
 
@@ -72,6 +74,36 @@ def test_scoring_stores_each_running_clocks_risk_and_warns_its_owner_once(
     [note] = Notification.objects.filter(recipient=alice)
     assert note.kind == NotificationKind.SLA_WARNING and note.case_id == risky.pk
     assert "likely to breach" in note.subject and note.body.startswith("Why: ")
+
+
+def test_each_owner_reads_the_warning_in_their_language(alice, service_desk, trained) -> None:  # type: ignore[no-untyped-def]
+    """One run warns alice, who chose Italian, of two clocks and dora, who reads the site's
+    English, of one: each reads the subject and the reasons in their language, alice's
+    breached clock too. Needs the Italian catalogue with this change's messages compiled."""
+    dora = UserFactory(username="dora", role=Role.OPERATOR)
+    user_language_set(user=alice, language="it")
+    fields = {"severity": Severity.S1, "status": Status.IN_PROGRESS, "team": service_desk}
+    hers, late, his = (like_history(owner=o, **fields) for o in (alice, alice, dora))
+    running_clock(hers, share=0.75)
+    clock_stored(late, due_in=-MINUTE, warn_in=-10 * MINUTE)
+    running_clock(his, share=0.75)
+
+    assert risks_score_all(now=timezone.now()).warned == 3
+
+    notes = {n.case_id: n for n in Notification.objects.filter(kind=NotificationKind.SLA_WARNING)}
+    stored = {risk.case_id: risk for risk in ClockRisk.objects.all()}
+    percent = round(100 * stored[his.pk].probability)
+    assert notes[his.pk].subject == f"{his.reference}: Resolution: {percent}% likely to breach"
+    assert notes[his.pk].body == "Why: " + "; ".join(stored[his.pk].reasons) + "."
+    percent = round(100 * stored[hers.pk].probability)
+    assert notes[hers.pk].subject == (
+        f"{hers.reference}: Soluzione: probabilità di violazione {percent}%"
+    )
+    # Stored in the language the scoring ran in; told in the owner's.
+    assert stored[hers.pk].reasons == ["S1 with 75% of the target used"]
+    assert notes[hers.pk].body == "Perché: S1 con il 75% del target già usato."
+    assert notes[late.pk].body == "Perché: la scadenza è già passata."
+    assert notes[late.pk].subject.endswith("Soluzione: probabilità di violazione 100%")
 
 
 def test_a_new_cycle_of_a_clock_may_warn_again(alice, service_desk, trained) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ the overdue reminder once per task."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from escalation.errors import DomainError
+from escalation.users import user_language_set
 from incidents.checklist import playbook_apply, task_add, task_set_state, tasks_notify_overdue
 from incidents.models import IncidentTask, Playbook, PlaybookTask, TaskState
 from incidents.tasks import overdue_tasks
@@ -85,6 +86,35 @@ def test_an_overdue_task_notifies_its_owner_and_the_lead_once(incident, alice, b
     assert "Overdue task" in Notification.objects.first().subject  # type: ignore[union-attr]
     assert tasks_notify_overdue(now=now + timedelta(minutes=2)) == 0
     assert Notification.objects.count() == 2
+
+
+def test_the_owner_and_the_lead_each_read_the_overdue_reminder_in_their_language(
+    incident, alice, bob
+) -> None:
+    """alice (the task's owner) chose Italian; bob (the incident's lead) reads the site's
+    English. Needs the Italian catalogue with this change's messages compiled."""
+    user_language_set(user=alice, language="it")
+    due = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    task_add(incident=incident, by=bob, title="Fix deployed", owner=alice, due_at=due)
+    case = incident.case
+    with timezone.override("UTC"):
+        assert tasks_notify_overdue(now=due + timedelta(minutes=1)) == 1
+
+    by_reader = {n.recipient: n for n in Notification.objects.all()}
+    assert by_reader[alice].subject == (
+        f"Attività in ritardo sull'incidente grave {case.reference}: Fix deployed"
+    )
+    assert by_reader[alice].body == (
+        f"L'attività “Fix deployed” dell'incidente grave {case.reference} ({case.title}) "
+        "scadeva il 2026-03-02 09:30. Responsabile: Alice; responsabile dell'incidente: Bob."
+    )
+    assert (
+        by_reader[bob].subject == f"Overdue task on major incident {case.reference}: Fix deployed"
+    )
+    assert by_reader[bob].body == (
+        f"The task “Fix deployed” of major incident {case.reference} ({case.title}) "
+        "was due at 2026-03-02 09:30. Owner: Alice; incident lead: Bob."
+    )
 
 
 def test_a_done_task_is_not_reminded_of(incident, alice, bob) -> None:

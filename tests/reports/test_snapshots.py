@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from cases.models import Status
 from escalation.roles import Role
+from escalation.users import user_language_set
 from reports.models import WeeklySnapshot
 from reports.payload import report_compute
 from reports.selectors import ReportFilters
@@ -96,6 +97,33 @@ def test_the_digest_goes_out_once_even_if_asked_twice(fortnight: Fortnight, erin
     assert snapshot is not None
     assert digest_send(snapshot=snapshot, now=NOW) == 1
     assert digest_send(snapshot=snapshot, now=NOW) == 0
+
+
+def test_each_executive_reads_the_digest_in_their_language(
+    fortnight: Fortnight, erin, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """erin chose Italian (words, month names, decimal comma); eve reads the site's English."""
+    UserFactory(username="eve", role=Role.EXECUTIVE)
+    user_language_set(user=erin, language="it")
+    snapshot = week_report(week=W10, filters=ALL, now=NOW).snapshot
+    assert snapshot is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest_send(snapshot=snapshot, now=NOW) == 2
+
+    by_reader = {n.recipient.username: n for n in Notification.objects.all()}
+    italian, english = by_reader["erin"], by_reader["eve"]
+    assert italian.subject == "Report settimanale delle escalation, Settimana 10, 2–8 Mar 2026"
+    assert italian.body.startswith("Escalation della Settimana 10, 2–8 Mar 2026, a confronto")
+    assert "- SLA di risoluzione rispettato: 75,0%, 3 scadenze su 4 (nessun confronto)" in (
+        italian.body
+    )
+    assert "Il report completo: " in italian.body
+    assert english.subject == "Weekly escalation report, Week 10, 2–8 Mar 2026"
+    assert "- Resolution SLA met: 75.0%, 3 of 4 deadlines (no comparison)" in english.body
+    mailed = {m.to[0]: m for m in mail.outbox}
+    assert mailed["erin@example.com"].subject == f"[Escalation] {italian.subject}"
+    assert "75,0%" in mailed["erin@example.com"].body
+    assert "75.0%" in mailed["eve@example.com"].body
 
 
 def test_rebuilding_a_week_replaces_its_snapshot(fortnight: Fortnight) -> None:

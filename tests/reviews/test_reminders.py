@@ -13,6 +13,7 @@ from django.core import mail
 from django.db import connection
 
 from escalation.roles import Role
+from escalation.users import user_language_set
 from reviews.models import ActionStatus, CorrectiveAction, Review
 from reviews.reminders import reminders_send
 from reviews.tasks import overdue_reminders
@@ -22,6 +23,7 @@ from tests.reviews.factories import CorrectiveActionFactory, ReviewFactory, reso
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TODAY = date(2025, 6, 10)
+DAY = timedelta(days=1)
 pytestmark = pytest.mark.django_db
 
 
@@ -66,6 +68,35 @@ def test_a_team_lead_who_is_not_a_manager_is_not_reminded_the_managers_are(bob, 
     assert list(Notification.objects.values_list("recipient__username", flat=True)) == ["bob"]
 
 
+def test_each_manager_reads_the_review_reminder_in_their_language(  # type: ignore[no-untyped-def]
+    bob, django_capture_on_commit_callbacks
+):
+    """Two managers are reminded of one review: the one who chose Italian reads Italian (with
+    the month in Italian), in the bell and the mail; the other the site's English."""
+    mona = UserFactory(username="mona", role=Role.MANAGER)
+    user_language_set(user=mona, language="it")
+    review = ReviewFactory(case=resolved_case(title="Proxy down"), due_on=TODAY - timedelta(days=2))
+    reference = review.case.reference
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_send()
+
+    by_reader = {n.recipient.username: n for n in Notification.objects.all()}
+    assert by_reader["mona"].subject == f"La revisione di {reference} è in ritardo di 2 giorni"
+    assert by_reader["mona"].body.startswith(
+        f"La revisione post-risoluzione di {reference} “Proxy down” era prevista per il "
+        "08 Giu 2025."
+    )
+    assert by_reader["bob"].subject == f"Review of {reference} is 2 days overdue"
+    assert by_reader["bob"].body.startswith(
+        f"The post-resolution review of {reference} “Proxy down” was due on 08 Jun 2025."
+    )
+    mailed = {m.to[0]: m.subject for m in mail.outbox}
+    assert (
+        mailed[mona.email] == f"[Escalation] La revisione di {reference} è in ritardo di 2 giorni"
+    )
+    assert mailed[bob.email] == f"[Escalation] Review of {reference} is 2 days overdue"
+
+
 def test_reviews_due_today_or_later_and_completed_ones_are_not_reminded(bob) -> None:
     ReviewFactory(due_on=TODAY)
     ReviewFactory(due_on=TODAY - timedelta(days=3), completed_at=datetime(2025, 6, 1, tzinfo=AMS))
@@ -81,6 +112,29 @@ def test_an_overdue_action_reminds_its_owner_by_app_and_email(alice) -> None:
     assert action.description in note.body
     action.refresh_from_db()
     assert action.last_reminded_on == TODAY
+
+
+def test_each_action_owner_reads_the_reminder_in_their_language(
+    alice, charlie, service_desk
+) -> None:
+    """Two owners of a review's actions are reminded in the same run: alice chose Italian."""
+    user_language_set(user=alice, language="it")
+    service_desk.members.add(charlie)  # both may open the case
+    review = ReviewFactory(case=resolved_case(team=service_desk))
+    for owner in (alice, charlie):
+        CorrectiveActionFactory(
+            review=review, owner=owner, description="Rotate the keys", due_on=TODAY - DAY
+        )
+    assert reminders_send().actions == 2
+
+    by_reader = {n.recipient: n for n in Notification.objects.all()}
+    reference = review.case.reference
+    assert by_reader[alice].subject == f"L'azione correttiva per {reference} è in ritardo"
+    assert by_reader[alice].body.startswith(
+        "Rotate the keys\nScadenza: 09 Giu 2025. Segnala come fatta su "
+    )
+    assert by_reader[charlie].subject == f"Corrective action for {reference} is overdue"
+    assert by_reader[charlie].body.startswith("Rotate the keys\nDue on 09 Jun 2025. Mark it done")
 
 
 def test_a_reminder_names_the_case_only_to_an_owner_who_may_open_it(
