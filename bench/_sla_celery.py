@@ -16,9 +16,10 @@ from bench.load import terminate
 
 
 class Celery:
-    """A worker and a beat on Redis against the SLA benchmark database, on their own queue."""
+    """A worker and a beat on Redis against the SLA benchmark database, on their own queue;
+    ``sweep_seconds`` None leaves SLA_SWEEP_SECONDS at its default."""
 
-    def __init__(self, *, sweep_seconds: int, concurrency: int = 2) -> None:
+    def __init__(self, *, sweep_seconds: int | None = None, concurrency: int = 2) -> None:
         self.queue = f"sla-bench-{uuid.uuid4().hex[:8]}"
         self.sweep_seconds = sweep_seconds
         self.concurrency = concurrency
@@ -26,12 +27,13 @@ class Celery:
         self.logs: dict[str, Path] = {}
 
     def env(self) -> dict[str, str]:
+        sweep = {} if self.sweep_seconds is None else {"SLA_SWEEP_SECONDS": str(self.sweep_seconds)}
         return common.bench_environment(
             DATABASE_URL=sla_database_url(),
             REDIS_URL=redis_url(),
             CELERY_QUEUE=self.queue,
-            SLA_SWEEP_SECONDS=str(self.sweep_seconds),
             LOG_LEVEL="WARNING",
+            **sweep,
         )
 
     def start(self, kind: str) -> subprocess.Popen[bytes]:

@@ -1,7 +1,7 @@
 """SLA ladder: from an acknowledge window's end to the committed climb, live worker and beat.
 
 Issue #16 part 3 (acknowledge or climb). A worker (prefork, ``--sla-concurrency`` processes,
-from bench/sla_lag.py) and a beat run against the SLA benchmark database (bench/_sla.py) with
+bench/_sla_celery.py) and a beat run against the SLA benchmark database (bench/_sla.py) with
 the SLA settings left at their defaults (no SLA_SWEEP_SECONDS). For each spread of
 ``--sla-ladder-spreads`` (default 0 and 60 seconds), ``--sla-ladder-count`` (2,000) new L1
 cases have response deadlines at one moment or spread uniformly over that many seconds, on a
@@ -32,7 +32,6 @@ from typing import Any
 
 from bench import _sla, _sla_celery
 from bench.common import Row, Timing
-from bench.sla_lag import Celery
 
 POLL_SECONDS = 0.05
 SETTLE_SECONDS = 5.0
@@ -103,7 +102,7 @@ def _ladder_policy(*, window: int) -> int:
 def measure(
     *, policy_id: int, period: int, cases: int, spread: int, window: int, concurrency: int
 ) -> dict[str, Timing]:
-    celery = Celery(sweep_seconds=None, concurrency=concurrency)
+    celery = _sla_celery.Celery(concurrency=concurrency)
     ids: list[int] = []
     try:
         celery.start("worker")

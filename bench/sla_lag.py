@@ -69,24 +69,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-class Celery(_sla_celery.Celery):
-    """The benchmark's worker and beat, with SLA_SWEEP_SECONDS left unset unless asked for."""
-
-    def __init__(self, *, sweep_seconds: int | None, concurrency: int) -> None:
-        super().__init__(sweep_seconds=sweep_seconds or 0, concurrency=concurrency)
-        self.keep_sweep_setting = sweep_seconds is not None
-
-    def env(self) -> dict[str, str]:
-        env = super().env()
-        if not self.keep_sweep_setting:
-            del env["SLA_SWEEP_SECONDS"]
-        return env
-
-
 def measure(
     *, sweep_seconds: int | None, period: int, cases: int, spread: int, concurrency: int
 ) -> Timing:
-    celery = Celery(sweep_seconds=sweep_seconds, concurrency=concurrency)
+    celery = _sla_celery.Celery(sweep_seconds=sweep_seconds, concurrency=concurrency)
     ids: list[int] = []
     try:
         celery.start("worker")

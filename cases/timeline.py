@@ -11,12 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Choices
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from cases.models import Case, CaseEvent, EventKind
 from cases.visibility import case_visible_to
+from escalation.bulk import objects_insert
 from escalation.roles import AnyUser
+from escalation.text import label_in
 
 # What a link event says instead of the reference of a case the viewer may not open.
 HIDDEN_CASE = gettext_lazy("a case you cannot open")
@@ -28,8 +30,7 @@ def stored_label(choice: Choices) -> str:
     """A choice's label as the timeline stores it in an event's text: in the site's language
     (``LANGUAGE_CODE``), whoever's request made the event, so that one case's timeline does not
     mix the languages of the people who worked it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(choice.label)
+    return label_in(choice, settings.LANGUAGE_CODE)
 
 
 def event_record(
@@ -90,7 +91,7 @@ def event_build(
 
 def events_save(events: Iterable[CaseEvent]) -> list[CaseEvent]:
     """Append built events (``event_build``) in their order, with one insert."""
-    return CaseEvent.objects.bulk_create(list(events))
+    return objects_insert(list(events))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,12 @@ keep their line breaks and tabs; single-line fields keep neither.
 
 from __future__ import annotations
 
+import functools
 import re
 
+from django.conf import settings
+from django.db.models import Choices
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -61,3 +65,17 @@ def text_clean(
             message = _("%(label)s contains a control character (%(code)s); remove it.")
         raise DomainError(message % {"label": label, "code": code}, field=field)
     return text
+
+
+def active_label(choice: Choices) -> str:
+    """A choice's label in the active language (``label_in``)."""
+    return label_in(choice, translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.cache
+def label_in(choice: Choices, language: str) -> str:
+    """A choice's label in ``language``, translated once per process: the SLA engine writes
+    the same few labels into thousands of events and messages in a storm of breaches, and each
+    translation walks the catalogues' fallbacks."""
+    with translation.override(language):
+        return str(choice.label)

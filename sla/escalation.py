@@ -48,7 +48,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, EventKind, Team
+from cases.timeline import stored_label
 from escalation.errors import DomainError
+from escalation.text import active_label
 from escalation.users import display_name
 from sla import clock as bh
 from sla.calendars import calendar_for
@@ -446,17 +448,17 @@ def _next_reescalation(
 
 def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str, batch: Batch) -> None:
     if step == "breach":
-        reason = f"{ClockKind(clock.kind).label} target breached"
+        reason = f"{stored_label(ClockKind(clock.kind))} target breached"
     elif target.rung:
         reason = "Not acknowledged in time: climbed"
     else:
-        reason = f"Still breached ({ClockKind(clock.kind).label}): escalated again"
+        reason = f"Still breached ({stored_label(ClockKind(clock.kind))}): escalated again"
     batch.assigner.assign(
         case=case,
         owner=target.owner,
         team=target.team,
         level=target.level,
-        reason=f"{reason}. Rule: {target.rule.label}.",
+        reason=f"{reason}. Rule: {stored_label(target.rule)}.",
         data={"rule": target.rule.value, "clock": clock.kind, "step": step},
     )
 
@@ -468,8 +470,8 @@ def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
         case=case,
         actor=None,
         kind=EventKind.SLA_WARNING,
-        to_value=f"{ClockKind(clock.kind).label} due in {left}",
-        reason=f"Rule: {Rule.WARN.label}.",
+        to_value=f"{stored_label(ClockKind(clock.kind))} due in {left}",
+        reason=f"Rule: {stored_label(Rule.WARN)}.",
         data={
             "rule": Rule.WARN.value,
             "clock": clock.kind,
@@ -496,8 +498,8 @@ def _breach_event(
         case=case,
         actor=None,
         kind=EventKind.SLA_BREACH,
-        to_value=f"{ClockKind(clock.kind).label} target breached",
-        reason=f"Rule: {rule.label}.",
+        to_value=f"{stored_label(ClockKind(clock.kind))} target breached",
+        reason=f"Rule: {stored_label(rule)}.",
         data={
             "rule": rule.value,
             "clock": clock.kind,
@@ -515,7 +517,7 @@ def _lead(team: Team | None) -> User | None:
 
 
 def _what(clock: CaseClock) -> str:
-    return ClockKind(clock.kind).label.lower()
+    return active_label(ClockKind(clock.kind)).lower()
 
 
 def _known_user(user_id: int | None, *candidates: User | None) -> User | None:

@@ -15,7 +15,7 @@ from django.db.models import Max
 from cases.models import Case, CaseEvent, EventKind
 from cases.services.assign_many import AssignerMark, CasesAssigner
 from cases.timeline import event_build
-from escalation.bulk import objects_update
+from escalation.bulk import objects_insert, objects_update
 from escalation.metrics import steps_committed
 from sla.facts import facts_save
 from sla.models import CaseClock, EscalationRecord, NotificationKind, SlaBreach
@@ -140,7 +140,7 @@ class Batch:
         clocks re-synced and the new owners told, ``CasesAssigner.save``), the notifications
         and their mail, the breach facts."""
         steps_committed(records=self.records, clocks=self.touched.values())
-        EscalationRecord.objects.bulk_create(self.records)
+        objects_insert(self.records)
         objects_update(list(self.touched.values()), ENGINE_FIELDS)
         self.assigner.save()
         notifications_send(self.outbox)

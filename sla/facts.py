@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from escalation.bulk import objects_insert
 from sla.models import CaseClock, ClockLedgerEntry, SlaBreach
 
 
@@ -57,7 +58,7 @@ def facts_save(
     entries: one statement each at most."""
     breaches = list(breaches)
     if breaches:
-        SlaBreach.objects.bulk_create(breaches, ignore_conflicts=True)
+        objects_insert(breaches, ignore_conflicts=True)
     entries = list(entries)
     if entries:
         ClockLedgerEntry.objects.bulk_create(entries)

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from cases.events import CaseAssigned, CaseMentioned, CustomerReplied
 from cases.models import Case, CustomerChannel, Status
+from escalation.bulk import objects_insert
 from escalation.users import display_name, users_languages
 from sla.models import Notification, NotificationKind, OutgoingMail
 from sla.outbox import Mail, outbox_add
@@ -196,7 +197,7 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
     if not rows:
         return []
     with transaction.atomic():
-        created = Notification.objects.bulk_create(rows)
+        created = objects_insert(rows)
         outbox_add(mails=_mail_in_hours(mail, now=now), now=now)
     return created
 

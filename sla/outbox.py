@@ -5,7 +5,8 @@ refusing an address never fails, slows or half-does the change itself.
 Each message is sent once, in layers:
 
 1. The row (and its attachments) commits with the change or not at all; after commit its id
-   goes to the broker (``mail_dispatch``), a few ids per task, in task ``sla.tasks.mail_send``.
+   goes to the broker (``mail_dispatch``), up to ``MAIL_TASK_IDS`` per task, in task
+   ``sla.tasks.mail_send``, which sends them ``MAIL_BATCH`` at a time (``outbox_send_many``).
 2. A worker claims its task's messages with one conditional UPDATE (pending, not sent: status
    ``sending``, one more attempt, claimed until about ``MAIL_CLAIM`` from now: an instant of its
    own, by which it then reads back the rows it won) before it sends them, so a task delivered
@@ -18,7 +19,7 @@ Each message is sent once, in layers:
 
 At least once, not exactly once, in one window only: a worker killed (or cut off from the
 database) after the mail server accepted messages and before step 3 leaves them claimed, and they
-are sent again when the claim runs out (at most the ``MAIL_BATCH`` of one task). A claim lasts
+are sent again when the claim runs out (at most one ``MAIL_BATCH``). A claim lasts
 the task time limit, so no living worker still holds one that ran out.
 """
 
@@ -28,6 +29,7 @@ import contextlib
 import logging
 import random
 import smtplib
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +41,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from escalation.bulk import objects_insert
 from escalation.celery import app
 from escalation.metrics import mail_failure_count
 from sla.models import MailStatus, OutgoingAttachment, OutgoingMail
@@ -46,8 +49,13 @@ from sla.models import MailStatus, OutgoingAttachment, OutgoingMail
 logger = logging.getLogger(__name__)
 
 MAIL_SEND_TASK = "sla.tasks.mail_send"
-# Messages per task: claimed together, sent over one SMTP connection, marked sent together.
+# Messages claimed together, sent over one SMTP connection, marked sent together.
 MAIL_BATCH = 20
+# Ids per task, sent MAIL_BATCH at a time: a storm's thousands of notifications are a few
+# tasks, not one publish per 20 messages (bench/sla_burst.py). A task still sending after
+# MAIL_TASK_SECONDS hands the rest to a new task, far inside the task time limit.
+MAIL_TASK_IDS = 500
+MAIL_TASK_SECONDS = 60
 MAIL_BACKOFF_MAX = timedelta(minutes=5)
 MAIL_CLAIM = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 REDISPATCH_LIMIT = 5_000
@@ -89,19 +97,21 @@ def outbox_add(
     """Put messages ((to, subject, body) or ``Mail``) in the outbox, with their attachments, in
     the caller's transaction; they are handed to workers once it commits."""
     wanted = [m if isinstance(m, Mail) else Mail(*m) for m in mails]
-    rows = OutgoingMail.objects.bulk_create(
-        OutgoingMail(
-            to=mail.to,
-            subject=mail.subject,
-            body=mail.body,
-            html=mail.html,
-            headers=dict(mail.headers),
-            created_at=now,
-            next_attempt_at=mail.not_before or now,
-            not_before=mail.not_before,
-            fold=mail.fold and not mail.attachments,
-        )
-        for mail in wanted
+    rows = objects_insert(
+        [
+            OutgoingMail(
+                to=mail.to,
+                subject=mail.subject,
+                body=mail.body,
+                html=mail.html,
+                headers=dict(mail.headers),
+                created_at=now,
+                next_attempt_at=mail.not_before or now,
+                not_before=mail.not_before,
+                fold=mail.fold and not mail.attachments,
+            )
+            for mail in wanted
+        ]
     )
     OutgoingAttachment.objects.bulk_create(
         OutgoingAttachment(
@@ -122,9 +132,9 @@ def outbox_add(
 
 
 def mail_dispatch(mail_ids: Sequence[int]) -> None:
-    """Hand outbox ids to the mail workers, ``MAIL_BATCH`` per task."""
-    for start in range(0, len(mail_ids), MAIL_BATCH):
-        app.send_task(MAIL_SEND_TASK, args=[list(mail_ids[start : start + MAIL_BATCH])])
+    """Hand outbox ids to the mail workers, ``MAIL_TASK_IDS`` per task."""
+    for start in range(0, len(mail_ids), MAIL_TASK_IDS):
+        app.send_task(MAIL_SEND_TASK, args=[list(mail_ids[start : start + MAIL_TASK_IDS])])
 
 
 def mail_backoff(attempts: int) -> timedelta:
@@ -138,6 +148,26 @@ def mail_retry_countdown(retries: int) -> float:
     """Seconds before a task retries its failed messages, spread over the second half of the
     back-off so messages that failed together do not all come back at once."""
     return mail_backoff(retries + 1).total_seconds() * random.uniform(0.5, 1.0)
+
+
+def outbox_send_many(
+    *, mail_ids: Sequence[int], seconds: float | None = None
+) -> tuple[list[int], list[int]]:
+    """``outbox_send`` for ``MAIL_BATCH`` messages at a time: (the ids to try again later, the
+    ids not started). It starts no batch after ``seconds`` (default ``MAIL_TASK_SECONDS``;
+    the caller hands those on), and none after a batch the mail server stopped (an outage):
+    those are tried again with it."""
+    ends = time.monotonic() + (MAIL_TASK_SECONDS if seconds is None else seconds)
+    retry: list[int] = []
+    for start in range(0, len(mail_ids), MAIL_BATCH):
+        rest = list(mail_ids[start:])
+        if start and time.monotonic() >= ends:
+            return retry, rest
+        failed, stopped = _send(mail_ids=rest[:MAIL_BATCH])
+        retry += failed
+        if stopped:
+            return retry + rest[MAIL_BATCH:], []
+    return retry, []
 
 
 def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
@@ -154,11 +184,16 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
        last.
     5. However it ends, mark the messages sent so far sent (one UPDATE).
     """
+    return _send(mail_ids=mail_ids)[0]
+
+
+def _send(*, mail_ids: Sequence[int]) -> tuple[list[int], bool]:
+    """``outbox_send``, and whether the mail server stopped it (step 4)."""
     retry: list[int] = []
     sent: list[int] = []
     claimed, riders = _riders(_claim(mail_ids=mail_ids))
     if not claimed:
-        return retry
+        return retry, False
     files = _attachments(claimed)
     connection = get_connection(fail_silently=False)
     try:
@@ -181,13 +216,13 @@ def outbox_send(*, mail_ids: Sequence[int]) -> list[int]:
                 failed = _release(mail, problem=problem, permanent=False)
                 untried = claimed[position + 1 :]
                 _unclaim([*untried, *(r for m in untried for r in riders.get(m.pk, []))])
-                return [*retry, *(m.pk for m in untried), *([] if failed else [mail.pk])]
+                return [*retry, *(m.pk for m in untried), *([] if failed else [mail.pk])], True
             sent += [other.pk for other in folded]
             sent.append(mail.pk)
     finally:
         _close_quietly(connection)
         _mark_sent(mail_ids=sent)
-    return retry
+    return retry, False
 
 
 def outbox_redispatch(*, now: datetime) -> int:

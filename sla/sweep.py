@@ -36,10 +36,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
@@ -50,7 +49,9 @@ from sla.models import CaseClock
 # 'SLA' in ASCII, as the advisory lock's key: any constant shared by all sweeps will do.
 SWEEP_LOCK_KEY = 0x534C41
 PAGE_SIZE = 500
-TASK_BATCH = 100
+# Clocks per worker task: as many as a countdown task of the look-ahead takes.
+TASK_BATCH = soon.TASK_BATCH
+redispatch_after = soon.redispatch_after
 
 
 @dataclass
@@ -108,7 +109,7 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
     deadline, breaches a case change recorded before the engine took their step,
     re-escalations and climbs (not yet handed out, or handed out so long ago the task must
     be lost)."""
-    free = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
+    free = soon.not_handed_out(now)
     # The steps of sla.soon.PENDING whose moment has come, and the breaches changes recorded.
     sets = [
         (field, pending & Q(**{f"{field}__lte": now})) for field, pending in soon.PENDING.items()
@@ -118,13 +119,6 @@ def due_clocks(*, now: datetime) -> tuple[QuerySet[CaseClock], ...]:
         CaseClock.objects.filter(soon.RUNNING, free, condition).order_by(field)
         for field, condition in sets
     )
-
-
-def redispatch_after() -> timedelta:
-    """How long a handed-out clock may stay due before it is handed out again
-    (``SLA_REDISPATCH_SECONDS``, default five minutes: well under the broker's visibility
-    timeout, well above a busy worker's backlog)."""
-    return timedelta(seconds=settings.SLA_REDISPATCH_SECONDS)
 
 
 def _claim_page(*, now: datetime, limit: int) -> tuple[list[int], bool]:

@@ -134,10 +134,13 @@ def clocks_resync_dispatch(case_ids: Iterable[int]) -> int:
 
 @shared_task(name=outbox.MAIL_SEND_TASK, bind=True, **_RETRY)
 def mail_send(self: Task, mail_ids: list[int]) -> None:
-    """Send these outbox messages over one connection; those that failed and may be tried again
-    are retried by themselves after a back-off. Past the task's retries the beat's redispatch
-    takes them over (see ``sla.outbox``)."""
-    retry = outbox.outbox_send(mail_ids=mail_ids)
+    """Send these outbox messages, ``MAIL_BATCH`` per connection; those that failed and may be
+    tried again are retried by themselves after a back-off, those a long task had no time for
+    go to a new task. Past the task's retries the beat's redispatch takes them over (see
+    ``sla.outbox``)."""
+    retry, rest = outbox.outbox_send_many(mail_ids=mail_ids)
+    if rest:
+        outbox.mail_dispatch(rest)
     if not retry:
         return
     if self.request.retries >= (self.max_retries or 0):

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Severity, Tier
+from escalation.text import active_label
 
 
 class BusinessCalendar(models.Model):
@@ -103,4 +104,5 @@ class SlaPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_tier_display()} {self.severity}"
+        tier = active_label(Tier(self.tier)) if self.tier in Tier.values else self.tier
+        return f"{tier} {self.severity}"

@@ -104,12 +104,45 @@ def test_the_mail_goes_out_only_once_the_change_commits(
     assert waiting.sent_at is not None and waiting.last_error == ""
 
 
-def test_the_mail_is_handed_to_workers_a_batch_per_task(monkeypatch) -> None:
+def test_the_mail_is_handed_to_workers_in_few_tasks(monkeypatch) -> None:
     sent: list[tuple[str, list[list[int]]]] = []
     monkeypatch.setattr(outbox.app, "send_task", lambda name, args: sent.append((name, args)))
-    HAND_TO_WORKERS(list(range(1, outbox.MAIL_BATCH * 2 + 2)))
+    HAND_TO_WORKERS(list(range(1, outbox.MAIL_TASK_IDS * 2 + 2)))
     assert [name for name, _ in sent] == ["sla.tasks.mail_send"] * 3
-    assert [len(args[0]) for _, args in sent] == [outbox.MAIL_BATCH, outbox.MAIL_BATCH, 1]
+    assert [len(args[0]) for _, args in sent] == [outbox.MAIL_TASK_IDS, outbox.MAIL_TASK_IDS, 1]
+
+
+def test_a_task_sends_its_messages_a_batch_at_a_time(smtp_server: SmtpServer) -> None:
+    ids = queued(*(f"reader{n}@example.com" for n in range(outbox.MAIL_BATCH * 2 + 5)))
+    assert outbox.outbox_send_many(mail_ids=ids) == ([], [])
+    assert len(smtp_server.received) == len(ids) and set(smtp_server.counts().values()) == {1}
+    assert {row(i).status for i in ids} == {MailStatus.SENT}
+
+
+def test_a_task_out_of_time_hands_on_what_it_did_not_start(
+    smtp_server: SmtpServer, monkeypatch
+) -> None:
+    ids = queued(*(f"reader{n}@example.com" for n in range(outbox.MAIL_BATCH + 5)))
+    handed: list[list[int]] = []
+    monkeypatch.setattr(outbox, "MAIL_TASK_SECONDS", 0)
+    monkeypatch.setattr(outbox, "mail_dispatch", lambda mail_ids: handed.append(list(mail_ids)))
+    tasks.mail_send(ids)
+    # The first batch went; the rest was never claimed and is in a new task.
+    assert handed == [ids[outbox.MAIL_BATCH :]]
+    assert len(smtp_server.received) == outbox.MAIL_BATCH
+    assert {(row(i).status, row(i).attempts) for i in handed[0]} == {(MailStatus.PENDING, 0)}
+    tasks.mail_send(handed[0])
+    assert len(smtp_server.received) == len(ids) and set(smtp_server.counts().values()) == {1}
+
+
+def test_an_outage_stops_a_task_before_its_next_batch(smtp_server: SmtpServer) -> None:
+    ids = queued(*(f"reader{n}@example.com" for n in range(outbox.MAIL_BATCH + 5)))
+    smtp_server.stop()
+    retry, rest = outbox.outbox_send_many(mail_ids=ids)
+    # Only the first message met the outage; every other waits untried, all retried together.
+    assert rest == [] and sorted(retry) == sorted(ids)
+    assert [row(i).attempts for i in ids] == [1] + [0] * (len(ids) - 1)
+    assert {row(i).status for i in ids} == {MailStatus.PENDING}
 
 
 # --- The mail server down, then up: the change answers, the mail follows once -------------------

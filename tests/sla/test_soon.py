@@ -238,3 +238,16 @@ def test_a_clock_write_with_no_step_near_sends_nothing_and_registers_nothing(
             )
     assert sent == []
     assert not any("_written_send" in repr(callback) for callback in callbacks)
+
+
+def test_a_countdown_leaves_a_clock_a_sweep_handed_out_to_that_sweeps_task(now) -> None:
+    handed, lost = clock(-1), clock(-1)
+    CaseClock.objects.filter(pk=handed.pk).update(dispatched_at=NOW - SECOND)
+    CaseClock.objects.filter(pk=lost.pk).update(
+        dispatched_at=NOW - soon.redispatch_after() - SECOND
+    )
+    # The first is its sweep task's to take; the second's task must be lost: the countdown
+    # takes it, as the next sweep would hand it out again.
+    assert soon.due_now(clock_ids=[handed.pk, lost.pk], now=NOW) == [lost.pk]
+    clocks_soon([handed.pk, lost.pk])
+    assert list(EscalationRecord.objects.values_list("case_id", flat=True)) == [lost.case_id]
