@@ -19,7 +19,7 @@ from escalation.bulk import objects_insert, objects_update
 from escalation.metrics import steps_committed
 from sla.facts import facts_save
 from sla.models import CaseClock, EscalationRecord, NotificationKind, SlaBreach
-from sla.notifications import Message, Text, notifications_send
+from sla.notifications import Message, Text, notifications_send, notifications_together
 from sla.rules import Lookups, Rule, Target
 
 # The fields of a clock the engine changes (sla.escalation); the clock sync owns the others.
@@ -142,8 +142,9 @@ class Batch:
         steps_committed(records=self.records, clocks=self.touched.values())
         objects_insert(self.records)
         objects_update(list(self.touched.values()), ENGINE_FIELDS)
-        self.assigner.save()
-        notifications_send(self.outbox)
+        with notifications_together():  # the new owners' (CaseAssigned) and the batch's own
+            self.assigner.save()
+            notifications_send(self.outbox)
         facts_save(breaches=self.breaches)
         self.records, self.outbox, self.breaches, self.touched = [], [], [], {}
 

@@ -4,7 +4,9 @@ after it commits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -46,6 +48,26 @@ class Message:
     subject: Text
     body: Text = ""
     case: Case | None = None
+
+
+# The messages ``notifications_together`` holds for its one write; None outside it.
+_held: ContextVar[list[Message] | None] = ContextVar("held_notifications", default=None)
+
+
+@contextmanager
+def notifications_together() -> Iterator[None]:
+    """Hold every message sent within the block and write them all at its end with one
+    ``notifications_send``, in order: a set-based service whose steps notify people through
+    several paths (the SLA engine's batch: its own messages, and the new owners' through
+    ``CaseAssigned``) reads languages, hours and recent mail once and inserts once. Nothing
+    is written when the block raises."""
+    held: list[Message] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    notifications_send(held)
 
 
 def _written(text: Text) -> str:
@@ -156,9 +178,14 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
     """``notification_send`` for many messages at once: one insert for all the rows and one for
     all their emails. Each recipient reads the message in their language
     (``escalation.users.users_languages``, one query for all): a subject or body given as a
-    function is written once per language of its recipients."""
-    now = timezone.now()
+    function is written once per language of its recipients. Within
+    ``notifications_together`` the messages are held for its one write (and none returned)."""
     messages = list(messages)
+    held = _held.get()
+    if held is not None:
+        held.extend(messages)
+        return []
+    now = timezone.now()
     people_of = [
         {u.pk: u for u in message.recipients if u is not None and u.is_active}
         for message in messages

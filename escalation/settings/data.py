@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from escalation.settings.core import TIME_ZONE, VAR_DIR
-from escalation.settings.env import env, redis_next_database
+from escalation.settings.env import env, env_int, redis_next_database
 
 # Database: SQLite file under var/ by default, PostgreSQL when DATABASE_URL says so.
 _database_url = env("DATABASE_URL")
@@ -91,8 +91,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A task is killed after CELERY_TASK_TIME_LIMIT seconds (asked to stop at 80 % of it). The
+# outbox's claims last as long (sla.outbox.MAIL_CLAIM): messages a killed worker had claimed go
+# out again once that has passed.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 4 // 5
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
