@@ -1,4 +1,5 @@
-"""The one check of text people type: trimmed, within its limit, and free of control characters.
+"""The one check of text people type: trimmed, within its limit, and free of control characters;
+and choices' labels, translated once per language (``label_in``).
 
 Services call ``text_clean`` on every text they store, so the pages, the API and the tasks get
 the same rules and the same messages (a ``DomainError`` on the field, shown as a form error or a

@@ -160,13 +160,12 @@ def outbox_send_many(
     ends = time.monotonic() + (MAIL_TASK_SECONDS if seconds is None else seconds)
     retry: list[int] = []
     for start in range(0, len(mail_ids), MAIL_BATCH):
-        rest = list(mail_ids[start:])
         if start and time.monotonic() >= ends:
-            return retry, rest
-        failed, stopped = _send(mail_ids=rest[:MAIL_BATCH])
+            return retry, list(mail_ids[start:])
+        failed, stopped = _send(mail_ids=mail_ids[start : start + MAIL_BATCH])
         retry += failed
         if stopped:
-            return retry + rest[MAIL_BATCH:], []
+            return retry + list(mail_ids[start + MAIL_BATCH :]), []
     return retry, []
 
 

@@ -51,7 +51,6 @@ SWEEP_LOCK_KEY = 0x534C41
 PAGE_SIZE = 500
 # Clocks per worker task: as many as a countdown task of the look-ahead takes.
 TASK_BATCH = soon.TASK_BATCH
-redispatch_after = soon.redispatch_after
 
 
 @dataclass

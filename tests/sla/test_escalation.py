@@ -29,7 +29,8 @@ from sla.models import (
     OnDuty,
     SlaPolicy,
 )
-from sla.sweep import redispatch_after, sla_sweep
+from sla.soon import redispatch_after
+from sla.sweep import sla_sweep
 from tests.factories import CaseFactory, UserFactory
 from tests.sla.conftest import operator
 
