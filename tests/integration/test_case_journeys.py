@@ -40,6 +40,17 @@ def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has fetched, swapped in and wired up every fragment the page asked for.
+
+    htmx binds the triggers of a swapped-in fragment when it settles (20 ms after the swap, later
+    on a loaded machine); a control the test changes in that gap is visible but deaf, and the
+    change is lost. The classes are htmx's own, documented ones."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-added, .htmx-settling')"
+    )
+
+
 @pytest.fixture
 def world(alice, bob, service_desk):  # type: ignore[no-untyped-def]
     acme = CustomerFactory(name="Acme Retail", tier="premium")
@@ -119,20 +130,24 @@ def test_a_case_is_raised_triaged_resolved_and_its_timeline_tells_every_step(
     expect(mpage.locator("#case-flash")).to_contain_text(f"{case.reference} acknowledged.")
     expect(mpage.locator("#case-header")).to_contain_text("Acknowledged")
 
+    htmx_settled(mpage)
     mpage.locator("#action-assign summary").click()
     mpage.locator("#id_assign-team").select_option(label="Level 2 payments")
     mpage.locator("#id_assign-owner").select_option(label="Dave Okafor")
     mpage.locator("#id_assign-reason").fill("Payment gateway specialists")
     shoot(mpage, "journey-4a-assign-form-fetched-when-opened")
+    htmx_settled(mpage)  # the fetched form is wired
     mpage.get_by_role("button", name="Assign").click()
     expect(mpage.locator("#case-flash")).to_contain_text("assigned to Dave Okafor")
     expect(mpage.locator("#case-header")).to_contain_text("Level 2 payments")
     shoot(mpage, "journey-4-reassigned-in-place")
+    htmx_settled(mpage)
 
     mpage.locator("#action-resolve summary").click()
     mpage.locator("#id_resolve-summary").fill("Renewed the gateway's TLS certificate.")
     cause = mpage.locator("#id_resolve-root_cause")
     cause.select_option(label="Configuration / Expired certificate")
+    htmx_settled(mpage)  # the fetched form is wired
     mpage.get_by_role("button", name="Resolve case").click()
     expect(mpage.locator("#case-flash")).to_contain_text(f"{case.reference} resolved.")
     expect(mpage.locator("#case-header")).to_contain_text("Resolved")

@@ -14,7 +14,7 @@ from incidents import selectors
 from incidents.services import incident_declare
 from tests.cases.factories import case_in
 from tests.integration.test_accessibility import shoot
-from tests.integration.test_case_journeys import log_in
+from tests.integration.test_case_journeys import htmx_settled, log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -34,6 +34,7 @@ def test_more_appends_the_next_affected_cases_in_place(
     expect(rows).to_have_count(3)
     expect(page.locator("#affected-count")).to_contain_text("5 cases")
     shoot(page, "incident-children-first-page")
+    htmx_settled(page)
     page.get_by_role("link", name="More affected cases").click()
     expect(rows).to_have_count(5)
     expect(page.get_by_role("link", name="More affected cases")).to_have_count(0)

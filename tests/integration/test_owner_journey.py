@@ -13,7 +13,7 @@ from cases.services import case_assign
 from escalation.roles import Role
 from tests.cases.factories import root_cause
 from tests.factories import CaseFactory, CustomerFactory, TeamFactory, UserFactory
-from tests.integration.test_case_journeys import SCREENSHOTS, log_in
+from tests.integration.test_case_journeys import SCREENSHOTS, htmx_settled, log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -78,6 +78,7 @@ def test_an_engineer_works_her_escalated_case_from_acknowledged_to_resolved(
     page.get_by_role("button", name="Acknowledge").click()
     expect(page.locator("#case-flash")).to_contain_text(f"{ref} acknowledged.")
     expect(page.locator("#case-header")).to_contain_text("Acknowledged")
+    htmx_settled(page)
 
     # 3. Waiting on the customer, then back to in progress.
     for status, reason in (
@@ -88,9 +89,11 @@ def test_an_engineer_works_her_escalated_case_from_acknowledged_to_resolved(
         page.locator("#id_status-status").select_option(label=status)
         if reason:
             page.locator("#id_status-reason").fill(reason)
+        htmx_settled(page)  # the fetched form is wired
         page.get_by_role("button", name="Set status").click()
         expect(page.locator("#case-flash")).to_contain_text(f"Status set to {status.lower()}.")
         expect(page.locator("#case-header")).to_contain_text(status)
+        htmx_settled(page)
         if reason:
             shoot(page, "owner-3-waiting-on-customer")
 
@@ -101,6 +104,7 @@ def test_an_engineer_works_her_escalated_case_from_acknowledged_to_resolved(
         label="Configuration / Expired certificate"
     )
     shoot(page, "owner-4-resolve-form")
+    htmx_settled(page)  # the fetched form is wired
     page.get_by_role("button", name="Resolve case").click()
     expect(page.locator("#case-flash")).to_contain_text(f"{ref} resolved.")
     expect(page.locator("#case-header")).to_contain_text("Resolved")

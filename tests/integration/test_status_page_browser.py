@@ -22,7 +22,7 @@ from tests.integration.test_accessibility import (
     failed_responses,
     shoot,
 )
-from tests.integration.test_case_journeys import log_in
+from tests.integration.test_case_journeys import htmx_settled, log_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -110,6 +110,7 @@ def test_the_customer_opens_the_link_from_the_mail_and_replies_with_a_file(
     manager.goto(f"{live_server.url}/cases/{case.reference}/")
     panel = manager.locator("#status-link-panel")
     expect(panel.get_by_role("heading", name="Customer status page")).to_be_visible()
+    htmx_settled(manager)
     panel.get_by_role("button", name="Revoke and issue a new link").click()
     expect(panel.get_by_text("The links sent so far no longer work.")).to_be_visible()
     new_link = panel.get_by_label(re.compile("Link for the customer")).input_value()

@@ -17,7 +17,7 @@ from comms.threading import case_for_reply_address
 from sla.models import MailStatus, OutgoingMail
 from tests.factories import CaseFactory, ContactFactory
 from tests.integration.test_accessibility import DESKTOP, axe_violations, describe, shoot
-from tests.integration.test_case_journeys import log_in
+from tests.integration.test_case_journeys import htmx_settled, log_in
 from tests.integration.test_sla_worker import wait_for
 from tests.sla.smtp import SmtpServer
 
@@ -77,6 +77,7 @@ def test_an_update_written_in_the_browser_arrives_at_the_smtp_server_with_the_ri
         panel.get_by_role("button", name="Add").click()
         expect(page.locator("#comms-panel").get_by_text("quinn@customer.example")).to_be_visible()
 
+        htmx_settled(page)  # the picker is a fragment: a choice made before it is wired is lost
         page.get_by_label("Start from a reply template").select_option(label="Fix planned")
         message = page.get_by_label("Message")
         expect(message).to_have_value(
