@@ -14,6 +14,7 @@ of each clock takes effect once:
 - the steps are decided in memory first, then written with a few statements for the whole
   batch (``sla.escalation_batch.Batch.finish``, the reassignments by
   ``cases.services.assign_many``): no lock, savepoint or insert per case.
+- what the steps write on the timeline and say to people is in ``sla.escalation_words``.
 
 The rules (targets in ``sla.rules``):
 
@@ -42,19 +43,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import DatabaseError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, EventKind, Team
-from cases.timeline import stored_label
+from cases.models import Case, EventKind
 from escalation.errors import DomainError
-from escalation.text import active_label
-from escalation.users import display_name
 from sla import clock as bh
 from sla.calendars import calendar_for
 from sla.escalation_batch import ENGINE_FIELDS, Batch, Mark
+from sla.escalation_words import (
+    assignee_words,
+    breach_event,
+    clock_what,
+    known_user,
+    reassign,
+    team_lead,
+    warning_take,
+)
 from sla.facts import breach_fact
 from sla.models import CaseClock, ClockKind, NotificationKind
 from sla.rules import (
@@ -121,17 +127,19 @@ def _batch_take(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        # The teams, owners and policies a batch's cases share are read once each and shared
+        # (prefetched), not built again for every case as a join would.
         cases = {
             case.pk: case
-            for case in Case.objects.select_related(
-                "customer", "team__lead", "owner", "category__specialist_team__lead"
-            ).filter(pk__in=locked)
+            for case in Case.objects.select_related("customer")
+            .prefetch_related("team__lead", "owner", "category__specialist_team__lead")
+            .filter(pk__in=locked)
         }
         if not cases:
             return taken
         clocks = list(
             CaseClock.objects.select_for_update(of=("self",))
-            .select_related("policy__calendar")
+            .prefetch_related("policy__calendar")
             .filter(case_id__in=list(cases))
             .order_by("case_id", "pk")
         )
@@ -255,7 +263,7 @@ def _steps_take(
         clock.warned_at = now
         # A warning that comes due together with its breach says nothing the breach won't.
         if not breach_due and batch.record(case, clock, step="warning", rule=Rule.WARN, now=now):
-            _warn(case=case, clock=clock, batch=batch, now=now)
+            warning_take(case=case, clock=clock, batch=batch, now=now)
             taken.append("warning")
     step = ""
     if breach_due:
@@ -329,12 +337,12 @@ def _escalate(
         if other is not clock and other.reescalate_at is not None:
             other.reescalate_at = clock.reescalate_at
             batch.touch(other)
-    _breach_event(case=case, clock=clock, step=step, rule=rule, target=target, batch=batch)
+    breach_event(case=case, clock=clock, step=step, rule=rule, target=target, batch=batch)
     if target is None:
         batch.notify(
             recipients=[
                 case.owner,
-                _lead(case.team),
+                team_lead(case.team),
                 batch.lookups.manager_on_duty(now),
                 *watchers,
             ],
@@ -346,7 +354,7 @@ def _escalate(
                     if at_top
                     else _("%(case)s breached its %(what)s target and nobody can take it")
                 )
-                % {"case": case.reference, "what": _what(clock)}
+                % {"case": case.reference, "what": clock_what(clock)}
             ),
         )
         return True
@@ -358,7 +366,7 @@ def _escalate(
         batch=batch,
         news=lambda: (
             _("%(case)s breached its %(what)s target")
-            % {"case": case.reference, "what": _what(clock)}
+            % {"case": case.reference, "what": clock_what(clock)}
         ),
     )
     clock.climb_count = 0
@@ -373,11 +381,11 @@ def _update_overdue(
     False when the step was taken before."""
     if not batch.record(case, clock, step=step, rule=Rule.UPDATE_OVERDUE, now=now):
         return False
-    _breach_event(
+    breach_event(
         case=case, clock=clock, step=step, rule=Rule.UPDATE_OVERDUE, target=None, batch=batch
     )
     batch.notify(
-        recipients=[case.owner, _lead(case.team)],
+        recipients=[case.owner, team_lead(case.team)],
         case=case,
         kind=NotificationKind.SLA_BREACH,
         subject=lambda: (
@@ -406,7 +414,7 @@ def _reassign_and_tell(
     watchers = batch.watchers.get(case.pk, [])
     old_owner, old_team = case.owner, case.team
     try:
-        _reassign(case=case, target=target, clock=clock, step=step, batch=batch)
+        reassign(case=case, target=target, clock=clock, step=step, batch=batch)
     except DomainError as refusal:
         # The target cannot take the case (deactivated since it was chosen, say): the breach
         # stands, people hear of it, and the timeline says why nobody took it.
@@ -419,17 +427,17 @@ def _reassign_and_tell(
             data={"rule": rule, "clock": clock.kind, "step": step, "refused": refusal.message},
         )
         target = Target(rule, old_team, old_owner, case.level)
-    new_owner = _known_user(case.owner_id, target.owner, old_owner)
+    new_owner = known_user(case.owner_id, target.owner, old_owner)
     # case_assign tells a new owner; everyone else concerned hears it from us.
     told_by_assign = new_owner if new_owner is not None and new_owner != old_owner else None
-    recipients = [old_owner, _lead(old_team), _lead(target.team), *watchers]
+    recipients = [old_owner, team_lead(old_team), team_lead(target.team), *watchers]
     batch.notify(
         recipients=[r for r in recipients if r is not None and r != told_by_assign],
         case=case,
         kind=NotificationKind.SLA_BREACH,
         subject=lambda: (
             _("%(news)s: escalated to %(assignee)s")
-            % {"news": news(), "assignee": _assignee(new_owner, target.team)}
+            % {"news": news(), "assignee": assignee_words(new_owner, target.team)}
         ),
     )
 
@@ -444,87 +452,3 @@ def _next_reescalation(
         return None
     calendar = calendar_for(policy.calendar)
     return bh.add_business_time(calendar, now, timedelta(minutes=policy.reescalate_minutes))
-
-
-def _reassign(*, case: Case, target: Target, clock: CaseClock, step: str, batch: Batch) -> None:
-    if step == "breach":
-        reason = f"{stored_label(ClockKind(clock.kind))} target breached"
-    elif target.rung:
-        reason = "Not acknowledged in time: climbed"
-    else:
-        reason = f"Still breached ({stored_label(ClockKind(clock.kind))}): escalated again"
-    batch.assigner.assign(
-        case=case,
-        owner=target.owner,
-        team=target.team,
-        level=target.level,
-        reason=f"{reason}. Rule: {stored_label(target.rule)}.",
-        data={"rule": target.rule.value, "clock": clock.kind, "step": step},
-    )
-
-
-def _warn(*, case: Case, clock: CaseClock, batch: Batch, now: datetime) -> None:
-    left = duration_words(clock.due_at - now)
-    due = clock.due_at
-    batch.event(
-        case=case,
-        actor=None,
-        kind=EventKind.SLA_WARNING,
-        to_value=f"{stored_label(ClockKind(clock.kind))} due in {left}",
-        reason=f"Rule: {stored_label(Rule.WARN)}.",
-        data={
-            "rule": Rule.WARN.value,
-            "clock": clock.kind,
-            "step": "warning",
-            "cycle": clock.cycle,
-            "due_at": clock.due_at.isoformat(),
-        },
-    )
-    batch.notify(
-        recipients=[case.owner, _lead(case.team)],
-        case=case,
-        kind=NotificationKind.SLA_WARNING,
-        subject=lambda: (
-            _("%(case)s at risk: %(what)s due in %(left)s")
-            % {"case": case.reference, "what": _what(clock), "left": duration_words(due - now)}
-        ),
-    )
-
-
-def _breach_event(
-    *, case: Case, clock: CaseClock, step: str, rule: Rule, target: Target | None, batch: Batch
-) -> None:
-    batch.event(
-        case=case,
-        actor=None,
-        kind=EventKind.SLA_BREACH,
-        to_value=f"{stored_label(ClockKind(clock.kind))} target breached",
-        reason=f"Rule: {stored_label(rule)}.",
-        data={
-            "rule": rule.value,
-            "clock": clock.kind,
-            "step": step,
-            "cycle": clock.cycle,
-            "due_at": (clock.breached_at or clock.due_at).isoformat(),
-            "to_team": target.team.pk if target and target.team else None,
-            "to_owner": target.owner.pk if target and target.owner else None,
-        },
-    )
-
-
-def _lead(team: Team | None) -> User | None:
-    return team.lead if team is not None else None
-
-
-def _what(clock: CaseClock) -> str:
-    return active_label(ClockKind(clock.kind)).lower()
-
-
-def _known_user(user_id: int | None, *candidates: User | None) -> User | None:
-    """The user with ``user_id`` among ``candidates`` already in memory (no query)."""
-    return next((u for u in candidates if u is not None and u.pk == user_id), None)
-
-
-def _assignee(owner: User | None, team: Team | None) -> str:
-    who = display_name(owner, nobody=_("unassigned"))
-    return f"{who} ({team.name})" if team is not None else who

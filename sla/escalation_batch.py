@@ -175,8 +175,8 @@ class Batch:
                 created_at=now,
                 from_team_id=case.team_id,
                 from_owner_id=case.owner_id,
-                to_team=target.team if target else None,
-                to_owner=target.owner if target else None,
+                to_team_id=target.team.pk if target and target.team else None,
+                to_owner_id=target.owner.pk if target and target.owner else None,
             )
         )
         return True

@@ -28,7 +28,7 @@ def breach_fact(clock: CaseClock, *, now: datetime) -> SlaBreach:
         attempt=clock.attempt,
         breached_at=clock.breached_at,
         recorded_at=now,
-        policy=policy,
+        policy_id=clock.policy_id,
         policy_name=str(policy) if policy is not None else "",
         calendar_name=policy.calendar.name if policy is not None else "",
         target_seconds=clock.target_seconds,

@@ -211,8 +211,8 @@ def notifications_send(messages: Iterable[Message]) -> list[Notification]:
             subject, body, mail_subject, text = written[language]
             rows.append(
                 Notification(
-                    recipient=person,
-                    case=case,
+                    recipient_id=person.pk,
+                    case_id=case.pk if case is not None else None,
                     kind=message.kind,
                     subject=subject,
                     body=body,

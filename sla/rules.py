@@ -32,7 +32,7 @@ from sla.calendars import calendar_for
 from sla.models import SlaPolicy
 from sla.selectors import management_team_for, manager_on_duty, team_members_by_open_cases
 
-LEVEL_RANK = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
+LEVEL_RANK: dict[str, int] = {Level.L1: 1, Level.L2: 2, Level.L3: 3, Level.MANAGEMENT: 4}
 TOP_RANK = LEVEL_RANK[Level.MANAGEMENT]
 _UNSET: Any = object()
 
@@ -173,7 +173,9 @@ def acknowledge_deadline(*, policy: SlaPolicy | None, now: datetime) -> datetime
 
 
 def level_rank(level: str) -> int:
-    return LEVEL_RANK.get(Level(level), 1) if level in Level.values else 1
+    """The rank of a level (1 for a value that is not one): a dict lookup, the levels being
+    strings (``Level.values`` builds the choices anew at each call)."""
+    return LEVEL_RANK.get(level, 1)
 
 
 def _walk_up(team: Team, rank: int) -> Team | None:

@@ -158,7 +158,7 @@ def test_a_worker_that_dies_mid_step_leaves_no_trace_and_the_retry_completes_it(
     def die(**kwargs: object) -> None:
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(escalation, "_breach_event", die)
+    monkeypatch.setattr(escalation, "breach_event", die)
     with pytest.raises(SystemExit):
         clock_escalate_due(clock_id=clock.pk, now=timezone.now())
     assert not EscalationRecord.objects.exists()
