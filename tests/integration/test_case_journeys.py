@@ -47,7 +47,8 @@ def htmx_settled(page: Page) -> None:
     on a loaded machine); a control the test changes in that gap is visible but deaf, and the
     change is lost. The classes are htmx's own, documented ones."""
     page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-added, .htmx-settling')"
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-added, .htmx-settling')"
     )
 
 
